@@ -1,0 +1,158 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import type { Store } from '../src/store/port';
+import { NedbStore } from '../src/store/nedb/nedb-store';
+import type { Catalog } from '../src/store/types';
+import { createTmdbScoreSource } from '../src/tmdb';
+
+/**
+ * `npm run bench`: the speed targets, as ratios (machine-independent):
+ *  1. reading a summary for a target with many ratings vs one with few (target: ~1);
+ *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0).
+ * Timings are medians over repeated runs on the embedded store.
+ */
+const HEAVY_RATINGS = Number(process.env.BENCH_RATINGS ?? 20_000);
+const RUNS = 200;
+
+function catalog(count: number): Catalog {
+  const ids = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
+  return {
+    titles: ids.map((id, i) => ({
+      id,
+      slug: id,
+      name: `Bench ${i}`,
+      mediaType: 'TV',
+      year: null,
+      tagline: null,
+      overview: null,
+      tmdbId: null,
+      tmdbSnapshot: null,
+      verdictBlurb: null,
+    })),
+    facts: ids.flatMap((id) =>
+      [1, 2, 3].map((position) => ({
+        id: `${id}-f${position}`,
+        titleId: id,
+        category: 'DID_YOU_KNOW' as const,
+        position,
+        text: `fact ${position}`,
+      })),
+    ),
+    recommendations: ids.map((id, i) => ({
+      titleId: id,
+      recommendedTitleId: ids[(i + 1) % ids.length],
+      position: 1,
+      label: 'More Drama',
+      reason: 'bench',
+    })),
+  };
+}
+
+async function median(runs: number, work: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await work();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+async function post(url: string, query: string): Promise<void> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as { errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-bench-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const logger = createLogger(config);
+  const nedb = await NedbStore.open({ dataDir });
+  const calls = { count: 0 };
+  const store = new Proxy(nedb, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.count++;
+        return value.apply(target, args);
+      };
+    },
+  }) as Store;
+  await store.upsertCatalog(catalog(60));
+
+  console.log(`writing ${HEAVY_RATINGS} ratings for bench-000 and 10 for bench-001...`);
+  const now = new Date();
+  for (let i = 0; i < HEAVY_RATINGS; i++) {
+    await nedb.upsertRating(
+      {
+        target: { kind: 'TITLE', titleId: 'bench-000' },
+        voterId: `v${i}`,
+        score: 1 + (i % 5),
+        comment: null,
+      },
+      now,
+    );
+  }
+  for (let i = 0; i < 10; i++) {
+    await nedb.upsertRating(
+      {
+        target: { kind: 'TITLE', titleId: 'bench-001' },
+        voterId: `v${i}`,
+        score: 4,
+        comment: null,
+      },
+      now,
+    );
+  }
+
+  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const app = await createApp({ config, logger, store, tmdb });
+  const url = await app.listen();
+  try {
+    const summary = (slug: string) =>
+      `{ title(slug: "${slug}") { accuracy { count average distribution verdict } } }`;
+    const heavy = await median(RUNS, () => post(url, summary('bench-000')));
+    const light = await median(RUNS, () => post(url, summary('bench-001')));
+    console.log(
+      `summary read: ${HEAVY_RATINGS} ratings ${heavy.toFixed(2)} ms vs 10 ratings ${light.toFixed(2)} ms -> ratio ${(heavy / light).toFixed(2)} (target ~1: cost independent of rating count)`,
+    );
+
+    const page = (first: number) =>
+      `{ titles(first: ${first}) { edges { node { name accuracy { count } facts { text accuracy { count } } recommendations { title { name accuracy { count } } } } } } }`;
+    const callsFor = async (first: number) => {
+      calls.count = 0;
+      await post(url, page(first));
+      return calls.count;
+    };
+    const calls5 = await callsFor(5);
+    const calls50 = await callsFor(50);
+    const t5 = await median(RUNS / 4, () => post(url, page(5)));
+    const t50 = await median(RUNS / 4, () => post(url, page(50)));
+    console.log(
+      `title list: store calls 50 titles / 5 titles = ${calls50}/${calls5} -> ratio ${(calls50 / calls5).toFixed(2)} (target 1.00: batched)`,
+    );
+    console.log(
+      `title list: time 50 titles / 5 titles = ${t50.toFixed(2)}/${t5.toFixed(2)} ms -> ratio ${(t50 / t5).toFixed(2)} (10x the data)`,
+    );
+  } finally {
+    await app.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import type { AccuracyAggregate } from '../store/types';
+import { type AccuracyVerdict, dampedMean, verdictOf } from './verdict';
+
+/** What a title page shows about a target's accuracy, derived from its aggregate alone. */
+export interface AccuracySummaryData {
+  count: number;
+  /** Plain mean, rounded to 2 decimals; null when nobody rated. */
+  average: number | null;
+  /** Ratings per score 1..5. */
+  distribution: number[];
+  /** The damped mean the verdict is read from; null when nobody rated. */
+  score: number | null;
+  verdict: AccuracyVerdict;
+}
+
+export function summarize(aggregate: AccuracyAggregate): AccuracySummaryData {
+  const { count, sum } = aggregate;
+  return {
+    count,
+    average: count === 0 ? null : round2(sum / count),
+    distribution: [...aggregate.distribution],
+    score: count === 0 ? null : round2(dampedMean(count, sum)),
+    verdict: verdictOf(count, sum),
+  };
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

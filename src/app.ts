@@ -1,0 +1,157 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import cors from 'cors';
+import express from 'express';
+import { StoreBootstrap } from './bootstrap';
+import type { Config } from './config';
+import { createErrorFormatter } from './errors';
+import type { Context } from './graphql/context';
+import { createLoaders, type TmdbScoreLoader } from './graphql/loaders';
+import { RatingRateLimiter } from './graphql/rate-limit';
+import { buildReelcheckSchema } from './graphql/schema';
+import type { Logger } from './logger';
+import type { Store } from './store/port';
+
+/** The TMDB side as the app needs it: a fresh loader per request, and shutdown. */
+export interface TmdbScoreSource {
+  createLoader(): TmdbScoreLoader;
+  close(): Promise<void> | void;
+}
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  tmdb: TmdbScoreSource;
+}
+
+export interface App {
+  httpServer: http.Server;
+  bootstrap: StoreBootstrap;
+  /** Listens on config.host:config.port (0 = any free port); resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the store and TMDB. */
+  stop(): Promise<void>;
+}
+
+const READY_PING_TIMEOUT_MS = 2000;
+
+/**
+ * Builds HTTP + Apollo from already-built dependencies. main.ts and the
+ * integration tests both build the app through here, so tests exercise the
+ * same wiring as production.
+ *
+ * Express 5 (rather than Apollo's standalone server) because the API needs
+ * plain HTTP routes beside /graphql (/healthz, /readyz) and Express's
+ * "trust proxy" handling to decide the client address for rate limiting.
+ */
+export async function createApp({ config, logger, store, tmdb }: AppDependencies): Promise<App> {
+  const production = config.nodeEnv === 'production';
+  const httpServer = http.createServer();
+  const bootstrap = new StoreBootstrap(store, logger);
+  const ratingLimiter = new RatingRateLimiter(config.ratings.rateLimitPerMinute);
+
+  const apollo = new ApolloServer<Context>({
+    schema: await buildReelcheckSchema(),
+    introspection: true,
+    includeStacktraceInErrorResponses: !production,
+    status400ForVariableCoercionErrors: true,
+    formatError: createErrorFormatter({
+      production,
+      onInternalError: (err) => logger.error({ err }, 'unexpected error while resolving'),
+    }),
+    logger: {
+      debug: (msg) => logger.debug(msg),
+      info: (msg) => logger.info(msg),
+      warn: (msg) => logger.warn(msg),
+      error: (msg) => logger.error(msg),
+    },
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      production
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Who the client is, for the ratings rate limit: the socket peer unless
+  // TRUST_PROXY says which proxies' X-Forwarded-For to believe.
+  app.set('trust proxy', config.trustProxy);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    if (!bootstrap.ready) {
+      res.status(503).json({ status: 'starting', store: store.kind });
+      return;
+    }
+    try {
+      await withTimeout(store.ping(), READY_PING_TIMEOUT_MS);
+      res.json({ status: 'ready', store: store.kind });
+    } catch {
+      res.status(503).json({ status: 'unavailable', store: store.kind });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    cors(),
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<Context> => ({
+        store,
+        logger,
+        ratingLimiter,
+        loaders: createLoaders(store, tmdb.createLoader()),
+        clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      }),
+    }),
+  );
+
+  httpServer.on('request', app);
+
+  return {
+    httpServer,
+    bootstrap,
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      // Seeding and readiness proceed in the background; /readyz reports them.
+      void bootstrap.run();
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `http://${host}:${port}`;
+    },
+    async stop() {
+      bootstrap.stop();
+      await apollo.stop(); // drains the HTTP server (plugin above)
+      await tmdb.close();
+      await store.close();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,52 @@
+import type { Logger } from './logger';
+import { loadCatalog } from './seed/catalog';
+import type { Store } from './store/port';
+
+/**
+ * Gets the store ready in the background: waits until it answers (MongoDB may
+ * be down at start: the server must stay up and keep trying), then seeds an
+ * empty store. `ready` is what /readyz reports before it pings.
+ */
+export class StoreBootstrap {
+  ready = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly retryDelaysMs = [250, 500, 1000, 2000, 5000],
+  ) {}
+
+  /** Resolves when the store is ready, or when stop() is called first. */
+  async run(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.store.ping();
+        if ((await this.store.countTitles()) === 0) {
+          const report = await this.store.upsertCatalog(loadCatalog());
+          this.logger.info(report, 'seeded the empty store');
+        }
+        this.ready = true;
+        return;
+      } catch (error) {
+        const delay = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)];
+        this.logger.warn(
+          { err: error, retryInMs: delay },
+          'store not reachable yet; serving 503 on /readyz and retrying',
+        );
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          this.timer = setTimeout(resolve, delay);
+        });
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+}

@@ -1,0 +1,158 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only module that reads process.env. Everything else receives a typed,
+ * validated Config, so tests build apps from plain objects and a bad value is
+ * reported once, at start, naming the variable.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .positive('must be greater than 0')
+    .default(fallback);
+
+const url = (what: string) =>
+  optionalString.refine(
+    (value) => value === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(value),
+    `must be a ${what} URL`,
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(4000),
+  HOST: optionalString.default('0.0.0.0'),
+  DATA_DIR: optionalString.default('./data'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  MONGODB_URI: url('mongodb://').refine(
+    (value) => value === undefined || /^mongodb(\+srv)?:\/\//.test(value),
+    'must start with mongodb:// or mongodb+srv://',
+  ),
+  MONGODB_DB: optionalString,
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5000),
+  TMDB_API_BASE_URL: url('http(s)').default('https://api.themoviedb.org/3'),
+  TMDB_API_TOKEN: optionalString,
+  TMDB_API_KEY: optionalString,
+  TMDB_TIMEOUT_MS: positiveInt(2000),
+  TMDB_CACHE_TTL_SECONDS: positiveInt(21600),
+  TMDB_MAX_CONCURRENCY: positiveInt(8),
+  ADMIN_TOKEN: optionalString,
+  RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  TRUST_PROXY: optionalString,
+});
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  mongo: { uri: string; dbName?: string; serverSelectionTimeoutMs: number } | null;
+  tmdb: {
+    baseUrl: string;
+    /** v4 read access token, sent as a Bearer header. Secret. */
+    apiToken?: string;
+    /** v3 API key, sent as the api_key query parameter. Secret. */
+    apiKey?: string;
+    timeoutMs: number;
+    cacheTtlSeconds: number;
+    maxConcurrency: number;
+  };
+  adminToken?: string;
+  ratings: { rateLimitPerMinute: number };
+  /**
+   * Express "trust proxy" value: false (the socket address is the client), a hop
+   * count, or a comma-separated list of proxy addresses/subnets.
+   */
+  trustProxy: boolean | number | string;
+}
+
+/** Thrown by loadConfig; its message lists every bad variable, never a secret's value. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** TRUST_PROXY: unset/false -> do not trust X-Forwarded-For; a number -> hops; else addresses. */
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    mongo: e.MONGODB_URI
+      ? {
+          uri: e.MONGODB_URI,
+          dbName: e.MONGODB_DB,
+          serverSelectionTimeoutMs: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+        }
+      : null,
+    tmdb: {
+      baseUrl: e.TMDB_API_BASE_URL.replace(/\/+$/, ''),
+      apiToken: e.TMDB_API_TOKEN,
+      apiKey: e.TMDB_API_KEY,
+      timeoutMs: e.TMDB_TIMEOUT_MS,
+      cacheTtlSeconds: e.TMDB_CACHE_TTL_SECONDS,
+      maxConcurrency: e.TMDB_MAX_CONCURRENCY,
+    },
+    adminToken: e.ADMIN_TOKEN,
+    ratings: { rateLimitPerMinute: e.RATINGS_RATE_LIMIT_PER_MINUTE },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+  };
+}
+
+/** Values a secret must never be logged with; used by the logger's redaction and by tests. */
+export function secretsOf(config: Config): string[] {
+  return [
+    config.tmdb.apiToken,
+    config.tmdb.apiKey,
+    config.adminToken,
+    mongoPassword(config),
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+function mongoPassword(config: Config): string | undefined {
+  if (!config.mongo) return undefined;
+  try {
+    const password = new URL(config.mongo.uri).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}

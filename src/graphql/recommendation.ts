@@ -1,0 +1,21 @@
+import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
+import type { RecommendationRecord } from '../store/types';
+import type { Context } from './context';
+import { Title } from './title';
+
+@ObjectType({ description: 'A "Watch Next" entry: another title, with why to watch it.' })
+export class Recommendation {
+  @Field({ description: 'Genre label, e.g. "More Drama".' })
+  label!: string;
+
+  @Field()
+  reason!: string;
+}
+
+@Resolver(() => Recommendation)
+export class RecommendationResolver {
+  @FieldResolver(() => Title, { description: 'The recommended title.' })
+  async title(@Root() recommendation: RecommendationRecord, @Ctx() ctx: Context) {
+    return ctx.loaders.titleById.load(recommendation.recommendedTitleId);
+  }
+}

@@ -1,0 +1,207 @@
+import { IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
+import { summarize } from '../accuracy/summary';
+import { badUserInput } from '../errors';
+import type { TitleRecord } from '../store/types';
+import { targetKey } from '../store/types';
+import { AccuracySummary } from './accuracy';
+import type { Context } from './context';
+import { FactCategory, MediaType } from './enums';
+import { Fact } from './fact';
+import { parseGlobalId, parseTitleCursor, toGlobalId, toTitleCursor } from './ids';
+import { Recommendation } from './recommendation';
+import { TmdbScore } from './tmdb-score';
+
+export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
+
+@ObjectType({ description: 'A film or series and everything its title page shows.' })
+export class Title {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'URL name: lowercase words joined by hyphens, e.g. the-glory.' })
+  slug!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => MediaType)
+  mediaType!: MediaType;
+
+  @Field(() => Int, { nullable: true, description: 'Year of first release.' })
+  year!: number | null;
+
+  @Field(() => String, { nullable: true })
+  tagline!: string | null;
+
+  @Field(() => String, { nullable: true })
+  overview!: string | null;
+
+  @Field(() => Int, { nullable: true, description: "The title's id on TMDB." })
+  tmdbId!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'The editorial "Accuracy Verdict" text.' })
+  verdictBlurb!: string | null;
+}
+
+@ObjectType()
+export class TitleEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => Title)
+  node!: TitleRecord;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType({ description: 'A page of titles (Relay connection), in slug order.' })
+export class TitleConnection {
+  @Field(() => [TitleEdge])
+  edges!: TitleEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'All titles matching the search, across pages.' })
+  totalCount!: number;
+}
+
+@ArgsType()
+class TitleArgs {
+  @Field(() => ID, { nullable: true })
+  id?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
+  slug?: string | null;
+}
+
+@ArgsType()
+class TitlesArgs {
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive text the name must contain.',
+  })
+  @IsOptional()
+  @MaxLength(100, { message: 'search must be at most 100 characters' })
+  search?: string | null;
+
+  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  @Min(1, { message: 'first must be between 1 and 100' })
+  @Max(100, { message: 'first must be between 1 and 100' })
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  after?: string | null;
+}
+
+@Resolver(() => Title)
+export class TitleResolver {
+  @Query(() => Title, {
+    nullable: true,
+    description: 'One title, by exactly one of id or slug; null when there is no such title.',
+  })
+  async title(@Args() { id, slug }: TitleArgs, @Ctx() ctx: Context): Promise<TitleRecord | null> {
+    if ((id == null) === (slug == null)) {
+      throw badUserInput(
+        'Give exactly one of the arguments id and slug',
+        id == null ? 'id' : 'slug',
+      );
+    }
+    if (slug != null) return ctx.loaders.titleBySlug.load(slug);
+    // A well-formed id of another type, or garbage, names no title: that is the
+    // caller's mistake, not an unknown title.
+    const storeId = parseGlobalId('Title', id!);
+    if (storeId === null) throw badUserInput('id is not a valid Title ID', 'id');
+    return ctx.loaders.titleById.load(storeId);
+  }
+
+  @Query(() => TitleConnection, {
+    description: 'Titles in slug order, optionally filtered by name.',
+  })
+  async titles(
+    @Args() { search, first, after }: TitlesArgs,
+    @Ctx() ctx: Context,
+  ): Promise<TitleConnection> {
+    const afterSlug = after == null ? null : parseTitleCursor(after);
+    if (after != null && afterSlug === null) {
+      throw badUserInput('after is not a cursor returned by titles', 'after');
+    }
+    const page = await ctx.store.listTitles({ search: search || null, first, afterSlug });
+    for (const title of page.titles) ctx.loaders.titleById.prime(title.id, title);
+    const edges = page.titles.map((node) => ({ cursor: toTitleCursor(node.slug), node }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
+      },
+      totalCount: page.totalCount,
+    };
+  }
+
+  @FieldResolver(() => ID)
+  id(@Root() title: TitleRecord): string {
+    return toGlobalId('Title', title.id);
+  }
+
+  @FieldResolver(() => [Fact], {
+    description: 'Facts in page order: "Behind the Scenes" first, then "Did You Know?".',
+  })
+  async facts(
+    @Root() title: TitleRecord,
+    @Arg('category', () => FactCategory, { nullable: true }) category: FactCategory | null,
+    @Ctx() ctx: Context,
+  ) {
+    const facts = await ctx.loaders.factsByTitleId.load(title.id);
+    return category ? facts.filter((fact) => fact.category === category) : facts;
+  }
+
+  @FieldResolver(() => [Recommendation], { description: '"Watch Next", in page order.' })
+  recommendations(@Root() title: TitleRecord, @Ctx() ctx: Context) {
+    return ctx.loaders.recommendationsByTitleId.load(title.id);
+  }
+
+  @FieldResolver(() => AccuracySummary, { description: "Viewers' ratings of the whole page." })
+  async accuracy(@Root() title: TitleRecord, @Ctx() ctx: Context) {
+    const key = targetKey({ kind: 'TITLE', titleId: title.id });
+    return summarize(await ctx.loaders.aggregateByTarget.load(key));
+  }
+
+  @FieldResolver(() => TmdbScore, {
+    nullable: true,
+    description:
+      'Live TMDB score, or the last known one (stale: true) while TMDB is slow or down. Null when the title has no TMDB id, or when TMDB is unreachable and no value is known (then with an UPSTREAM_UNAVAILABLE error).',
+  })
+  tmdbScore(@Root() title: TitleRecord, @Ctx() ctx: Context) {
+    if (title.tmdbId == null) return null;
+    return ctx.loaders.tmdbScore.load({
+      titleId: title.id,
+      tmdbId: title.tmdbId,
+      mediaType: title.mediaType,
+      snapshot: title.tmdbSnapshot,
+    });
+  }
+}

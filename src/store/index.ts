@@ -1,0 +1,38 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { MongoStore } from './mongo/mongo-store';
+import { NedbStore } from './nedb/nedb-store';
+import type { Store } from './port';
+import type { RebuildReport } from './types';
+
+export type { Store } from './port';
+
+/**
+ * Picks the adapter from configuration: MongoDB when MONGODB_URI is set,
+ * otherwise the embedded store under DATA_DIR. Resolvers only see the port.
+ */
+export async function openStore(
+  config: Config,
+  logger: Logger,
+  onRepair: (report: RebuildReport) => void = (report) =>
+    logger.warn(
+      { repaired: report.drift.map((d) => d.targetKey) },
+      'repaired rating aggregates that drifted from raw ratings (interrupted write)',
+    ),
+): Promise<Store> {
+  if (config.mongo) {
+    logger.info({ store: 'mongo' }, 'using MongoDB store');
+    return MongoStore.create({
+      uri: config.mongo.uri,
+      dbName: config.mongo.dbName,
+      serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
+      logger,
+    });
+  }
+  logger.info({ store: 'nedb', dataDir: config.dataDir }, 'using embedded store');
+  return NedbStore.open({
+    dataDir: config.dataDir,
+    // The embedded store reconciles aggregates when it opens (cheap: it is in memory).
+    onRepair,
+  });
+}

@@ -1,0 +1,342 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Datastore from '@seald-io/nedb';
+import type { Store } from '../port';
+import { KeyedLock } from '../keyed-lock';
+import { newStoreId } from '../ids';
+import { literalSubstringPattern } from '../search';
+import {
+  type AccuracyAggregate,
+  aggregateOf,
+  type Catalog,
+  type CatalogReport,
+  emptyAggregate,
+  sameAggregate,
+  type FactRecord,
+  type RatingRecord,
+  type RatingWrite,
+  type RatingWriteResult,
+  type RebuildReport,
+  type RecommendationRecord,
+  targetKey,
+  type TitleListQuery,
+  type TitlePage,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../types';
+import { claimDataDir, type DataDirClaim } from './data-dir-claim';
+
+/**
+ * The embedded store: @seald-io/nedb datastores persisted as append-only files
+ * under DATA_DIR. Every write is appended to its file before the promise
+ * resolves, so an acknowledged write survives `kill -9` (the OS has it).
+ *
+ * One process owns a DATA_DIR (see data-dir-claim.ts): nedb keeps the data in
+ * memory and would not see another process's writes.
+ */
+
+type TitleDoc = Omit<TitleRecord, 'id'> & { _id: string };
+type FactDoc = Omit<FactRecord, 'id'> & { _id: string };
+type RecommendationDoc = RecommendationRecord & { _id: string };
+type RatingDoc = Omit<RatingRecord, 'id'> & { _id: string };
+/** Flat per-score counters (d1..d5) so a write is a single $inc. */
+type AggregateDoc = { _id: string; count: number; sum: number } & Record<
+  'd1' | 'd2' | 'd3' | 'd4' | 'd5',
+  number
+>;
+
+const CATEGORY_ORDER = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 } as const;
+
+export interface NedbStoreOptions {
+  dataDir: string;
+  /** Told about aggregate drift repaired at open (a crash between a rating and its aggregate). */
+  onRepair?: (report: RebuildReport) => void;
+}
+
+export class NedbStore implements Store {
+  readonly kind = 'nedb' as const;
+  private readonly locks = new KeyedLock();
+
+  private constructor(
+    private readonly claim: DataDirClaim,
+    private readonly titles: Datastore<TitleDoc>,
+    private readonly facts: Datastore<FactDoc>,
+    private readonly recommendations: Datastore<RecommendationDoc>,
+    private readonly ratings: Datastore<RatingDoc>,
+    private readonly aggregates: Datastore<AggregateDoc>,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the datastores under dataDir, builds indexes and
+   * reconciles aggregates with raw ratings. Loading is in memory anyway, so the
+   * reconciliation is cheap here and makes a crash mid-write self-healing.
+   */
+  static async open(options: NedbStoreOptions): Promise<NedbStore> {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    const claim = claimDataDir(options.dataDir);
+    try {
+      const open = <T>(name: string) =>
+        new Datastore<T>({ filename: path.join(options.dataDir, `${name}.db`) });
+      const store = new NedbStore(
+        claim,
+        open<TitleDoc>('titles'),
+        open<FactDoc>('facts'),
+        open<RecommendationDoc>('recommendations'),
+        open<RatingDoc>('ratings'),
+        open<AggregateDoc>('aggregates'),
+      );
+      await store.load();
+      const report = await store.rebuildAggregates();
+      if (report.drift.length > 0) options.onRepair?.(report);
+      return store;
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const all = [this.titles, this.facts, this.recommendations, this.ratings, this.aggregates];
+    await Promise.all(all.map((ds) => ds.loadDatabaseAsync()));
+    await Promise.all([
+      this.titles.ensureIndexAsync({ fieldName: 'slug', unique: true }),
+      this.facts.ensureIndexAsync({ fieldName: 'titleId' }),
+      this.recommendations.ensureIndexAsync({ fieldName: 'titleId' }),
+      this.recommendations.ensureIndexAsync({ fieldName: ['titleId', 'position'], unique: true }),
+      this.ratings.ensureIndexAsync({ fieldName: ['targetKey', 'voterId'], unique: true }),
+      this.ratings.ensureIndexAsync({ fieldName: 'targetKey' }),
+    ]);
+  }
+
+  async titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const docs = await this.titles.findAsync({ _id: { $in: [...ids] } });
+    const byId = new Map(docs.map((doc) => [doc._id, toTitle(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const docs = await this.titles.findAsync({ slug: { $in: [...slugs] } });
+    const bySlug = new Map(docs.map((doc) => [doc.slug, toTitle(doc)]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  async listTitles(query: TitleListQuery): Promise<TitlePage> {
+    const match: Record<string, unknown> = {};
+    if (query.search) match.name = { $regex: literalSubstringPattern(query.search) };
+    const page: Record<string, unknown> = { ...match };
+    if (query.afterSlug) page.slug = { $gt: query.afterSlug };
+    const [docs, totalCount] = await Promise.all([
+      this.titles
+        .findAsync(page)
+        .sort({ slug: 1 })
+        .limit(query.first + 1),
+      this.titles.countAsync(match),
+    ]);
+    return {
+      titles: docs.slice(0, query.first).map(toTitle),
+      hasNextPage: docs.length > query.first,
+      totalCount,
+    };
+  }
+
+  async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
+    const docs = await this.facts.findAsync({ titleId: { $in: [...titleIds] } });
+    const sorted = docs
+      .map(toFact)
+      .sort(
+        (a, b) =>
+          CATEGORY_ORDER[a.category] - CATEGORY_ORDER[b.category] || a.position - b.position,
+      );
+    return titleIds.map((id) => sorted.filter((fact) => fact.titleId === id));
+  }
+
+  async factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>> {
+    const docs = await this.facts.findAsync({ _id: { $in: [...ids] } });
+    const byId = new Map(docs.map((doc) => [doc._id, toFact(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async recommendationsByTitleIds(titleIds: readonly string[]): Promise<RecommendationRecord[][]> {
+    const docs = await this.recommendations
+      .findAsync({ titleId: { $in: [...titleIds] } })
+      .sort({ position: 1 });
+    return titleIds.map((id) => docs.filter((doc) => doc.titleId === id).map(toRecommendation));
+  }
+
+  async aggregatesByTargets(keys: readonly string[]): Promise<AccuracyAggregate[]> {
+    const docs = await this.aggregates.findAsync({ _id: { $in: [...keys] } });
+    const byKey = new Map(docs.map((doc) => [doc._id, toAggregate(doc)]));
+    return keys.map((key) => byKey.get(key) ?? emptyAggregate(key));
+  }
+
+  /** Serialized per target, so the delta applied to the aggregate is always the true one. */
+  upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult> {
+    const key = targetKey(write.target);
+    return this.locks.run(key, async () => {
+      const previous = await this.ratings.findOneAsync({ targetKey: key, voterId: write.voterId });
+      let rating: RatingRecord;
+      if (previous) {
+        await this.ratings.updateAsync(
+          { _id: previous._id },
+          { $set: { score: write.score, comment: write.comment, updatedAt: now } },
+        );
+        rating = {
+          ...toRating(previous),
+          score: write.score,
+          comment: write.comment,
+          updatedAt: now,
+        };
+      } else {
+        const doc: RatingDoc = {
+          _id: newStoreId(),
+          targetKey: key,
+          titleId: write.target.titleId,
+          factId: write.target.kind === 'FACT' ? write.target.factId : null,
+          voterId: write.voterId,
+          score: write.score,
+          comment: write.comment,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await this.ratings.insertAsync(doc);
+        rating = toRating(doc);
+      }
+      const inc: Record<string, number> = {
+        count: previous ? 0 : 1,
+        sum: write.score - (previous?.score ?? 0),
+        [`d${write.score}`]: 1,
+      };
+      if (previous) inc[`d${previous.score}`] = (inc[`d${previous.score}`] ?? 0) - 1;
+      const { affectedDocuments } = await this.aggregates.updateAsync(
+        { _id: key },
+        { $inc: inc },
+        { upsert: true, returnUpdatedDocs: true },
+      );
+      const aggregate = toAggregate(affectedDocuments as unknown as AggregateDoc);
+      return { rating, aggregate, created: !previous };
+    });
+  }
+
+  async ratingsByTarget(key: string): Promise<RatingRecord[]> {
+    const docs = await this.ratings.findAsync({ targetKey: key }).sort({ createdAt: 1 });
+    return docs.map(toRating);
+  }
+
+  async rebuildAggregates(options: { dryRun?: boolean } = {}): Promise<RebuildReport> {
+    const [ratings, stored] = await Promise.all([
+      this.ratings.findAsync({}, { targetKey: 1, score: 1 }),
+      this.aggregates.findAsync({}),
+    ]);
+    const scoresByKey = new Map<string, number[]>();
+    for (const r of ratings) {
+      const scores = scoresByKey.get(r.targetKey) ?? [];
+      scores.push(r.score);
+      scoresByKey.set(r.targetKey, scores);
+    }
+    const storedByKey = new Map(stored.map((doc) => [doc._id, toAggregate(doc)]));
+    const keys = new Set([...scoresByKey.keys(), ...storedByKey.keys()]);
+    const drift: RebuildReport['drift'] = [];
+    for (const key of keys) {
+      const actual = aggregateOf(key, scoresByKey.get(key) ?? []);
+      const current = storedByKey.get(key) ?? emptyAggregate(key);
+      if (!sameAggregate(actual, current)) drift.push({ targetKey: key, stored: current, actual });
+    }
+    if (!options.dryRun) {
+      for (const { targetKey: key, actual } of drift) {
+        await this.locks.run(key, () =>
+          this.aggregates.updateAsync({ _id: key }, toAggregateDoc(actual), { upsert: true }),
+        );
+      }
+    }
+    return { targets: scoresByKey.size, ratings: ratings.length, drift };
+  }
+
+  async saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void> {
+    await this.titles.updateAsync({ _id: titleId }, { $set: { tmdbSnapshot: snapshot } });
+  }
+
+  async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
+    for (const { id, tmdbSnapshot, ...title } of catalog.titles) {
+      const existing = await this.titles.findOneAsync({ _id: id });
+      // Keep a fetched snapshot: the catalog's is only a starting value.
+      const snapshot = existing?.tmdbSnapshot ?? tmdbSnapshot;
+      await this.titles.updateAsync(
+        { _id: id },
+        { _id: id, ...title, tmdbSnapshot: snapshot },
+        { upsert: true },
+      );
+    }
+    for (const { id, ...fact } of catalog.facts) {
+      await this.facts.updateAsync({ _id: id }, { _id: id, ...fact }, { upsert: true });
+    }
+    for (const rec of catalog.recommendations) {
+      const existing = await this.recommendations.findOneAsync({
+        titleId: rec.titleId,
+        position: rec.position,
+      });
+      const id = existing?._id ?? newStoreId();
+      await this.recommendations.updateAsync({ _id: id }, { _id: id, ...rec }, { upsert: true });
+    }
+    return {
+      titles: catalog.titles.length,
+      facts: catalog.facts.length,
+      recommendations: catalog.recommendations.length,
+    };
+  }
+
+  countTitles(): Promise<number> {
+    return this.titles.countAsync({}).execAsync();
+  }
+
+  /** The embedded store is in-process: it is reachable while it is open. */
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.locks.drain();
+    await Promise.all(
+      [this.titles, this.facts, this.recommendations, this.ratings, this.aggregates].map((ds) =>
+        ds.compactDatafileAsync(),
+      ),
+    );
+    this.claim.release();
+  }
+}
+
+function toTitle({ _id, ...doc }: TitleDoc): TitleRecord {
+  return { id: _id, ...doc };
+}
+
+function toFact({ _id, ...doc }: FactDoc): FactRecord {
+  return { id: _id, ...doc };
+}
+
+function toRecommendation({ _id: _unused, ...doc }: RecommendationDoc): RecommendationRecord {
+  return doc;
+}
+
+function toRating({ _id, ...doc }: RatingDoc): RatingRecord {
+  return { id: _id, ...doc };
+}
+
+function toAggregate(doc: AggregateDoc): AccuracyAggregate {
+  return {
+    targetKey: doc._id,
+    count: doc.count ?? 0,
+    sum: doc.sum ?? 0,
+    distribution: [doc.d1 ?? 0, doc.d2 ?? 0, doc.d3 ?? 0, doc.d4 ?? 0, doc.d5 ?? 0],
+  };
+}
+
+function toAggregateDoc(aggregate: AccuracyAggregate): AggregateDoc {
+  const [d1, d2, d3, d4, d5] = aggregate.distribution;
+  return {
+    _id: aggregate.targetKey,
+    count: aggregate.count,
+    sum: aggregate.sum,
+    d1,
+    d2,
+    d3,
+    d4,
+    d5,
+  };
+}

@@ -1,0 +1,79 @@
+import type {
+  AccuracyAggregate,
+  Catalog,
+  CatalogReport,
+  FactRecord,
+  RatingRecord,
+  RatingWrite,
+  RatingWriteResult,
+  RebuildReport,
+  RecommendationRecord,
+  TitleListQuery,
+  TitlePage,
+  TitleRecord,
+  TmdbSnapshot,
+} from './types';
+
+/**
+ * The store port: everything the GraphQL layer, the TMDB layer and the scripts
+ * need from persistence. Reads are batched (one call for many keys, results in
+ * key order) so per-request DataLoaders make a constant number of calls.
+ *
+ * Adapters: `nedb/` (embedded, default) and `mongo/` (production). Both pass
+ * test/contract/store.contract.test.ts; that suite is the spec of this interface.
+ */
+export interface Store {
+  readonly kind: 'nedb' | 'mongo';
+
+  /** One entry per id, in id order; null where no title has that id. */
+  titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>>;
+  /** One entry per slug, in slug order; null where no title has that slug. */
+  titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>>;
+  /** A page of titles in slug order, with the total matching the search. */
+  listTitles(query: TitleListQuery): Promise<TitlePage>;
+
+  /** For each title id, its facts ordered by category (BEHIND_THE_SCENES first) then position. */
+  factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]>;
+  /** One entry per id, in id order; null where no fact has that id. */
+  factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>>;
+  /** For each title id, its recommendations ordered by position. */
+  recommendationsByTitleIds(titleIds: readonly string[]): Promise<RecommendationRecord[][]>;
+
+  /** One aggregate per target key, in key order; a zero aggregate where nothing is rated. */
+  aggregatesByTargets(targetKeys: readonly string[]): Promise<AccuracyAggregate[]>;
+  /**
+   * Inserts the voter's rating of the target, or replaces their earlier one, and
+   * updates the target's aggregate by exactly the difference. Concurrent calls,
+   * including same-voter ones, must leave one rating per (voter, target) and an
+   * aggregate equal to a recomputation from the ratings. The caller has checked
+   * that the target exists.
+   */
+  upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult>;
+  /** Every rating of one target (tests and rebuilds; not for request paths). */
+  ratingsByTarget(targetKey: string): Promise<RatingRecord[]>;
+  /** Recomputes every aggregate from the raw ratings and repairs drift unless dryRun. */
+  rebuildAggregates(options?: { dryRun?: boolean }): Promise<RebuildReport>;
+
+  /** Records the latest TMDB score of a title (last known value for restarts and outages). */
+  saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void>;
+
+  /**
+   * Writes curated content idempotently: titles by slug, facts by
+   * (title, category, position), recommendations by (title, position).
+   * Never touches ratings, aggregates or a newer TMDB snapshot.
+   */
+  upsertCatalog(catalog: Catalog): Promise<CatalogReport>;
+  countTitles(): Promise<number>;
+
+  /** Resolves when the backing database answers; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by adapters when the database cannot be reached; mapped to SERVICE_UNAVAILABLE. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createApp, type App } from '../../src/app';
+import { type Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { NedbStore } from '../../src/store/nedb/nedb-store';
+import type { Store } from '../../src/store/port';
+import { createTmdbScoreSource } from '../../src/tmdb';
+
+export interface TestApp {
+  url: string;
+  app: App;
+  store: Store;
+  config: Config;
+  dataDir: string;
+  /** Every log line the app wrote (JSON strings), for secret-leak checks. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export function tempDataDir(prefix = 'reelcheck-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Builds the real app (config -> logger -> store -> TMDB -> Apollo/Express) on a
+ * loopback port with an embedded store in a temp dir. `env` is read exactly
+ * like process.env; `wrapStore` lets a test observe store calls.
+ */
+export async function startTestApp(
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    wrapStore?: (store: Store) => Store;
+    waitUntilReady?: boolean;
+  } = {},
+): Promise<TestApp> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    TMDB_API_BASE_URL: 'http://127.0.0.1:9/3', // discard port: never reached without credentials
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger(
+    config,
+    new Writable({
+      write(chunk, _encoding, callback) {
+        logs.push(String(chunk));
+        callback();
+      },
+    }),
+  );
+  const opened = await NedbStore.open({ dataDir: config.dataDir });
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
+  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const app = await createApp({ config, logger, store, tmdb });
+  const url = await app.listen();
+  if (options.waitUntilReady !== false) await waitFor(() => app.bootstrap.ready);
+  return { url, app, store, config, dataDir, logs, stop: () => app.stop() };
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A store proxy that counts calls per method: the DataLoader batching test uses it. */
+export function countingStore(store: Store): { store: Store; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
+}

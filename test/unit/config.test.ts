@@ -1,0 +1,64 @@
+import { ConfigError, loadConfig, secretsOf } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('has working defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      mongo: null,
+      trustProxy: false,
+      ratings: { rateLimitPerMinute: 60 },
+      tmdb: { baseUrl: 'https://api.themoviedb.org/3', timeoutMs: 2000, cacheTtlSeconds: 21600 },
+    });
+    expect(config.dataDir).toMatch(/data$/);
+  });
+
+  it('names every bad variable and never echoes secrets', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        MONGODB_URI: 'postgres://user:s3cret@host/db',
+        TMDB_TIMEOUT_MS: '-5',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['PORT', 'LOG_LEVEL', 'MONGODB_URI', 'TMDB_TIMEOUT_MS']) {
+      expect(message).toContain(name);
+    }
+    expect(message).not.toContain('s3cret');
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('selects MongoDB when MONGODB_URI is set and collects secrets for redaction', () => {
+    const config = loadConfig({
+      MONGODB_URI: 'mongodb://app:p%40ss@db.example:27017/reelcheck',
+      TMDB_API_TOKEN: 'tok',
+      TMDB_API_KEY: 'key',
+      ADMIN_TOKEN: 'adm',
+    });
+    expect(config.mongo).toMatchObject({ uri: 'mongodb://app:p%40ss@db.example:27017/reelcheck' });
+    expect(secretsOf(config).sort()).toEqual(['adm', 'key', 'p@ss', 'tok']);
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+  ])('reads TRUST_PROXY=%s as %j', (value, expected) => {
+    expect(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(
+      expected,
+    );
+  });
+});
