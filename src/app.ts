@@ -62,7 +62,6 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
     schema: await buildReelcheckSchema(),
     introspection: true,
     includeStacktraceInErrorResponses: !production,
-    status400ForVariableCoercionErrors: true,
     formatError: createErrorFormatter({
       production,
       onInternalError: (err) => logger.error({ err }, 'unexpected error while resolving'),
