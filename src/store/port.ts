@@ -45,22 +45,28 @@ export interface Store {
    * Inserts the voter's rating of the target, or replaces their earlier one, and
    * updates the target's aggregate by exactly the difference. Concurrent calls,
    * including same-voter ones, must leave one rating per (voter, target) and an
-   * aggregate equal to a recomputation from the ratings. The caller has checked
-   * that the target exists.
+   * aggregate equal to a recomputation from the ratings once they settle (the
+   * aggregate returned may include other writes in flight). The caller has
+   * checked that the target exists.
    */
   upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult>;
   /** Every rating of one target (tests and rebuilds; not for request paths). */
   ratingsByTarget(targetKey: string): Promise<RatingRecord[]>;
-  /** Recomputes every aggregate from the raw ratings and repairs drift unless dryRun. */
+  /**
+   * Recomputes every aggregate from the raw ratings and repairs drift unless
+   * dryRun. Safe while ratings are being written: a concurrent rating is never
+   * lost from a repaired aggregate.
+   */
   rebuildAggregates(options?: { dryRun?: boolean }): Promise<RebuildReport>;
 
   /** Records the latest TMDB score of a title (last known value for restarts and outages). */
   saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void>;
 
   /**
-   * Writes curated content idempotently: titles by slug, facts by
-   * (title, category, position), recommendations by (title, position).
-   * Never touches ratings, aggregates or a newer TMDB snapshot.
+   * Writes curated content idempotently: titles and facts by id (slug, and
+   * fact (title, category, position), must stay unique), recommendations by
+   * (title, position). Never touches ratings or aggregates, and keeps a
+   * title's existing TMDB snapshot (the catalog's is only a starting value).
    */
   upsertCatalog(catalog: Catalog): Promise<CatalogReport>;
   countTitles(): Promise<number>;

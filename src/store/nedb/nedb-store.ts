@@ -101,6 +101,7 @@ export class NedbStore implements Store {
     await Promise.all([
       this.titles.ensureIndexAsync({ fieldName: 'slug', unique: true }),
       this.facts.ensureIndexAsync({ fieldName: 'titleId' }),
+      this.facts.ensureIndexAsync({ fieldName: ['titleId', 'category', 'position'], unique: true }),
       this.recommendations.ensureIndexAsync({ fieldName: 'titleId' }),
       this.recommendations.ensureIndexAsync({ fieldName: ['titleId', 'position'], unique: true }),
       this.ratings.ensureIndexAsync({ fieldName: ['targetKey', 'voterId'], unique: true }),
@@ -222,49 +223,60 @@ export class NedbStore implements Store {
     return docs.map(toRating);
   }
 
+  /**
+   * Each target is recomputed, compared and repaired inside its lock, so a
+   * rating written meanwhile is never lost from the repaired aggregate.
+   */
   async rebuildAggregates(options: { dryRun?: boolean } = {}): Promise<RebuildReport> {
-    const [ratings, stored] = await Promise.all([
-      this.ratings.findAsync({}, { targetKey: 1, score: 1 }),
-      this.aggregates.findAsync({}),
+    const [rated, stored] = await Promise.all([
+      this.ratings.findAsync({}, { targetKey: 1 }),
+      this.aggregates.findAsync({}, { _id: 1 }),
     ]);
-    const scoresByKey = new Map<string, number[]>();
-    for (const r of ratings) {
-      const scores = scoresByKey.get(r.targetKey) ?? [];
-      scores.push(r.score);
-      scoresByKey.set(r.targetKey, scores);
-    }
-    const storedByKey = new Map(stored.map((doc) => [doc._id, toAggregate(doc)]));
-    const keys = new Set([...scoresByKey.keys(), ...storedByKey.keys()]);
-    const drift: RebuildReport['drift'] = [];
+    const keys = new Set([...rated.map((r) => r.targetKey), ...stored.map((doc) => doc._id)]);
+    const report: RebuildReport = { targets: 0, ratings: 0, drift: [] };
     for (const key of keys) {
-      const actual = aggregateOf(key, scoresByKey.get(key) ?? []);
-      const current = storedByKey.get(key) ?? emptyAggregate(key);
-      if (!sameAggregate(actual, current)) drift.push({ targetKey: key, stored: current, actual });
-    }
-    if (!options.dryRun) {
-      for (const { targetKey: key, actual } of drift) {
-        await this.locks.run(key, () =>
-          this.aggregates.updateAsync({ _id: key }, toAggregateDoc(actual), { upsert: true }),
+      await this.locks.run(key, async () => {
+        const [ratings, current] = await Promise.all([
+          this.ratings.findAsync({ targetKey: key }, { score: 1 }),
+          this.aggregates.findOneAsync({ _id: key }),
+        ]);
+        const actual = aggregateOf(
+          key,
+          ratings.map((r) => r.score),
         );
-      }
+        const storedAggregate = current ? toAggregate(current) : emptyAggregate(key);
+        if (ratings.length > 0) report.targets += 1;
+        report.ratings += ratings.length;
+        if (sameAggregate(actual, storedAggregate)) return;
+        report.drift.push({ targetKey: key, stored: storedAggregate, actual });
+        if (!options.dryRun) {
+          await this.aggregates.updateAsync({ _id: key }, toAggregateDoc(actual), { upsert: true });
+        }
+      });
     }
-    return { targets: scoresByKey.size, ratings: ratings.length, drift };
+    return report;
   }
 
+  /** Under the title's lock: a concurrent re-seed must not overwrite it (see upsertCatalog). */
   async saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void> {
-    await this.titles.updateAsync({ _id: titleId }, { $set: { tmdbSnapshot: snapshot } });
+    await this.locks.run(`title:${titleId}`, () =>
+      this.titles.updateAsync({ _id: titleId }, { $set: { tmdbSnapshot: snapshot } }),
+    );
   }
 
   async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
     for (const { id, tmdbSnapshot, ...title } of catalog.titles) {
-      const existing = await this.titles.findOneAsync({ _id: id });
-      // Keep a fetched snapshot: the catalog's is only a starting value.
-      const snapshot = existing?.tmdbSnapshot ?? tmdbSnapshot;
-      await this.titles.updateAsync(
-        { _id: id },
-        { _id: id, ...title, tmdbSnapshot: snapshot },
-        { upsert: true },
-      );
+      // Read-then-replace under the title's lock, so a snapshot saved meanwhile is kept:
+      // an existing snapshot always wins, the catalog's is only a starting value.
+      await this.locks.run(`title:${id}`, async () => {
+        const existing = await this.titles.findOneAsync({ _id: id });
+        const snapshot = existing?.tmdbSnapshot ?? tmdbSnapshot;
+        await this.titles.updateAsync(
+          { _id: id },
+          { _id: id, ...title, tmdbSnapshot: snapshot },
+          { upsert: true },
+        );
+      });
     }
     for (const { id, ...fact } of catalog.facts) {
       await this.facts.updateAsync({ _id: id }, { _id: id, ...fact }, { upsert: true });

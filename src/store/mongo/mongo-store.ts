@@ -1,0 +1,600 @@
+/**
+ * The MongoDB store (production adapter). Same semantics as the embedded nedb
+ * store; both pass test/contract/store.contract.test.ts.
+ *
+ * ## Ratings without multi-document transactions
+ *
+ * A rating write touches two documents: the voter's rating and the target's
+ * aggregate. It needs no transaction (so it works on a standalone server)
+ * because each step is a single-document atomic operation and the second one
+ * only applies a delta that the first one determined exactly:
+ *
+ * 1. `findOneAndUpdate({ targetKey, voterId }, { $set: score/comment/updatedAt,
+ *    $setOnInsert: _id/titleId/factId/createdAt }, { upsert, returnDocument:
+ *    'before' })`. MongoDB applies it atomically to one document and returns
+ *    the document as it was just before *this* write: null when this write
+ *    inserted it, else the exact previous score. The unique index on
+ *    (targetKey, voterId) guarantees one rating per voter and target; two
+ *    concurrent first ratings by the same voter both try to insert, one gets
+ *    E11000 (when the server does not retry it itself) and retries, and then
+ *    sees the winner's document as its "before". So for every voter and
+ *    target, the writes form one sequence s1 -> s2 -> ... -> sn in which each
+ *    write knows its predecessor.
+ * 2. `findOneAndUpdate({ _id: targetKey }, { $inc: delta }, { upsert,
+ *    returnDocument: 'after' })` with delta = +1 count, +s, +1 d<s> for an
+ *    insert; and +s(i) - s(i-1), +1 d<s(i)>, -1 d<s(i-1)> for a replace. $inc
+ *    is atomic and commutative: whatever order concurrent deltas land in, their
+ *    sum telescopes to count = number of voters, sum = sum of latest scores,
+ *    d<k> = number of voters whose latest score is k. So once every write has
+ *    finished, the aggregate equals a recomputation from the ratings, exactly.
+ *    The 'after' image is this write's read-your-writes aggregate. (While
+ *    writes are in flight a counter can be transiently off, even negative when
+ *    a re-rating's -1 lands before the first rating's +1; validators therefore
+ *    put no minimum on counters.)
+ *
+ * Worst case: the process dies (or the connection drops and the error leaves
+ * it unknown whether step 2 ran) between the two writes. The rating is then
+ * saved and its aggregate is short by that one delta; a later write to the same
+ * target does not fix it. `rebuildAggregates()` (npm run ratings:rebuild)
+ * recomputes every aggregate from the ratings and repairs such drift. Step 2 is
+ * never retried blindly on an ambiguous error: that could apply a delta twice.
+ * On a replica set the driver's retryable writes make each step exactly-once
+ * across a failover.
+ *
+ * ## Availability
+ *
+ * `create()` does no I/O. The first operation (normally the app's `ping()`
+ * loop) connects and ensures the schema; both are retried by later calls when
+ * they fail. Outages map to StoreUnavailableError (errors.ts); the driver
+ * reconnects on its own when the server is back.
+ */
+import { type Collection, type Db, type Document, type Filter, MongoClient } from 'mongodb';
+import { newStoreId } from '../ids';
+import { type Store, StoreUnavailableError } from '../port';
+import {
+  type AccuracyAggregate,
+  type AggregateDrift,
+  type Catalog,
+  type CatalogReport,
+  emptyAggregate,
+  type FactRecord,
+  type RatingRecord,
+  type RatingWrite,
+  type RatingWriteResult,
+  type RebuildReport,
+  type RecommendationRecord,
+  sameAggregate,
+  type TitleListQuery,
+  type TitlePage,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../types';
+import { boundedServerSelectionTimeout, redactCredentials, resolveDbName } from './connection';
+import {
+  type AggregateDoc,
+  aggregateFields,
+  aggregateIncrement,
+  assertString,
+  assertStrings,
+  factUpsertOp,
+  type FactDoc,
+  type RatingDoc,
+  ratingUpsert,
+  recommendationUpsertOp,
+  type RecommendationDoc,
+  searchFilter,
+  titleUpsertOps,
+  type TitleDoc,
+  toAggregate,
+  toFact,
+  toRating,
+  toRecommendation,
+  toSnapshot,
+  toTitle,
+} from './documents';
+import { isDuplicateKeyError, toStoreError } from './errors';
+import { silentLogger, type StoreLogger } from './log';
+import { COLLECTION, ensureSchema } from './schema';
+
+export interface MongoStoreOptions {
+  /** mongodb:// or mongodb+srv:// connection string; pool sizes and timeouts come from it. */
+  uri: string;
+  /** Used when the URI has no database in its path (MONGODB_DB). Default 'reelcheck'. */
+  dbName?: string;
+  /**
+   * Wins over the URI path. For tests and tools that need another database with
+   * the same connection string: rewriting the URI path instead would also
+   * change the default authSource, which is the path's database.
+   */
+  dbNameOverride?: string;
+  /** How long an operation waits for a usable server before failing (clamped to 100..60000). */
+  serverSelectionTimeoutMs: number;
+  logger?: StoreLogger;
+  /**
+   * rebuildAggregates waits this long before confirming a suspected drift, so
+   * rating writes in flight (rating saved, aggregate not yet) are not mistaken
+   * for drift. Default 1000.
+   */
+  rebuildSettleMs?: number;
+}
+
+const CATEGORY_ORDER: Record<string, number> = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 };
+const DUPLICATE_KEY_ATTEMPTS = 5;
+const REBUILD_ROUNDS = 3;
+
+/** Per-target counts as the rebuild pipeline computes them from raw ratings. */
+const GROUP_BY_TARGET = {
+  $group: {
+    _id: '$targetKey',
+    count: { $sum: 1 },
+    sum: { $sum: '$score' },
+    d1: { $sum: { $cond: [{ $eq: ['$score', 1] }, 1, 0] } },
+    d2: { $sum: { $cond: [{ $eq: ['$score', 2] }, 1, 0] } },
+    d3: { $sum: { $cond: [{ $eq: ['$score', 3] }, 1, 0] } },
+    d4: { $sum: { $cond: [{ $eq: ['$score', 4] }, 1, 0] } },
+    d5: { $sum: { $cond: [{ $eq: ['$score', 5] }, 1, 0] } },
+  },
+};
+
+export class MongoStore implements Store {
+  readonly kind = 'mongo' as const;
+  private readonly db: Db;
+  private readonly titles: Collection<TitleDoc>;
+  private readonly facts: Collection<FactDoc>;
+  private readonly recommendations: Collection<RecommendationDoc>;
+  private readonly ratings: Collection<RatingDoc>;
+  private readonly aggregates: Collection<AggregateDoc>;
+  private readiness: Promise<void> | null = null;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private constructor(
+    private readonly client: MongoClient,
+    /** The database this store uses (resolved from override, URI path, dbName, default). */
+    readonly dbName: string,
+    private readonly logger: StoreLogger,
+    private readonly rebuildSettleMs: number,
+  ) {
+    this.db = client.db(dbName);
+    this.titles = this.db.collection<TitleDoc>(COLLECTION.titles);
+    this.facts = this.db.collection<FactDoc>(COLLECTION.facts);
+    this.recommendations = this.db.collection<RecommendationDoc>(COLLECTION.recommendations);
+    this.ratings = this.db.collection<RatingDoc>(COLLECTION.ratings);
+    this.aggregates = this.db.collection<AggregateDoc>(COLLECTION.aggregates);
+  }
+
+  /**
+   * Builds the store without any network I/O: the client connects on first use.
+   * Throws only for a malformed URI or database name (message free of credentials).
+   */
+  static create(options: MongoStoreOptions): MongoStore {
+    let client: MongoClient;
+    try {
+      client = new MongoClient(options.uri, {
+        serverSelectionTimeoutMS: boundedServerSelectionTimeout(options.serverSelectionTimeoutMs),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // No `cause` on purpose: the driver's parse errors can quote the user name.
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(
+        `Invalid MongoDB connection string: ${redactCredentials(message, options.uri)}`,
+      );
+    }
+    const dbName = resolveDbName(options);
+    return new MongoStore(
+      client,
+      dbName,
+      options.logger ?? silentLogger,
+      Math.max(0, options.rebuildSettleMs ?? 1000),
+    );
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  async titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const keys = assertStrings(ids, 'title ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.titles.find({ _id: { $in: keys } }).toArray());
+    const byId = new Map(docs.map((doc) => [doc._id, toTitle(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const keys = assertStrings(slugs, 'slugs');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.titles.find({ slug: { $in: keys } }).toArray());
+    const bySlug = new Map(docs.map((doc) => [doc.slug, toTitle(doc)]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  async listTitles(query: TitleListQuery): Promise<TitlePage> {
+    const { first } = query;
+    if (!Number.isInteger(first) || first < 0) {
+      throw new RangeError('first must be a non-negative integer');
+    }
+    const match: Filter<TitleDoc> = searchFilter(query.search);
+    const page: Filter<TitleDoc> = { ...match };
+    if (query.afterSlug !== null && query.afterSlug !== undefined && query.afterSlug !== '') {
+      assertString(query.afterSlug, 'afterSlug');
+      page.slug = { $gt: query.afterSlug };
+    }
+    const [docs, totalCount] = await this.op(() =>
+      Promise.all([
+        this.titles
+          .find(page)
+          .sort({ slug: 1 })
+          .limit(first + 1)
+          .toArray(),
+        this.titles.countDocuments(match),
+      ]),
+    );
+    return {
+      titles: docs.slice(0, first).map(toTitle),
+      hasNextPage: docs.length > first,
+      totalCount,
+    };
+  }
+
+  async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
+    const keys = assertStrings(titleIds, 'title ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.facts.find({ titleId: { $in: keys } }).toArray());
+    const byTitle = groupBy(docs.map(toFact), (fact) => fact.titleId);
+    for (const facts of byTitle.values()) {
+      facts.sort(
+        (a, b) =>
+          (CATEGORY_ORDER[a.category] ?? 99) - (CATEGORY_ORDER[b.category] ?? 99) ||
+          a.position - b.position,
+      );
+    }
+    return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
+  }
+
+  async factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>> {
+    const keys = assertStrings(ids, 'fact ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.facts.find({ _id: { $in: keys } }).toArray());
+    const byId = new Map(docs.map((doc) => [doc._id, toFact(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async recommendationsByTitleIds(titleIds: readonly string[]): Promise<RecommendationRecord[][]> {
+    const keys = assertStrings(titleIds, 'title ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() =>
+      this.recommendations
+        .find({ titleId: { $in: keys } })
+        .sort({ titleId: 1, position: 1 })
+        .toArray(),
+    );
+    const byTitle = groupBy(docs.map(toRecommendation), (rec) => rec.titleId);
+    return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
+  }
+
+  async aggregatesByTargets(keys: readonly string[]): Promise<AccuracyAggregate[]> {
+    const unique = assertStrings(keys, 'target keys');
+    if (unique.length === 0) return [];
+    const docs = await this.op(() => this.aggregates.find({ _id: { $in: unique } }).toArray());
+    const byKey = new Map(docs.map((doc) => [doc._id, toAggregate(doc)]));
+    return keys.map((key) => byKey.get(key) ?? emptyAggregate(key));
+  }
+
+  async ratingsByTarget(key: string): Promise<RatingRecord[]> {
+    assertString(key, 'target key');
+    const docs = await this.op(() =>
+      this.ratings.find({ targetKey: key }).sort({ createdAt: 1, _id: 1 }).toArray(),
+    );
+    return docs.map(toRating);
+  }
+
+  async countTitles(): Promise<number> {
+    return this.op(() => this.titles.countDocuments({}));
+  }
+
+  // ---- ratings ---------------------------------------------------------------
+
+  /** See the comment at the top of this file for why this is exact without transactions. */
+  async upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult> {
+    // Validates every caller value before anything reaches a query.
+    const { filter, update } = ratingUpsert(write, now, '');
+    const key = filter.targetKey;
+    const { score, comment, updatedAt } = update.$set;
+    const { titleId, factId } = update.$setOnInsert;
+
+    return this.op(async () => {
+      let insertedId = '';
+      const before = await retryOnDuplicateKey(() => {
+        insertedId = newStoreId();
+        return this.ratings.findOneAndUpdate(
+          filter,
+          { ...update, $setOnInsert: { ...update.$setOnInsert, _id: insertedId } },
+          { upsert: true, returnDocument: 'before', includeResultMetadata: false },
+        );
+      });
+
+      const inc = aggregateIncrement(before ? before.score : null, score);
+      const after = await retryOnDuplicateKey(() =>
+        this.aggregates.findOneAndUpdate(
+          { _id: key },
+          { $inc: inc },
+          { upsert: true, returnDocument: 'after', includeResultMetadata: false },
+        ),
+      );
+      const aggregate = after ? toAggregate(after) : await this.readAggregate(key);
+
+      const rating: RatingRecord = before
+        ? {
+            id: before._id,
+            targetKey: key,
+            titleId: before.titleId,
+            factId: before.factId ?? null,
+            voterId: filter.voterId,
+            score,
+            comment,
+            createdAt: before.createdAt,
+            updatedAt,
+          }
+        : {
+            id: insertedId,
+            targetKey: key,
+            titleId,
+            factId,
+            voterId: filter.voterId,
+            score,
+            comment,
+            createdAt: now,
+            updatedAt,
+          };
+      return { rating, aggregate, created: before === null };
+    });
+  }
+
+  /**
+   * Recomputes every aggregate from the raw ratings ($group by targetKey) and
+   * compares it with the stored ones (including aggregates whose ratings are
+   * gone: they should be zero). Safe to run while the app takes ratings:
+   * a suspected drift is confirmed only if neither the ratings nor the
+   * aggregate of that target changed during `rebuildSettleMs` (so writes in
+   * flight are not "repaired"), and the repair is a compare-and-replace that
+   * does nothing if the aggregate moved meanwhile. Targets still busy after a
+   * few rounds are logged and left for the next run.
+   */
+  async rebuildAggregates(options: { dryRun?: boolean } = {}): Promise<RebuildReport> {
+    const repair = !options.dryRun;
+    return this.op(async () => {
+      const actualByKey = new Map<string, AccuracyAggregate>();
+      let ratings = 0;
+      const rows = this.ratings.aggregate<Document>([GROUP_BY_TARGET], { allowDiskUse: true });
+      for await (const row of rows) {
+        if (typeof row._id !== 'string') continue;
+        const actual = toAggregate(row as AggregateDoc);
+        actualByKey.set(row._id, actual);
+        ratings += actual.count;
+      }
+
+      const suspects = new Map<string, AggregateDrift>();
+      const storedKeys = new Set<string>();
+      for await (const doc of this.aggregates.find({})) {
+        storedKeys.add(doc._id);
+        const stored = toAggregate(doc);
+        const actual = actualByKey.get(doc._id) ?? emptyAggregate(doc._id);
+        if (!sameAggregate(stored, actual)) {
+          suspects.set(doc._id, { targetKey: doc._id, stored, actual });
+        }
+      }
+      for (const [key, actual] of actualByKey) {
+        if (storedKeys.has(key)) continue;
+        const stored = emptyAggregate(key);
+        if (!sameAggregate(stored, actual)) suspects.set(key, { targetKey: key, stored, actual });
+      }
+
+      const drift = await this.confirmDrift(suspects, repair);
+      if (drift.length > 0) {
+        this.logger.warn(
+          { targets: drift.map((d) => d.targetKey), repaired: repair },
+          repair ? 'Repaired drifted rating aggregates' : 'Rating aggregates have drifted',
+        );
+      }
+      return { targets: actualByKey.size, ratings, drift };
+    });
+  }
+
+  private async confirmDrift(
+    suspects: Map<string, AggregateDrift>,
+    repair: boolean,
+  ): Promise<AggregateDrift[]> {
+    const confirmed: AggregateDrift[] = [];
+    let pending = suspects;
+    for (let round = 1; pending.size > 0 && round <= REBUILD_ROUNDS; round++) {
+      await sleep(this.rebuildSettleMs);
+      const next = new Map<string, AggregateDrift>();
+      for (const [key, seen] of pending) {
+        const stored = await this.readAggregate(key);
+        const actual = await this.recount(key);
+        const current = { targetKey: key, stored, actual };
+        if (sameAggregate(stored, actual)) continue; // writes in flight have settled it
+        if (!sameAggregate(stored, seen.stored) || !sameAggregate(actual, seen.actual)) {
+          next.set(key, current); // still moving: look again next round
+          continue;
+        }
+        if (!repair || (await this.replaceIfUnchanged(key, stored, actual)))
+          confirmed.push(current);
+        else next.set(key, current);
+      }
+      pending = next;
+    }
+    if (pending.size > 0) {
+      this.logger.warn(
+        { targets: [...pending.keys()] },
+        'Rating aggregates kept changing during the rebuild; left as they are, run it again',
+      );
+    }
+    return confirmed;
+  }
+
+  private async readAggregate(key: string): Promise<AccuracyAggregate> {
+    const doc = await this.aggregates.findOne({ _id: key });
+    return doc ? toAggregate(doc) : emptyAggregate(key);
+  }
+
+  private async recount(key: string): Promise<AccuracyAggregate> {
+    const [row] = await this.ratings
+      .aggregate<Document>([{ $match: { targetKey: key } }, GROUP_BY_TARGET])
+      .toArray();
+    return row ? toAggregate({ ...(row as AggregateDoc), _id: key }) : emptyAggregate(key);
+  }
+
+  /** Replaces the aggregate with `actual` only if it still equals `expected` (missing counts as zero). */
+  private async replaceIfUnchanged(
+    key: string,
+    expected: AccuracyAggregate,
+    actual: AccuracyAggregate,
+  ): Promise<boolean> {
+    const filter: Document = { _id: key };
+    for (const [field, value] of Object.entries(aggregateFields(expected))) {
+      filter[field] = value === 0 ? { $in: [0, null] } : value;
+    }
+    const expectedIsZero =
+      expected.count === 0 && expected.sum === 0 && expected.distribution.every((n) => n === 0);
+    try {
+      const result = await this.aggregates.replaceOne(
+        filter as Filter<AggregateDoc>,
+        aggregateFields(actual),
+        { upsert: expectedIsZero },
+      );
+      return result.matchedCount > 0 || result.upsertedCount > 0;
+    } catch (error) {
+      // Upsert of a missing aggregate raced with a rating that created it.
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  // ---- writes of curated content -------------------------------------------
+
+  async saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void> {
+    assertString(titleId, 'titleId');
+    const value = toSnapshot(snapshot);
+    await this.op(() => this.titles.updateOne({ _id: titleId }, { $set: { tmdbSnapshot: value } }));
+  }
+
+  /**
+   * Idempotent bulk upserts: titles by _id (an existing TMDB snapshot is kept;
+   * the catalog's only fills a missing one), facts by _id, recommendations by
+   * (titleId, position). Ratings and aggregates are never touched.
+   */
+  async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
+    const titleOps = catalog.titles.flatMap((title) => titleUpsertOps(title));
+    const factOps = catalog.facts.map((fact) => factUpsertOp(fact));
+    const recommendationOps = catalog.recommendations.map((rec) => recommendationUpsertOp(rec));
+
+    await this.op(async () => {
+      // Upserts are idempotent, so a whole batch can be replayed when it lost an
+      // insert race to another process seeding at the same time (E11000).
+      if (titleOps.length > 0) {
+        await retryOnDuplicateKey(() => this.titles.bulkWrite(titleOps, { ordered: true }), 2);
+      }
+      if (factOps.length > 0) {
+        await retryOnDuplicateKey(() => this.facts.bulkWrite(factOps, { ordered: true }), 2);
+      }
+      if (recommendationOps.length > 0) {
+        await retryOnDuplicateKey(
+          () => this.recommendations.bulkWrite(recommendationOps, { ordered: true }),
+          2,
+        );
+      }
+    });
+    return {
+      titles: catalog.titles.length,
+      facts: catalog.facts.length,
+      recommendations: catalog.recommendations.length,
+    };
+  }
+
+  // ---- lifecycle -------------------------------------------------------------
+
+  /** Connects if needed, ensures the schema (once), and pings the server. */
+  async ping(): Promise<void> {
+    await this.op(() => this.db.command({ ping: 1 }));
+  }
+
+  /** Waits for operations in flight, then closes the client. Later calls reject as unavailable. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.client.close();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Runs one store operation: after connect + schema (memoised), with driver
+   * outages mapped to StoreUnavailableError and everything else propagated.
+   */
+  private op<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(new StoreUnavailableError('The MongoDB store is closed'));
+    }
+    const running = (async () => {
+      try {
+        await this.ensureReady();
+        return await work();
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    })();
+    this.inFlight.add(running);
+    const forget = () => this.inFlight.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  /** Connect + ensureSchema, once; a failed attempt is forgotten so the next call retries. */
+  private ensureReady(): Promise<void> {
+    if (!this.readiness) {
+      const attempt = (async () => {
+        // connect() also replaces a topology a failed attempt left closed.
+        await this.client.connect();
+        await ensureSchema(this.db, this.logger);
+        this.logger.info({ db: this.dbName }, 'MongoDB store ready');
+      })();
+      this.readiness = attempt;
+      attempt.catch(() => {
+        if (this.readiness === attempt) this.readiness = null;
+      });
+    }
+    return this.readiness;
+  }
+}
+
+/** Retries work that failed with E11000 (a lost insert race: nothing was written). */
+async function retryOnDuplicateKey<T>(
+  work: () => Promise<T>,
+  attempts = DUPLICATE_KEY_ATTEMPTS,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDuplicateKeyError(error) || attempt >= attempts) throw error;
+    }
+  }
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

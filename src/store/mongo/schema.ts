@@ -1,0 +1,364 @@
+import type { Db, Document } from 'mongodb';
+import { MongoSchemaError, serverCode } from './errors';
+import type { StoreLogger } from './log';
+
+/**
+ * The database schema the MongoDB adapter relies on: five collections with
+ * $jsonSchema validators, and the indexes that make batch reads cheap and
+ * (the unique ones) make upserts correct under concurrency.
+ *
+ * ensureSchema() is idempotent and safe when several processes start at once:
+ * - createCollection; NamespaceExists (another process, or an older version,
+ *   created it) -> compare the stored validator and collMod only when it differs;
+ * - createIndexes with explicit names; the same spec created concurrently is a
+ *   no-op on the server. A conflicting index (same key or name, other options)
+ *   is accepted when it is equivalent for our purposes, logged and ignored for
+ *   the helper index, and a MongoSchemaError (operator action needed) for the
+ *   unique indexes correctness depends on.
+ *
+ * Validators guard against foreign or corrupt writes; they never reject what the
+ * adapter writes. Note what they deliberately do NOT check: aggregate counters
+ * have no minimum, because under concurrency a counter can be transiently
+ * negative (a re-rating's -1 landing before the first rating's +1) and a
+ * rejected $inc would make the aggregate drift for good.
+ */
+
+export const COLLECTION = {
+  titles: 'titles',
+  facts: 'facts',
+  recommendations: 'recommendations',
+  ratings: 'ratings',
+  aggregates: 'aggregates',
+} as const;
+
+export type CollectionName = (typeof COLLECTION)[keyof typeof COLLECTION];
+
+export interface IndexSpec {
+  name: string;
+  key: Record<string, 1 | -1>;
+  unique: boolean;
+  /** Correctness depends on it: a conflicting existing index stops the store from becoming ready. */
+  required: boolean;
+  purpose: string;
+}
+
+export interface CollectionSpec {
+  name: CollectionName;
+  /** The $jsonSchema (draft 4 subset with bsonType, as MongoDB implements it). */
+  jsonSchema: Document;
+  indexes: IndexSpec[];
+}
+
+const string = { bsonType: 'string' };
+const nullableString = { bsonType: ['string', 'null'] };
+const number = { bsonType: 'number' };
+const nullableNumber = { bsonType: ['number', 'null'] };
+const date = { bsonType: 'date' };
+const storeId = { bsonType: 'string', minLength: 1 };
+
+export const SCHEMA: readonly CollectionSpec[] = [
+  {
+    name: COLLECTION.titles,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['_id', 'slug', 'name', 'mediaType'],
+      properties: {
+        _id: storeId,
+        slug: string,
+        name: string,
+        mediaType: { enum: ['MOVIE', 'TV'] },
+        year: nullableNumber,
+        tagline: nullableString,
+        overview: nullableString,
+        tmdbId: nullableNumber,
+        verdictBlurb: nullableString,
+        tmdbSnapshot: {
+          anyOf: [
+            { bsonType: 'null' },
+            {
+              bsonType: 'object',
+              required: ['voteAverage', 'voteCount', 'fetchedAt'],
+              properties: { voteAverage: number, voteCount: number, fetchedAt: date },
+            },
+          ],
+        },
+      },
+    },
+    indexes: [
+      {
+        name: 'titles_slug_unique',
+        key: { slug: 1 },
+        unique: true,
+        required: true,
+        purpose: 'titlesBySlugs, listTitles order and cursor (slug > after), one title per slug',
+      },
+      {
+        name: 'titles_name',
+        key: { name: 1 },
+        unique: false,
+        required: false,
+        purpose:
+          'search helps only partly: an unanchored case-insensitive regex has no index bounds, ' +
+          'so at best the planner scans these keys instead of whole documents (e.g. for the count)',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.facts,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['_id', 'titleId', 'category', 'position', 'text'],
+      properties: {
+        _id: storeId,
+        titleId: string,
+        category: { enum: ['BEHIND_THE_SCENES', 'DID_YOU_KNOW'] },
+        position: number,
+        text: string,
+      },
+    },
+    indexes: [
+      {
+        name: 'facts_title_category_position_unique',
+        key: { titleId: 1, category: 1, position: 1 },
+        unique: true,
+        required: true,
+        purpose: 'factsByTitleIds, one fact per (title, category, position)',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.recommendations,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['_id', 'titleId', 'recommendedTitleId', 'position', 'label', 'reason'],
+      properties: {
+        _id: storeId,
+        titleId: string,
+        recommendedTitleId: string,
+        position: number,
+        label: string,
+        reason: string,
+      },
+    },
+    indexes: [
+      {
+        name: 'recommendations_title_position_unique',
+        key: { titleId: 1, position: 1 },
+        unique: true,
+        required: true,
+        purpose: 'recommendationsByTitleIds, catalog upserts by (title, position)',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.ratings,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['_id', 'targetKey', 'titleId', 'voterId', 'score', 'createdAt', 'updatedAt'],
+      properties: {
+        _id: storeId,
+        targetKey: string,
+        titleId: string,
+        factId: nullableString,
+        voterId: string,
+        score: { bsonType: 'number', minimum: 1, maximum: 5, multipleOf: 1 },
+        comment: nullableString,
+        createdAt: date,
+        updatedAt: date,
+      },
+    },
+    indexes: [
+      {
+        name: 'ratings_target_voter_unique',
+        key: { targetKey: 1, voterId: 1 },
+        unique: true,
+        required: true,
+        purpose:
+          'one rating per (voter, target): the atomic upsert relies on it; ' +
+          'also serves ratingsByTarget and per-target rebuilds by its targetKey prefix',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.aggregates,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['_id', 'count', 'sum', 'd1', 'd2', 'd3', 'd4', 'd5'],
+      properties: {
+        _id: string,
+        count: number,
+        sum: number,
+        d1: number,
+        d2: number,
+        d3: number,
+        d4: number,
+        d5: number,
+      },
+    },
+    // Keyed by _id = targetKey: the default _id index is all it needs.
+    indexes: [],
+  },
+];
+
+const NAMESPACE_EXISTS = 48;
+const UNAUTHORIZED = 13;
+const INDEX_ALREADY_EXISTS = 68;
+const INDEX_OPTIONS_CONFLICT = 85;
+const INDEX_KEY_SPECS_CONFLICT = 86;
+const INDEX_BUILD_ALREADY_IN_PROGRESS = 276;
+const DUPLICATE_KEY = 11000;
+
+export const VALIDATION = { validationLevel: 'strict', validationAction: 'error' } as const;
+
+/** Creates or updates collections, validators and indexes. Idempotent; safe to race. */
+export async function ensureSchema(db: Db, logger: StoreLogger): Promise<void> {
+  for (const spec of SCHEMA) await ensureCollection(db, spec, logger);
+  for (const spec of SCHEMA) {
+    for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger);
+  }
+}
+
+async function ensureCollection(db: Db, spec: CollectionSpec, logger: StoreLogger): Promise<void> {
+  const validator = { $jsonSchema: spec.jsonSchema };
+  try {
+    await db.createCollection(spec.name, { validator, ...VALIDATION });
+    logger.info({ collection: spec.name }, 'MongoDB collection created');
+    return;
+  } catch (error) {
+    if (serverCode(error) !== NAMESPACE_EXISTS) throw error;
+  }
+  // It exists (created by another process a moment ago, by an older version, or
+  // implicitly by a write): make its validator ours if it is not already.
+  const [info] = await db.listCollections({ name: spec.name }, { nameOnly: false }).toArray();
+  if (info && info.type !== undefined && info.type !== 'collection') {
+    throw new MongoSchemaError(
+      `MongoDB namespace ${spec.name} exists but is a ${info.type}, not a collection`,
+    );
+  }
+  const options = (info?.options ?? {}) as Document;
+  if (
+    canonicalJson(options.validator) === canonicalJson(validator) &&
+    (options.validationLevel ?? 'strict') === VALIDATION.validationLevel &&
+    (options.validationAction ?? 'error') === VALIDATION.validationAction
+  ) {
+    return;
+  }
+  try {
+    await db.command({ collMod: spec.name, validator, ...VALIDATION });
+    logger.info({ collection: spec.name }, 'MongoDB collection validator updated');
+  } catch (error) {
+    if (serverCode(error) !== UNAUTHORIZED) throw error;
+    // The validator is a guard, not something correctness depends on.
+    logger.warn(
+      { collection: spec.name },
+      'Cannot update the MongoDB validator (the user lacks the collMod privilege); keeping the existing one',
+    );
+  }
+}
+
+async function ensureIndex(
+  db: Db,
+  collection: CollectionName,
+  index: IndexSpec,
+  logger: StoreLogger,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db
+        .collection(collection)
+        .createIndex(index.key, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+      return;
+    } catch (error) {
+      const code = serverCode(error);
+      if (code === INDEX_BUILD_ALREADY_IN_PROGRESS && attempt < 20) {
+        // Another process is building the same index: wait for it, then re-check.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      if (
+        code === INDEX_OPTIONS_CONFLICT ||
+        code === INDEX_KEY_SPECS_CONFLICT ||
+        code === INDEX_ALREADY_EXISTS
+      ) {
+        await resolveIndexConflict(db, collection, index, logger, error);
+        return;
+      }
+      if (code === DUPLICATE_KEY && index.unique) {
+        const message =
+          `Cannot create the unique index ${index.name} on ${collection}: documents share a ` +
+          `${Object.keys(index.key).join(' + ')} value. Remove the duplicates, then restart.`;
+        logger.error({ collection, index: index.name }, message);
+        throw new MongoSchemaError(message, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * An index with our key or our name exists with other options. Accept an
+ * equivalent one (same key, same uniqueness, no partial filter or collation)
+ * under another name; otherwise stop for required indexes and warn for others.
+ */
+async function resolveIndexConflict(
+  db: Db,
+  collection: CollectionName,
+  index: IndexSpec,
+  logger: StoreLogger,
+  cause: unknown,
+): Promise<void> {
+  const existing = await db.collection(collection).listIndexes().toArray();
+  const equivalent = existing.find(
+    (ix) =>
+      sameKey(ix.key as Document, index.key) &&
+      Boolean(ix.unique) === index.unique &&
+      ix.partialFilterExpression === undefined &&
+      ix.collation === undefined,
+  );
+  if (equivalent) {
+    logger.warn(
+      { collection, expected: index.name, existing: equivalent.name },
+      'MongoDB index exists under another name with the same key and options; using it',
+    );
+    return;
+  }
+  const conflicting = existing
+    .filter((ix) => ix.name === index.name || sameKey(ix.key as Document, index.key))
+    .map((ix) => ({ name: ix.name, key: ix.key, unique: Boolean(ix.unique) }));
+  const message =
+    `MongoDB index conflict on ${collection}: cannot create ${index.name} ` +
+    `${JSON.stringify(index.key)}${index.unique ? ' (unique)' : ''}; an existing index has the ` +
+    `same name or key with other options: ${JSON.stringify(conflicting)}. ` +
+    'Drop or rename that index, then restart.';
+  if (index.required) {
+    logger.error({ collection, index: index.name, conflicting }, message);
+    throw new MongoSchemaError(message, { cause });
+  }
+  logger.warn({ collection, index: index.name, conflicting }, `${message} (${index.purpose})`);
+}
+
+function sameKey(a: Document, b: Record<string, 1 | -1>): boolean {
+  const left = Object.entries(a);
+  const right = Object.entries(b);
+  return (
+    left.length === right.length &&
+    left.every(([field, dir], i) => field === right[i][0] && Number(dir) === right[i][1])
+  );
+}
+
+/** JSON with object keys sorted: compares validators regardless of the key order the server returns. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,26 @@
+import type { MediaType, TmdbSnapshot } from '../store/types';
+
+/** What a resolver asks for: the title, its TMDB identity and the last score we stored for it. */
+export interface TmdbScoreRequest {
+  titleId: string;
+  tmdbId: number;
+  mediaType: MediaType;
+  snapshot: TmdbSnapshot | null;
+}
+
+/** A score as shown on a page; stale is false only for a value fetched within the cache TTL. */
+export interface TmdbScore {
+  voteAverage: number;
+  voteCount: number;
+  fetchedAt: Date;
+  stale: boolean;
+}
+
+/** The two numbers TMDB gives us for a title, as validated from its response. */
+export interface TmdbVotes {
+  voteAverage: number;
+  voteCount: number;
+}
+
+/** Writes the last known score back to the store (Store.saveTmdbSnapshot). */
+export type SaveTmdbSnapshot = (titleId: string, snapshot: TmdbSnapshot) => Promise<void>;

@@ -1,0 +1,790 @@
+/**
+ * The contract of the store port (src/store/port.ts), run against every adapter:
+ * - the embedded nedb store, always (fresh temp DATA_DIR per test);
+ * - MongoDB when TEST_MONGODB_URI is set (fresh database per test, dropped after).
+ *
+ * Adapter-specific powers (corrupting an aggregate behind the port's back) live
+ * in each adapter's harness, never in the shared tests.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { type Document, MongoClient } from 'mongodb';
+import type Datastore from '@seald-io/nedb';
+import catalogJson from '../../src/seed/catalog.json';
+import { MongoStore } from '../../src/store/mongo/mongo-store';
+import { NedbStore } from '../../src/store/nedb/nedb-store';
+import type { Store } from '../../src/store/port';
+import {
+  aggregateOf,
+  type Catalog,
+  emptyAggregate,
+  type FactCategory,
+  type FactRecord,
+  type MediaType,
+  type RatingTarget,
+  type RebuildReport,
+  type RecommendationRecord,
+  targetKey,
+  type TmdbSnapshot,
+} from '../../src/store/types';
+
+interface Harness {
+  store: Store;
+  /** Makes the stored aggregate of `key` wrong (creating it if needed), bypassing the port. */
+  corruptAggregate(key: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+interface Adapter {
+  name: 'nedb' | 'mongo';
+  open(): Promise<Harness>;
+}
+
+const nedbAdapter: Adapter = {
+  name: 'nedb',
+  async open() {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-contract-'));
+    const store = await NedbStore.open({ dataDir });
+    return {
+      store,
+      async corruptAggregate(key) {
+        // nedb-only test hook: the datastore is private to the adapter.
+        const { aggregates } = store as unknown as { aggregates: Datastore<Document> };
+        await aggregates.updateAsync(
+          { _id: key },
+          { $inc: { count: 3, sum: 7, d2: 3 } },
+          { upsert: true },
+        );
+      },
+      async dispose() {
+        await store.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const MONGO_URI = process.env.TEST_MONGODB_URI?.trim();
+const MONGO_SKIPPED = 'TEST_MONGODB_URI is not set; no MongoDB server on this machine';
+
+const mongoAdapter = (uri: string): Adapter => ({
+  name: 'mongo',
+  async open() {
+    const dbName = `reelcheck_test_${randomBytes(6).toString('hex')}`;
+    // dbNameOverride, not a rewritten URI path: the path also sets the default authSource.
+    const store = MongoStore.create({
+      uri,
+      dbNameOverride: dbName,
+      serverSelectionTimeoutMs: 5000,
+      rebuildSettleMs: 100,
+    });
+    try {
+      await store.ping(); // connects and creates the schema in the fresh database
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    // A second client, outside the port, for the test hook and the clean-up.
+    const direct = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+    return {
+      store,
+      async corruptAggregate(key) {
+        await direct
+          .db(dbName)
+          .collection<{ _id: string }>('aggregates')
+          .updateOne(
+            { _id: key },
+            { $inc: { count: 3, sum: 7, d1: 0, d2: 3, d3: 0, d4: 0, d5: 0 } },
+            { upsert: true },
+          );
+      },
+      async dispose() {
+        await store.close();
+        try {
+          await direct.db(dbName).dropDatabase();
+        } finally {
+          await direct.close();
+        }
+      },
+    };
+  },
+});
+
+const adapters: Adapter[] = [nedbAdapter];
+if (MONGO_URI) {
+  adapters.push(mongoAdapter(MONGO_URI));
+} else {
+  console.warn(`Store contract: MongoDB run skipped (${MONGO_SKIPPED})`);
+  describe('Store contract: mongo', () => {
+    it.skip(`skipped: ${MONGO_SKIPPED}`, () => undefined);
+  });
+}
+
+// ---- test data ---------------------------------------------------------------
+
+type CatalogTitle = Catalog['titles'][number];
+
+function seedCatalog(): Catalog {
+  return {
+    titles: catalogJson.titles.map((t) => ({
+      ...t,
+      mediaType: t.mediaType as MediaType,
+      tmdbSnapshot: t.tmdbSnapshot
+        ? { ...t.tmdbSnapshot, fetchedAt: new Date(t.tmdbSnapshot.fetchedAt) }
+        : null,
+    })),
+    facts: catalogJson.facts.map((f) => ({ ...f, category: f.category as FactCategory })),
+    recommendations: catalogJson.recommendations.map((r) => ({ ...r })),
+  };
+}
+
+function title(id: string, overrides: Partial<CatalogTitle> = {}): CatalogTitle {
+  return {
+    id,
+    slug: id,
+    name: id,
+    mediaType: 'MOVIE',
+    year: null,
+    tagline: null,
+    overview: null,
+    tmdbId: null,
+    tmdbSnapshot: null,
+    verdictBlurb: null,
+    ...overrides,
+  };
+}
+
+function fact(id: string, titleId: string, category: FactCategory, position: number): FactRecord {
+  return { id, titleId, category, position, text: `Text of ${id}` };
+}
+
+function recommendation(
+  titleId: string,
+  recommendedTitleId: string,
+  position: number,
+  label = 'More like this',
+): RecommendationRecord {
+  return { titleId, recommendedTitleId, position, label, reason: `${recommendedTitleId} because` };
+}
+
+function catalogOf(parts: Partial<Catalog>): Catalog {
+  return { titles: [], facts: [], recommendations: [], ...parts };
+}
+
+/** Deterministic shuffle (mulberry32), so failures reproduce. */
+function shuffled<T>(items: readonly T[], seed = 42): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+const GLORY: RatingTarget = { kind: 'TITLE', titleId: 'the-glory' };
+const GLORY_FACT: RatingTarget = { kind: 'FACT', titleId: 'the-glory', factId: 'the-glory-bts-1' };
+const STORE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+// ---- the contract ----------------------------------------------------------------
+
+describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
+  'Store contract: %s',
+  (name, adapter) => {
+    let harness: Harness | undefined;
+    let store: Store;
+
+    beforeEach(async () => {
+      harness = await adapter.open();
+      store = harness.store;
+    });
+
+    afterEach(async () => {
+      await harness?.dispose();
+      harness = undefined;
+    });
+
+    const opened = (): Harness => {
+      if (!harness) throw new Error(`the ${name} store did not open`);
+      return harness;
+    };
+
+    it('answers ping and names its kind', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(store.kind).toBe(name);
+    });
+
+    describe('upsertCatalog', () => {
+      it('is idempotent: twice gives the same titles, facts and recommendations', async () => {
+        const catalog = seedCatalog();
+        const expected = { titles: 3, facts: 16, recommendations: 2 };
+        await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
+        await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
+
+        expect(await store.countTitles()).toBe(3);
+        const [facts] = await store.factsByTitleIds(['the-glory']);
+        expect(facts).toHaveLength(16);
+        const [recs] = await store.recommendationsByTitleIds(['the-glory']);
+        expect(recs).toEqual(catalog.recommendations);
+        const [glory] = await store.titlesByIds(['the-glory']);
+        expect(glory).toEqual(catalog.titles[0]);
+      });
+
+      it('keeps a fetched TMDB snapshot, fills a missing one, and applies edits', async () => {
+        const catalog = seedCatalog();
+        await store.upsertCatalog(catalog);
+        const fetched: TmdbSnapshot = {
+          voteAverage: 8.7,
+          voteCount: 1234,
+          fetchedAt: new Date('2027-01-02T03:04:05.678Z'),
+        };
+        await store.saveTmdbSnapshot('the-glory', fetched);
+
+        const starting: TmdbSnapshot = {
+          voteAverage: 8.8,
+          voteCount: 10,
+          fetchedAt: new Date('2026-11-25T00:00:00.000Z'),
+        };
+        const edited: Catalog = {
+          titles: catalog.titles.map((t) =>
+            t.id === 'the-glory'
+              ? { ...t, name: 'The Glory (edited)' }
+              : t.id === 'vincenzo'
+                ? { ...t, tmdbSnapshot: starting }
+                : t,
+          ),
+          facts: catalog.facts.map((f) =>
+            f.id === 'the-glory-dyk-1' ? { ...f, text: 'Edited fact' } : f,
+          ),
+          recommendations: catalog.recommendations.map((r) =>
+            r.position === 2 ? { ...r, label: 'Edited label' } : r,
+          ),
+        };
+        await store.upsertCatalog(edited);
+
+        const [glory, vincenzo] = await store.titlesByIds(['the-glory', 'vincenzo']);
+        expect(glory?.tmdbSnapshot).toEqual(fetched);
+        expect(glory?.name).toBe('The Glory (edited)');
+        expect(vincenzo?.tmdbSnapshot).toEqual(starting);
+        const [dyk] = await store.factsByIds(['the-glory-dyk-1']);
+        expect(dyk?.text).toBe('Edited fact');
+        const [recs] = await store.recommendationsByTitleIds(['the-glory']);
+        expect(recs.map((r) => r.label)).toEqual(['More Drama', 'Edited label']);
+        expect(await store.countTitles()).toBe(3);
+      });
+
+      it('keeps a snapshot saved while the catalog is being re-seeded', async () => {
+        await store.upsertCatalog(seedCatalog());
+        // The save starts 0-4 microtask turns after the re-seed, to hit every interleaving.
+        const lost: number[] = [];
+        for (let round = 0; round < 10; round++) {
+          const fetched: TmdbSnapshot = {
+            voteAverage: 9 + round / 10,
+            voteCount: 4321 + round,
+            fetchedAt: new Date(Date.parse('2027-02-03T04:05:06.789Z') + round),
+          };
+          await Promise.all([
+            store.upsertCatalog(seedCatalog()),
+            (async () => {
+              for (let turn = 0; turn < round % 5; turn++) await Promise.resolve();
+              await store.saveTmdbSnapshot('the-glory', fetched);
+            })(),
+          ]);
+          const [glory] = await store.titlesByIds(['the-glory']);
+          if (glory?.tmdbSnapshot?.voteCount !== fetched.voteCount) lost.push(round);
+          await store.saveTmdbSnapshot('the-glory', fetched); // the next round starts from it
+        }
+        expect(lost).toEqual([]);
+      });
+
+      it('never touches ratings or aggregates', async () => {
+        await store.upsertCatalog(seedCatalog());
+        const { aggregate } = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-1', score: 4, comment: null },
+          new Date('2026-12-01T00:00:00Z'),
+        );
+        await store.upsertCatalog(seedCatalog());
+        expect(await store.ratingsByTarget(targetKey(GLORY))).toHaveLength(1);
+        expect(await store.aggregatesByTargets([targetKey(GLORY)])).toEqual([aggregate]);
+      });
+    });
+
+    describe('batch reads', () => {
+      beforeEach(async () => {
+        await store.upsertCatalog(seedCatalog());
+      });
+
+      it('titlesByIds and titlesBySlugs answer in key order, null for unknown keys', async () => {
+        const catalog = seedCatalog();
+        const byId = await store.titlesByIds(['my-name', 'unknown-id', 'the-glory', 'my-name']);
+        expect(byId.map((t) => t?.id ?? null)).toEqual(['my-name', null, 'the-glory', 'my-name']);
+        expect(byId[2]).toEqual(catalog.titles[0]);
+        const bySlug = await store.titlesBySlugs(['vincenzo', 'no-such-slug', 'the-glory']);
+        expect(bySlug.map((t) => t?.slug ?? null)).toEqual(['vincenzo', null, 'the-glory']);
+        expect(await store.titlesByIds([])).toEqual([]);
+        expect(await store.titlesBySlugs(['nothing'])).toEqual([null]);
+      });
+
+      it('factsByIds answers in key order, null for unknown ids', async () => {
+        const facts = await store.factsByIds(['the-glory-dyk-3', 'nope', 'the-glory-bts-1']);
+        expect(facts.map((f) => f?.id ?? null)).toEqual([
+          'the-glory-dyk-3',
+          null,
+          'the-glory-bts-1',
+        ]);
+        expect(facts[0]).toEqual(catalogJson.facts.find((f) => f.id === 'the-glory-dyk-3'));
+      });
+
+      it('orders facts BEHIND_THE_SCENES first, then by position, per title', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [title('t-one'), title('t-two')],
+            facts: [
+              fact('t1-dyk-2', 't-one', 'DID_YOU_KNOW', 2),
+              fact('t1-bts-3', 't-one', 'BEHIND_THE_SCENES', 3),
+              fact('t1-dyk-1', 't-one', 'DID_YOU_KNOW', 1),
+              fact('t1-bts-1', 't-one', 'BEHIND_THE_SCENES', 1),
+              fact('t2-dyk-1', 't-two', 'DID_YOU_KNOW', 1),
+              fact('t1-bts-2', 't-one', 'BEHIND_THE_SCENES', 2),
+            ],
+          }),
+        );
+        const [two, unknown, one] = await store.factsByTitleIds(['t-two', 'unknown', 't-one']);
+        expect(two.map((f) => f.id)).toEqual(['t2-dyk-1']);
+        expect(unknown).toEqual([]);
+        expect(one.map((f) => f.id)).toEqual([
+          't1-bts-1',
+          't1-bts-2',
+          't1-bts-3',
+          't1-dyk-1',
+          't1-dyk-2',
+        ]);
+        const [glory] = await store.factsByTitleIds(['the-glory']);
+        expect(glory.map((f) => `${f.category}:${f.position}`)).toEqual([
+          ...[1, 2, 3, 4, 5, 6, 7, 8].map((p) => `BEHIND_THE_SCENES:${p}`),
+          ...[1, 2, 3, 4, 5, 6, 7, 8].map((p) => `DID_YOU_KNOW:${p}`),
+        ]);
+        expect(await store.factsByTitleIds([])).toEqual([]);
+      });
+
+      it('orders recommendations by position, per title', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [title('r-one'), title('r-two'), title('r-three')],
+            recommendations: [
+              recommendation('r-one', 'r-three', 3),
+              recommendation('r-one', 'r-two', 1),
+              recommendation('r-two', 'r-one', 1),
+              recommendation('r-one', 'the-glory', 2),
+            ],
+          }),
+        );
+        const [none, one, two] = await store.recommendationsByTitleIds([
+          'r-three',
+          'r-one',
+          'r-two',
+        ]);
+        expect(none).toEqual([]);
+        expect(one.map((r) => [r.position, r.recommendedTitleId])).toEqual([
+          [1, 'r-two'],
+          [2, 'the-glory'],
+          [3, 'r-three'],
+        ]);
+        expect(two).toEqual([recommendation('r-two', 'r-one', 1)]);
+      });
+
+      it('aggregatesByTargets gives zero aggregates for unrated or unknown targets, in key order', async () => {
+        await store.upsertRating(
+          { target: GLORY, voterId: 'voter-1', score: 3, comment: null },
+          new Date('2026-12-01T00:00:00Z'),
+        );
+        const keys = ['fact:unknown', targetKey(GLORY), 'title:vincenzo', targetKey(GLORY)];
+        expect(await store.aggregatesByTargets(keys)).toEqual([
+          emptyAggregate('fact:unknown'),
+          { targetKey: 'title:the-glory', count: 1, sum: 3, distribution: [0, 0, 1, 0, 0] },
+          emptyAggregate('title:vincenzo'),
+          { targetKey: 'title:the-glory', count: 1, sum: 3, distribution: [0, 0, 1, 0, 0] },
+        ]);
+        expect(await store.aggregatesByTargets([])).toEqual([]);
+      });
+    });
+
+    describe('listTitles', () => {
+      const slugs = Array.from({ length: 25 }, (_, i) => `title-${String(i + 1).padStart(2, '0')}`);
+
+      it('pages through titles in slug order without repeats or gaps', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: shuffled(slugs).map((slug) => title(slug, { name: `Name ${slug}` })),
+          }),
+        );
+        const seen: string[] = [];
+        const pages: Array<{ size: number; hasNextPage: boolean; totalCount: number }> = [];
+        let afterSlug: string | null = null;
+        for (let guard = 0; guard < 10; guard++) {
+          const page = await store.listTitles({ first: 7, afterSlug });
+          pages.push({
+            size: page.titles.length,
+            hasNextPage: page.hasNextPage,
+            totalCount: page.totalCount,
+          });
+          seen.push(...page.titles.map((t) => t.slug));
+          if (!page.hasNextPage) break;
+          afterSlug = page.titles[page.titles.length - 1].slug;
+        }
+        expect(seen).toEqual(slugs);
+        expect(pages).toEqual([
+          { size: 7, hasNextPage: true, totalCount: 25 },
+          { size: 7, hasNextPage: true, totalCount: 25 },
+          { size: 7, hasNextPage: true, totalCount: 25 },
+          { size: 4, hasNextPage: false, totalCount: 25 },
+        ]);
+
+        const all = await store.listTitles({ first: 25 });
+        expect(all.hasNextPage).toBe(false);
+        expect(all.titles.map((t) => t.slug)).toEqual(slugs);
+        const exact = await store.listTitles({ first: 24 });
+        expect(exact.hasNextPage).toBe(true);
+        const past = await store.listTitles({ first: 5, afterSlug: 'title-25' });
+        expect(past).toEqual({ titles: [], hasNextPage: false, totalCount: 25 });
+      });
+
+      it('searches names case-insensitively and literally, never as a pattern', async () => {
+        const named = (slug: string, name: string) => title(slug, { name });
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [
+              named('abc-street', 'Abc Street'),
+              named('abc-again', 'ABC Again'),
+              named('a-dot-c', 'a.c Mystery'),
+              named('paren-show', 'The (Paren) Show'),
+              named('star-dust', 'Star*Dust'),
+              named('back-slash', 'Back\\slash [1]'),
+              named('plain', 'Plain Title'),
+            ],
+          }),
+        );
+        const search = async (text: string) => {
+          const page = await store.listTitles({ first: 50, search: text });
+          expect(page.totalCount).toBe(page.titles.length);
+          return page.titles.map((t) => t.slug);
+        };
+        expect(await search('a.c')).toEqual(['a-dot-c']);
+        expect(await search('abc')).toEqual(['abc-again', 'abc-street']);
+        expect(await search('STREET')).toEqual(['abc-street']);
+        expect(await search('(')).toEqual(['paren-show']);
+        expect(await search('(paren)')).toEqual(['paren-show']);
+        expect(await search('*')).toEqual(['star-dust']);
+        expect(await search('\\')).toEqual(['back-slash']);
+        expect(await search('[1]')).toEqual(['back-slash']);
+        expect(await search('[')).toEqual(['back-slash']);
+        expect(await search('.*')).toEqual([]);
+        expect(await search('^abc')).toEqual([]);
+        expect(await search('a|z')).toEqual([]);
+        expect(await search('nothing like it')).toEqual([]);
+        expect((await store.listTitles({ first: 50, search: '' })).totalCount).toBe(7);
+        expect((await store.listTitles({ first: 50, search: null })).totalCount).toBe(7);
+      });
+
+      it('counts every match of the search, whatever the page and cursor', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: slugs.map((slug, i) =>
+              title(slug, { name: i % 2 === 0 ? `Even Match ${i}` : `Odd ${i}` }),
+            ),
+          }),
+        );
+        const first = await store.listTitles({ first: 3, search: 'match' });
+        expect(first.totalCount).toBe(13);
+        expect(first.hasNextPage).toBe(true);
+        const rest = await store.listTitles({
+          first: 20,
+          search: 'MATCH',
+          afterSlug: first.titles[2].slug,
+        });
+        expect(rest.totalCount).toBe(13);
+        expect(rest.hasNextPage).toBe(false);
+        expect([...first.titles, ...rest.titles].map((t) => t.slug)).toEqual(
+          slugs.filter((_, i) => i % 2 === 0),
+        );
+      });
+    });
+
+    describe('upsertRating', () => {
+      beforeEach(async () => {
+        await store.upsertCatalog(seedCatalog());
+      });
+
+      it('inserts, then replaces the same voter rating, updating the aggregate by the difference', async () => {
+        const t0 = new Date('2026-12-01T10:00:00.000Z');
+        const t1 = new Date('2026-12-01T10:05:00.123Z');
+        const first = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-a', score: 4, comment: 'Mostly right' },
+          t0,
+        );
+        expect(first.created).toBe(true);
+        expect(first.rating).toEqual({
+          id: expect.stringMatching(STORE_ID),
+          targetKey: 'title:the-glory',
+          titleId: 'the-glory',
+          factId: null,
+          voterId: 'voter-a',
+          score: 4,
+          comment: 'Mostly right',
+          createdAt: t0,
+          updatedAt: t0,
+        });
+        expect(first.aggregate).toEqual({
+          targetKey: 'title:the-glory',
+          count: 1,
+          sum: 4,
+          distribution: [0, 0, 0, 1, 0],
+        });
+
+        const second = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-a', score: 2, comment: null },
+          t1,
+        );
+        expect(second.created).toBe(false);
+        expect(second.rating).toEqual({
+          ...first.rating,
+          score: 2,
+          comment: null,
+          createdAt: t0,
+          updatedAt: t1,
+        });
+        expect(second.aggregate).toEqual({
+          targetKey: 'title:the-glory',
+          count: 1,
+          sum: 2,
+          distribution: [0, 1, 0, 0, 0],
+        });
+
+        const other = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-b', score: 5, comment: null },
+          t1,
+        );
+        expect(other.created).toBe(true);
+        expect(other.aggregate).toEqual({
+          targetKey: 'title:the-glory',
+          count: 2,
+          sum: 7,
+          distribution: [0, 1, 0, 0, 1],
+        });
+        expect(await store.aggregatesByTargets(['title:the-glory'])).toEqual([other.aggregate]);
+
+        const ratings = await store.ratingsByTarget('title:the-glory');
+        expect(ratings).toHaveLength(2);
+        const mine = ratings.find((r) => r.voterId === 'voter-a');
+        expect(mine).toEqual(second.rating);
+        expect(mine?.createdAt).toBeInstanceOf(Date);
+        expect(mine?.updatedAt).toBeInstanceOf(Date);
+      });
+
+      it('keeps fact ratings apart from the title aggregate', async () => {
+        const now = new Date('2026-12-02T00:00:00.000Z');
+        const result = await store.upsertRating(
+          { target: GLORY_FACT, voterId: 'voter-a', score: 1, comment: 'Wrong' },
+          now,
+        );
+        expect(result.rating).toMatchObject({
+          targetKey: 'fact:the-glory-bts-1',
+          titleId: 'the-glory',
+          factId: 'the-glory-bts-1',
+        });
+        expect(result.aggregate).toEqual({
+          targetKey: 'fact:the-glory-bts-1',
+          count: 1,
+          sum: 1,
+          distribution: [1, 0, 0, 0, 0],
+        });
+        expect(await store.aggregatesByTargets(['title:the-glory'])).toEqual([
+          emptyAggregate('title:the-glory'),
+        ]);
+        expect(await store.ratingsByTarget('title:the-glory')).toEqual([]);
+        expect(await store.ratingsByTarget('fact:the-glory-bts-1')).toEqual([result.rating]);
+      });
+
+      it('is exact under concurrency: distinct voters and same-voter re-ratings', async () => {
+        const targets: RatingTarget[] = [
+          GLORY,
+          { kind: 'TITLE', titleId: 'vincenzo' },
+          GLORY_FACT,
+          { kind: 'FACT', titleId: 'the-glory', factId: 'the-glory-dyk-2' },
+        ];
+        const VOTERS = 500;
+        const submitted = new Map<string, Set<number>>(); // "<target>|<voter>" -> scores
+        const writes: Array<{ target: RatingTarget; voterId: string; score: number }> = [];
+        for (let v = 0; v < VOTERS; v++) {
+          const target = targets[v % targets.length];
+          const voterId = `voter-${v}`;
+          const submissions = 2 + (v % 2); // 2 or 3 concurrent submissions per voter
+          const scores = new Set<number>();
+          for (let k = 0; k < submissions; k++) {
+            const score = ((v + 2 * k) % 5) + 1; // distinct for k = 0, 1, 2
+            scores.add(score);
+            writes.push({ target, voterId, score });
+          }
+          submitted.set(`${targetKey(target)}|${voterId}`, scores);
+        }
+
+        const base = Date.parse('2026-12-03T00:00:00.000Z');
+        const started = Date.now();
+        const results = await Promise.all(
+          shuffled(writes).map((w, i) =>
+            store.upsertRating({ ...w, comment: null }, new Date(base + i)),
+          ),
+        );
+        const elapsed = Date.now() - started;
+        console.log(
+          `[${name}] concurrency: ${writes.length} rating writes (${VOTERS} voters, ` +
+            `${targets.length} targets, 2-3 concurrent submissions per voter) in ${elapsed} ms`,
+        );
+
+        // Exactly one write per (voter, target) inserted; the others replaced.
+        expect(results.filter((r) => r.created)).toHaveLength(VOTERS);
+
+        const keys = targets.map(targetKey);
+        const aggregates = await store.aggregatesByTargets(keys);
+        for (const [i, key] of keys.entries()) {
+          const ratings = await store.ratingsByTarget(key);
+          const voters = new Set(ratings.map((r) => r.voterId));
+          expect(voters.size).toBe(ratings.length); // one rating per voter
+          expect(ratings).toHaveLength(VOTERS / targets.length);
+          for (const rating of ratings) {
+            expect(submitted.get(`${key}|${rating.voterId}`)).toContain(rating.score);
+          }
+          expect(aggregates[i]).toEqual(
+            aggregateOf(
+              key,
+              ratings.map((r) => r.score),
+            ),
+          );
+        }
+        const report = await store.rebuildAggregates({ dryRun: true });
+        expect(report).toEqual({ targets: targets.length, ratings: VOTERS, drift: [] });
+      });
+    });
+
+    describe('rebuildAggregates', () => {
+      it('reports drift on a dry run and repairs it otherwise', async () => {
+        await store.upsertCatalog(seedCatalog());
+        const now = new Date('2026-12-04T00:00:00.000Z');
+        for (const [voterId, score] of [
+          ['voter-1', 5],
+          ['voter-2', 3],
+          ['voter-3', 3],
+        ] as const) {
+          await store.upsertRating({ target: GLORY, voterId, score, comment: null }, now);
+        }
+        await store.upsertRating(
+          { target: GLORY_FACT, voterId: 'voter-1', score: 2, comment: null },
+          now,
+        );
+        const healthy = await store.aggregatesByTargets([targetKey(GLORY)]);
+        await opened().corruptAggregate(targetKey(GLORY));
+        await opened().corruptAggregate('fact:gone'); // an aggregate whose ratings are gone
+
+        const expectedActual = {
+          'title:the-glory': healthy[0],
+          'fact:gone': emptyAggregate('fact:gone'),
+        };
+        const byKey = (report: RebuildReport) =>
+          [...report.drift].sort((a, b) => a.targetKey.localeCompare(b.targetKey));
+
+        const dry = await store.rebuildAggregates({ dryRun: true });
+        expect(dry.targets).toBe(2);
+        expect(dry.ratings).toBe(4);
+        expect(byKey(dry).map((d) => [d.targetKey, d.actual])).toEqual([
+          ['fact:gone', expectedActual['fact:gone']],
+          ['title:the-glory', expectedActual['title:the-glory']],
+        ]);
+        for (const drift of dry.drift) expect(drift.stored).not.toEqual(drift.actual);
+        const [stillWrong] = await store.aggregatesByTargets([targetKey(GLORY)]);
+        expect(stillWrong).not.toEqual(healthy[0]);
+
+        const repaired = await store.rebuildAggregates();
+        expect(byKey(repaired).map((d) => d.targetKey)).toEqual(['fact:gone', 'title:the-glory']);
+        expect(
+          await store.aggregatesByTargets([targetKey(GLORY), 'fact:gone', targetKey(GLORY_FACT)]),
+        ).toEqual([
+          healthy[0],
+          emptyAggregate('fact:gone'),
+          { targetKey: 'fact:the-glory-bts-1', count: 1, sum: 2, distribution: [0, 1, 0, 0, 0] },
+        ]);
+        expect((await store.rebuildAggregates({ dryRun: true })).drift).toEqual([]);
+
+        // Writes after the repair build on the repaired aggregate.
+        const next = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-4', score: 1, comment: null },
+          now,
+        );
+        expect(next.aggregate).toEqual(
+          aggregateOf(
+            targetKey(GLORY),
+            (await store.ratingsByTarget(targetKey(GLORY))).map((r) => r.score),
+          ),
+        );
+      });
+    });
+
+    describe('rebuildAggregates while ratings are written', () => {
+      it('never leaves an aggregate different from its ratings', async () => {
+        await store.upsertCatalog(seedCatalog());
+        const targets: RatingTarget[] = [GLORY, GLORY_FACT];
+        const writes = Array.from({ length: 400 }, (_, i) => ({
+          target: targets[i % 2],
+          voterId: `voter-${i % 150}`,
+          score: (i % 5) + 1,
+          comment: null,
+        }));
+        const now = new Date('2026-12-05T00:00:00.000Z');
+        const ratingWrites = Promise.all(writes.map((w) => store.upsertRating(w, now)));
+        const rebuilds = Promise.all([
+          store.rebuildAggregates(),
+          new Promise((resolve) => setTimeout(resolve, 5)).then(() => store.rebuildAggregates()),
+          new Promise((resolve) => setTimeout(resolve, 20)).then(() => store.rebuildAggregates()),
+        ]);
+        await Promise.all([ratingWrites, rebuilds]);
+
+        const keys = targets.map(targetKey);
+        const aggregates = await store.aggregatesByTargets(keys);
+        for (const [i, key] of keys.entries()) {
+          const scores = (await store.ratingsByTarget(key)).map((r) => r.score);
+          expect(aggregates[i]).toEqual(aggregateOf(key, scores));
+        }
+      });
+    });
+
+    describe('saveTmdbSnapshot', () => {
+      it('round-trips the snapshot, Dates included, and ignores unknown titles', async () => {
+        await store.upsertCatalog(seedCatalog());
+        const snapshot: TmdbSnapshot = {
+          voteAverage: 7.25,
+          voteCount: 98765,
+          fetchedAt: new Date('2027-03-04T05:06:07.089Z'),
+        };
+        await store.saveTmdbSnapshot('my-name', snapshot);
+        const [myName] = await store.titlesByIds(['my-name']);
+        expect(myName?.tmdbSnapshot).toEqual(snapshot);
+        expect(myName?.tmdbSnapshot?.fetchedAt).toBeInstanceOf(Date);
+        expect(myName?.tmdbSnapshot?.fetchedAt.getTime()).toBe(snapshot.fetchedAt.getTime());
+        const [bySlug] = await store.titlesBySlugs(['my-name']);
+        expect(bySlug).toEqual(myName);
+
+        await store.saveTmdbSnapshot('no-such-title', snapshot);
+        expect(await store.countTitles()).toBe(3);
+        expect(await store.titlesByIds(['no-such-title'])).toEqual([null]);
+      });
+    });
+  },
+);

@@ -1,0 +1,191 @@
+import { BSON } from 'mongodb';
+import {
+  aggregateIncrement,
+  assertStrings,
+  ratingUpsert,
+  searchFilter,
+  titleUpsertOps,
+  toAggregate,
+  toTitle,
+} from '../../src/store/mongo/documents';
+import { aggregateOf, type RatingWrite } from '../../src/store/types';
+
+describe('aggregateIncrement', () => {
+  it('counts a first rating', () => {
+    expect(aggregateIncrement(null, 3)).toEqual({
+      count: 1,
+      sum: 3,
+      d1: 0,
+      d2: 0,
+      d3: 1,
+      d4: 0,
+      d5: 0,
+    });
+  });
+
+  it('moves a re-rating between buckets without counting it again', () => {
+    expect(aggregateIncrement(5, 2)).toEqual({
+      count: 0,
+      sum: -3,
+      d1: 0,
+      d2: 1,
+      d3: 0,
+      d4: 0,
+      d5: -1,
+    });
+    expect(aggregateIncrement(4, 4)).toEqual({
+      count: 0,
+      sum: 0,
+      d1: 0,
+      d2: 0,
+      d3: 0,
+      d4: 0,
+      d5: 0,
+    });
+  });
+
+  it('telescopes: any order of a voter sequence of deltas sums to the final state', () => {
+    // voter a: 3 -> 5 -> 1; voter b: 2; applied in a scrambled order.
+    const deltas = [
+      aggregateIncrement(5, 1),
+      aggregateIncrement(null, 2),
+      aggregateIncrement(null, 3),
+      aggregateIncrement(3, 5),
+    ];
+    const total = deltas.reduce(
+      (acc, d) => ({
+        count: acc.count + d.count,
+        sum: acc.sum + d.sum,
+        d1: acc.d1 + d.d1,
+        d2: acc.d2 + d.d2,
+        d3: acc.d3 + d.d3,
+        d4: acc.d4 + d.d4,
+        d5: acc.d5 + d.d5,
+      }),
+      { count: 0, sum: 0, d1: 0, d2: 0, d3: 0, d4: 0, d5: 0 },
+    );
+    expect(toAggregate({ _id: 'k', ...total })).toEqual(aggregateOf('k', [1, 2]));
+  });
+
+  it.each([0, 6, 2.5, Number.NaN, '3'])('rejects the score %p', (score) => {
+    expect(() => aggregateIncrement(null, score as number)).toThrow(RangeError);
+  });
+});
+
+describe('toAggregate', () => {
+  it('reads flat counters, missing ones as zero', () => {
+    expect(toAggregate({ _id: 'fact:f', count: 2, sum: 6, d3: 2 })).toEqual({
+      targetKey: 'fact:f',
+      count: 2,
+      sum: 6,
+      distribution: [0, 0, 2, 0, 0],
+    });
+  });
+});
+
+describe('searchFilter', () => {
+  it('is empty without a search', () => {
+    expect(searchFilter(undefined)).toEqual({});
+    expect(searchFilter(null)).toEqual({});
+    expect(searchFilter('')).toEqual({});
+  });
+
+  it('matches literally and case-insensitively', () => {
+    const regex = searchFilter('a.c (x)*').name?.$regex as RegExp;
+    expect(regex.flags).toBe('i');
+    expect(regex.test('The A.C (X)* story')).toBe(true);
+    expect(regex.test('abc (x)')).toBe(false);
+  });
+
+  it('turns a NUL into \\x00, which BSON can carry and PCRE reads as NUL', () => {
+    const filter = searchFilter('a\u0000b');
+    const regex = filter.name?.$regex as RegExp;
+    expect(regex.source).not.toContain('\u0000');
+    expect(regex.test('xa\u0000by')).toBe(true);
+    expect(() => BSON.serialize(filter)).not.toThrow();
+  });
+
+  it('rejects non-string searches', () => {
+    expect(() => searchFilter({ $gt: '' } as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe('caller values never become operators', () => {
+  it('assertStrings rejects objects and dedupes', () => {
+    expect(assertStrings(['a', 'b', 'a'], 'ids')).toEqual(['a', 'b']);
+    expect(() => assertStrings(['a', { $ne: null } as unknown as string], 'ids')).toThrow(
+      TypeError,
+    );
+    expect(() => assertStrings('abc' as unknown as string[], 'ids')).toThrow(TypeError);
+  });
+
+  it('ratingUpsert checks voter, ids, score, comment and date', () => {
+    const ok: RatingWrite = {
+      target: { kind: 'TITLE', titleId: 't' },
+      voterId: 'v',
+      score: 3,
+      comment: null,
+    };
+    const now = new Date();
+    expect(ratingUpsert(ok, now, 'id').filter).toEqual({ targetKey: 'title:t', voterId: 'v' });
+    const bad: Array<Partial<RatingWrite> | { voterId: unknown }> = [
+      { voterId: { $gt: '' } },
+      { target: { kind: 'TITLE', titleId: { $ne: 1 } as unknown as string } },
+      { target: { kind: 'FACT', titleId: 't', factId: 7 as unknown as string } },
+      { score: 0 },
+      { comment: { x: 1 } as unknown as string },
+    ];
+    for (const patch of bad) {
+      expect(() => ratingUpsert({ ...ok, ...patch } as RatingWrite, now, 'id')).toThrow();
+    }
+    expect(() => ratingUpsert(ok, new Date('nope'), 'id')).toThrow(TypeError);
+  });
+});
+
+describe('titles', () => {
+  it('keeps the catalog snapshot only as a starting value, with a Date', () => {
+    const [insert, fill] = titleUpsertOps({
+      id: 't',
+      slug: 't',
+      name: 'T',
+      mediaType: 'TV',
+      year: null,
+      tagline: null,
+      overview: null,
+      tmdbId: null,
+      verdictBlurb: null,
+      // As read from JSON: a string date.
+      tmdbSnapshot: {
+        voteAverage: 8,
+        voteCount: 0,
+        fetchedAt: '2026-11-25T00:00:00.000Z' as unknown as Date,
+      },
+    });
+    expect(insert).toMatchObject({
+      updateOne: {
+        filter: { _id: 't' },
+        update: {
+          $setOnInsert: { tmdbSnapshot: { fetchedAt: new Date('2026-11-25T00:00:00.000Z') } },
+        },
+        upsert: true,
+      },
+    });
+    expect(JSON.stringify(insert)).not.toContain('"$set":{"tmdbSnapshot"');
+    expect(fill).toMatchObject({ updateOne: { filter: { _id: 't', tmdbSnapshot: null } } });
+  });
+
+  it('maps documents to records, filling absent nullable fields', () => {
+    expect(toTitle({ _id: 'x', slug: 'x', name: 'X', mediaType: 'MOVIE' } as never)).toEqual({
+      id: 'x',
+      slug: 'x',
+      name: 'X',
+      mediaType: 'MOVIE',
+      year: null,
+      tagline: null,
+      overview: null,
+      tmdbId: null,
+      tmdbSnapshot: null,
+      verdictBlurb: null,
+    });
+  });
+});

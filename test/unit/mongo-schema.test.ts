@@ -1,0 +1,269 @@
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import catalogJson from '../../src/seed/catalog.json';
+import {
+  aggregateFields,
+  aggregateIncrement,
+  factUpsertOp,
+  ratingUpsert,
+  recommendationUpsertOp,
+  titleUpsertOps,
+} from '../../src/store/mongo/documents';
+import { canonicalJson, COLLECTION, SCHEMA, VALIDATION } from '../../src/store/mongo/schema';
+import {
+  aggregateOf,
+  type Catalog,
+  type FactCategory,
+  type MediaType,
+} from '../../src/store/types';
+
+/**
+ * A small evaluator for the $jsonSchema subset the validators use. It refuses
+ * any other keyword, so a validator cannot silently use something this test
+ * (and, by the list below, MongoDB) does not understand.
+ */
+const KNOWN_KEYWORDS = new Set([
+  'bsonType',
+  'required',
+  'properties',
+  'enum',
+  'anyOf',
+  'minimum',
+  'maximum',
+  'multipleOf',
+  'minLength',
+]);
+
+function bsonTypeOf(value: unknown): string[] {
+  if (value === null) return ['null'];
+  if (value instanceof Date) return ['date'];
+  if (typeof value === 'string') return ['string'];
+  if (typeof value === 'boolean') return ['bool'];
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? ['number', 'int', 'double'] : ['number', 'double'];
+  }
+  if (Array.isArray(value)) return ['array'];
+  if (typeof value === 'object') return ['object'];
+  return ['unknown'];
+}
+
+function violations(schema: Document, value: unknown, at = '$'): string[] {
+  const out: string[] = [];
+  for (const keyword of Object.keys(schema)) {
+    if (!KNOWN_KEYWORDS.has(keyword)) out.push(`${at}: unknown keyword ${keyword}`);
+  }
+  if (schema.bsonType !== undefined) {
+    const allowed: string[] = [schema.bsonType].flat();
+    if (!bsonTypeOf(value).some((t) => allowed.includes(t))) {
+      out.push(`${at}: ${JSON.stringify(value)} is not ${allowed.join('|')}`);
+    }
+  }
+  if (schema.enum && !schema.enum.includes(value)) out.push(`${at}: not in enum`);
+  if (schema.anyOf && !schema.anyOf.some((s: Document) => violations(s, value, at).length === 0)) {
+    out.push(`${at}: matches no anyOf branch`);
+  }
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) out.push(`${at}: < minimum`);
+    if (schema.maximum !== undefined && value > schema.maximum) out.push(`${at}: > maximum`);
+    if (schema.multipleOf !== undefined && value % schema.multipleOf !== 0) {
+      out.push(`${at}: not a multiple of ${schema.multipleOf}`);
+    }
+  }
+  if (
+    typeof value === 'string' &&
+    schema.minLength !== undefined &&
+    value.length < schema.minLength
+  ) {
+    out.push(`${at}: shorter than minLength`);
+  }
+  // Object keywords apply to objects only (as in JSON Schema and MongoDB).
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const doc = value as Record<string, unknown>;
+    for (const field of schema.required ?? []) {
+      if (!(field in doc)) out.push(`${at}.${field}: required`);
+    }
+    for (const [field, sub] of Object.entries(
+      (schema.properties ?? {}) as Record<string, Document>,
+    )) {
+      if (field in doc) out.push(...violations(sub, doc[field], `${at}.${field}`));
+    }
+  }
+  return out;
+}
+
+function schemaOf(name: string): Document {
+  const spec = SCHEMA.find((s) => s.name === name);
+  if (!spec) throw new Error(`no spec for ${name}`);
+  return spec.jsonSchema;
+}
+
+/** The document an upsert inserts: equality fields of the filter, then $set and $setOnInsert. */
+function insertedBy<T extends Document>(op: AnyBulkWriteOperation<T>): Document {
+  if ('updateOne' in op) {
+    const { filter, update } = op.updateOne as { filter: Document; update: Document };
+    const equalities = Object.fromEntries(
+      Object.entries(filter).filter(
+        ([, v]) => v === null || typeof v !== 'object' || v instanceof Date,
+      ),
+    );
+    return { ...equalities, ...update.$set, ...update.$setOnInsert };
+  }
+  if ('replaceOne' in op) {
+    const { filter, replacement } = op.replaceOne as { filter: Document; replacement: Document };
+    return { _id: filter._id, ...replacement };
+  }
+  throw new Error('unexpected op');
+}
+
+function seedCatalog(): Catalog {
+  return {
+    titles: catalogJson.titles.map((t) => ({
+      ...t,
+      mediaType: t.mediaType as MediaType,
+      tmdbSnapshot: t.tmdbSnapshot
+        ? { ...t.tmdbSnapshot, fetchedAt: new Date(t.tmdbSnapshot.fetchedAt) }
+        : null,
+    })),
+    facts: catalogJson.facts.map((f) => ({ ...f, category: f.category as FactCategory })),
+    recommendations: catalogJson.recommendations,
+  };
+}
+
+describe('MongoDB schema spec', () => {
+  it('declares the five collections, each with a $jsonSchema over string _ids', () => {
+    expect(SCHEMA.map((s) => s.name)).toEqual([
+      'titles',
+      'facts',
+      'recommendations',
+      'ratings',
+      'aggregates',
+    ]);
+    for (const spec of SCHEMA) {
+      expect(spec.jsonSchema.bsonType).toBe('object');
+      expect(spec.jsonSchema.required).toContain('_id');
+      expect(spec.jsonSchema.properties._id.bsonType).toBe('string');
+      expect(violations(spec.jsonSchema, { _id: 'x' }).some((v) => v.includes('unknown'))).toBe(
+        false,
+      );
+    }
+    expect(VALIDATION).toEqual({ validationLevel: 'strict', validationAction: 'error' });
+  });
+
+  it('names every index explicitly, uniquely, with the keys the adapter relies on', () => {
+    const indexes = SCHEMA.flatMap((s) => s.indexes.map((ix) => ({ collection: s.name, ...ix })));
+    const names = indexes.map((ix) => ix.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(
+      indexes.map(({ collection, name, key, unique, required }) => ({
+        collection,
+        name,
+        key,
+        unique,
+        required,
+      })),
+    ).toEqual([
+      {
+        collection: 'titles',
+        name: 'titles_slug_unique',
+        key: { slug: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'titles',
+        name: 'titles_name',
+        key: { name: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'facts',
+        name: 'facts_title_category_position_unique',
+        key: { titleId: 1, category: 1, position: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'recommendations',
+        name: 'recommendations_title_position_unique',
+        key: { titleId: 1, position: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'ratings',
+        name: 'ratings_target_voter_unique',
+        key: { targetKey: 1, voterId: 1 },
+        unique: true,
+        required: true,
+      },
+    ]);
+    // Key order matters for compound indexes: targetKey first serves per-target reads.
+    const ratings = indexes.find((ix) => ix.name === 'ratings_target_voter_unique');
+    expect(Object.keys(ratings?.key ?? {})).toEqual(['targetKey', 'voterId']);
+  });
+
+  it('compares validators regardless of key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }),
+    );
+    expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }));
+  });
+});
+
+describe('validators accept every document the adapter writes', () => {
+  it('titles, facts and recommendations upserted from the seed catalog', () => {
+    const catalog = seedCatalog();
+    const titleDocs = catalog.titles.flatMap((t) => titleUpsertOps(t).slice(0, 1).map(insertedBy));
+    expect(titleDocs).toHaveLength(3);
+    for (const doc of titleDocs) expect(violations(schemaOf(COLLECTION.titles), doc)).toEqual([]);
+    expect(titleDocs[0].tmdbSnapshot.fetchedAt).toBeInstanceOf(Date);
+
+    for (const fact of catalog.facts) {
+      expect(violations(schemaOf(COLLECTION.facts), insertedBy(factUpsertOp(fact)))).toEqual([]);
+    }
+    for (const rec of catalog.recommendations) {
+      const doc = insertedBy(recommendationUpsertOp(rec));
+      expect(doc._id).toMatch(/^[0-9a-f]{24}$/);
+      expect(violations(schemaOf(COLLECTION.recommendations), doc)).toEqual([]);
+    }
+  });
+
+  it('a title TMDB snapshot, as saveTmdbSnapshot writes it', () => {
+    const [insert] = titleUpsertOps({
+      ...seedCatalog().titles[0],
+      tmdbSnapshot: { voteAverage: 7.5, voteCount: 3, fetchedAt: new Date() },
+    });
+    expect(violations(schemaOf(COLLECTION.titles), insertedBy(insert))).toEqual([]);
+    const broken = { ...insertedBy(insert), tmdbSnapshot: { voteAverage: 7.5 } };
+    expect(violations(schemaOf(COLLECTION.titles), broken)).not.toEqual([]);
+  });
+
+  it('ratings inserted by the upsert, for titles and facts', () => {
+    const now = new Date();
+    for (const target of [
+      { kind: 'TITLE' as const, titleId: 'the-glory' },
+      { kind: 'FACT' as const, titleId: 'the-glory', factId: 'the-glory-bts-1' },
+    ]) {
+      for (const comment of [null, 'A comment']) {
+        const { filter, update } = ratingUpsert(
+          { target, voterId: 'voter-1', score: 5, comment },
+          now,
+          'abc123',
+        );
+        const doc = { ...filter, ...update.$set, ...update.$setOnInsert };
+        expect(violations(schemaOf(COLLECTION.ratings), doc)).toEqual([]);
+      }
+    }
+  });
+
+  it('aggregates created by the first $inc, by a re-rating, and by a rebuild', () => {
+    const schema = schemaOf(COLLECTION.aggregates);
+    expect(violations(schema, { _id: 'title:x', ...aggregateIncrement(null, 4) })).toEqual([]);
+    // A re-rating landing before the first rating's +1: counters go negative, and must pass.
+    expect(violations(schema, { _id: 'title:x', ...aggregateIncrement(4, 2) })).toEqual([]);
+    expect(
+      violations(schema, { _id: 'title:x', ...aggregateFields(aggregateOf('title:x', [1, 5, 5])) }),
+    ).toEqual([]);
+    expect(violations(schema, { _id: 'title:x', count: 1, sum: 4 })).not.toEqual([]);
+  });
+});
