@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { NedbStore } from '../../src/store/nedb/nedb-store';
+import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
 
@@ -27,7 +27,8 @@ export function tempDataDir(prefix = 'reelcheck-test-'): string {
 /**
  * Builds the real app (config -> logger -> store -> TMDB -> Apollo/Express) on a
  * loopback port with an embedded store in a temp dir. `env` is read exactly
- * like process.env; `wrapStore` lets a test observe store calls.
+ * like process.env (MONGODB_URI selects MongoDB, as in production); `wrapStore`
+ * lets a test observe or break store calls.
  */
 export async function startTestApp(
   options: {
@@ -57,7 +58,8 @@ export async function startTestApp(
       },
     }),
   );
-  const opened = await NedbStore.open({ dataDir: config.dataDir });
+  // The production factory: the embedded store, or MongoDB when env sets MONGODB_URI.
+  const opened = await openStore(config, logger);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
   const app = await createApp({ config, logger, store, tmdb });
