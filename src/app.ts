@@ -119,6 +119,11 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
     }),
   );
 
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'Not found: the API is at /graphql' });
+  });
+  app.use(httpErrorHandler(logger));
+
   httpServer.on('request', app);
 
   return {
@@ -144,6 +149,28 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
       await tmdb.close();
       await store.close();
     },
+  };
+}
+
+/**
+ * Errors before GraphQL runs (malformed JSON, oversized body) answered in the
+ * GraphQL response shape instead of Express's HTML page, which shows a stack
+ * trace outside production.
+ */
+function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const status: number = err?.status ?? err?.statusCode ?? 500;
+    if (status >= 500) logger.error({ err }, 'unhandled HTTP error');
+    const [message, code] =
+      err?.type === 'entity.parse.failed'
+        ? ['The request body is not valid JSON', 'BAD_REQUEST']
+        : status === 413
+          ? ['The request body is too large (limit 100kb)', 'PAYLOAD_TOO_LARGE']
+          : status < 500 && err?.expose
+            ? [String(err.message), 'BAD_REQUEST']
+            : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }
 

@@ -111,8 +111,10 @@ describe('durability of acknowledged ratings', () => {
     const after = await execute(url, AccuracyDocument, { slug: 'the-glory' });
     const served = after.data!.title!.facts.slice(0, 2).reduce((n, f) => n + f.accuracy.count, 0);
     expect(served).toBeGreaterThanOrEqual(acknowledged.size);
+    // SIGTERM: graceful shutdown, exit code 0.
     server.kill('SIGTERM');
     await exited(server);
+    expect(server.exitCode).toBe(0);
 
     // Every acknowledged rating is stored with its score; aggregates match the ratings.
     const store = await NedbStore.open({ dataDir });

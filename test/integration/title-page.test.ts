@@ -114,6 +114,28 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', store: 'nedb' });
   });
 
+  it('answers malformed and oversized bodies in JSON, without a stack trace', async () => {
+    const post = (body: string) =>
+      fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const malformed = await post('{"query": ');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      errors: [
+        { message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } },
+      ],
+    });
+    const huge = await post(JSON.stringify({ query: `{ ${'__typename '.repeat(20000)}}` }));
+    expect(huge.status).toBe(413);
+    const tooLarge = (await huge.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(tooLarge.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    const unknown = await fetch(`${t.url}/nope`);
+    expect(unknown.status).toBe(404);
+  });
+
   it('reports GraphQL syntax errors with a code, not a crash', async () => {
     const res = await postRaw(t.url, { query: '{ title(slug: ' });
     expect(res.status).toBe(400);
