@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { type Document, MongoClient } from 'mongodb';
 import type Datastore from '@seald-io/nedb';
-import catalogJson from '../../src/seed/catalog.json';
+import { loadCatalog } from '../../src/seed/catalog';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { NedbStore } from '../../src/store/nedb/nedb-store';
 import type { Store } from '../../src/store/port';
@@ -22,7 +22,6 @@ import {
   emptyAggregate,
   type FactCategory,
   type FactRecord,
-  type MediaType,
   type RatingTarget,
   type RebuildReport,
   type RecommendationRecord,
@@ -126,20 +125,6 @@ if (MONGO_URI) {
 
 type CatalogTitle = Catalog['titles'][number];
 
-function seedCatalog(): Catalog {
-  return {
-    titles: catalogJson.titles.map((t) => ({
-      ...t,
-      mediaType: t.mediaType as MediaType,
-      tmdbSnapshot: t.tmdbSnapshot
-        ? { ...t.tmdbSnapshot, fetchedAt: new Date(t.tmdbSnapshot.fetchedAt) }
-        : null,
-    })),
-    facts: catalogJson.facts.map((f) => ({ ...f, category: f.category as FactCategory })),
-    recommendations: catalogJson.recommendations.map((r) => ({ ...r })),
-  };
-}
-
 function title(id: string, overrides: Partial<CatalogTitle> = {}): CatalogTitle {
   return {
     id,
@@ -225,7 +210,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('upsertCatalog', () => {
       it('is idempotent: twice gives the same titles, facts and recommendations', async () => {
-        const catalog = seedCatalog();
+        const catalog = loadCatalog();
         const expected = { titles: 3, facts: 16, recommendations: 2 };
         await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
         await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
@@ -240,7 +225,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
       });
 
       it('keeps a fetched TMDB snapshot, fills a missing one, and applies edits', async () => {
-        const catalog = seedCatalog();
+        const catalog = loadCatalog();
         await store.upsertCatalog(catalog);
         const fetched: TmdbSnapshot = {
           voteAverage: 8.7,
@@ -283,7 +268,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
       });
 
       it('keeps a snapshot saved while the catalog is being re-seeded', async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         // The save starts 0-4 microtask turns after the re-seed, to hit every interleaving.
         const lost: number[] = [];
         for (let round = 0; round < 10; round++) {
@@ -293,7 +278,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
             fetchedAt: new Date(Date.parse('2027-02-03T04:05:06.789Z') + round),
           };
           await Promise.all([
-            store.upsertCatalog(seedCatalog()),
+            store.upsertCatalog(loadCatalog()),
             (async () => {
               for (let turn = 0; turn < round % 5; turn++) await Promise.resolve();
               await store.saveTmdbSnapshot('the-glory', fetched);
@@ -307,12 +292,12 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
       });
 
       it('never touches ratings or aggregates', async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         const { aggregate } = await store.upsertRating(
           { target: GLORY, voterId: 'voter-1', score: 4, comment: null },
           new Date('2026-12-01T00:00:00Z'),
         );
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         expect(await store.ratingsByTarget(targetKey(GLORY))).toHaveLength(1);
         expect(await store.aggregatesByTargets([targetKey(GLORY)])).toEqual([aggregate]);
       });
@@ -320,11 +305,11 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('batch reads', () => {
       beforeEach(async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
       });
 
       it('titlesByIds and titlesBySlugs answer in key order, null for unknown keys', async () => {
-        const catalog = seedCatalog();
+        const catalog = loadCatalog();
         const byId = await store.titlesByIds(['my-name', 'unknown-id', 'the-glory', 'my-name']);
         expect(byId.map((t) => t?.id ?? null)).toEqual(['my-name', null, 'the-glory', 'my-name']);
         expect(byId[2]).toEqual(catalog.titles[0]);
@@ -341,7 +326,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
           null,
           'the-glory-bts-1',
         ]);
-        expect(facts[0]).toEqual(catalogJson.facts.find((f) => f.id === 'the-glory-dyk-3'));
+        expect(facts[0]).toEqual(loadCatalog().facts.find((f) => f.id === 'the-glory-dyk-3'));
       });
 
       it('orders facts BEHIND_THE_SCENES first, then by position, per title', async () => {
@@ -521,7 +506,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('upsertRating', () => {
       beforeEach(async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
       });
 
       it('inserts, then replaces the same voter rating, updating the aggregate by the difference', async () => {
@@ -677,7 +662,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('rebuildAggregates', () => {
       it('reports drift on a dry run and repairs it otherwise', async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         const now = new Date('2026-12-04T00:00:00.000Z');
         for (const [voterId, score] of [
           ['voter-1', 5],
@@ -739,7 +724,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('rebuildAggregates while ratings are written', () => {
       it('never leaves an aggregate different from its ratings', async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         const targets: RatingTarget[] = [GLORY, GLORY_FACT];
         const writes = Array.from({ length: 400 }, (_, i) => ({
           target: targets[i % 2],
@@ -767,7 +752,7 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
 
     describe('saveTmdbSnapshot', () => {
       it('round-trips the snapshot, Dates included, and ignores unknown titles', async () => {
-        await store.upsertCatalog(seedCatalog());
+        await store.upsertCatalog(loadCatalog());
         const snapshot: TmdbSnapshot = {
           voteAverage: 7.25,
           voteCount: 98765,

@@ -24,6 +24,20 @@ import {
   type TitleRecord,
   type TmdbSnapshot,
 } from '../types';
+import {
+  type AggregateDoc,
+  aggregateFields,
+  aggregateIncrement,
+  type FactDoc,
+  type RatingDoc,
+  type RecommendationDoc,
+  type TitleDoc,
+  toAggregate,
+  toFact,
+  toRating,
+  toRecommendation,
+  toTitle,
+} from '../documents';
 import { claimDataDir, type DataDirClaim } from './data-dir-claim';
 
 /**
@@ -34,16 +48,6 @@ import { claimDataDir, type DataDirClaim } from './data-dir-claim';
  * One process owns a DATA_DIR (see data-dir-claim.ts): nedb keeps the data in
  * memory and would not see another process's writes.
  */
-
-type TitleDoc = Omit<TitleRecord, 'id'> & { _id: string };
-type FactDoc = Omit<FactRecord, 'id'> & { _id: string };
-type RecommendationDoc = RecommendationRecord & { _id: string };
-type RatingDoc = Omit<RatingRecord, 'id'> & { _id: string };
-/** Flat per-score counters (d1..d5) so a write is a single $inc. */
-type AggregateDoc = { _id: string; count: number; sum: number } & Record<
-  'd1' | 'd2' | 'd3' | 'd4' | 'd5',
-  number
->;
 
 const CATEGORY_ORDER = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 } as const;
 
@@ -202,15 +206,9 @@ export class NedbStore implements Store {
         await this.ratings.insertAsync(doc);
         rating = toRating(doc);
       }
-      const inc: Record<string, number> = {
-        count: previous ? 0 : 1,
-        sum: write.score - (previous?.score ?? 0),
-        [`d${write.score}`]: 1,
-      };
-      if (previous) inc[`d${previous.score}`] = (inc[`d${previous.score}`] ?? 0) - 1;
       const { affectedDocuments } = await this.aggregates.updateAsync(
         { _id: key },
-        { $inc: inc },
+        { $inc: aggregateIncrement(previous?.score ?? null, write.score) },
         { upsert: true, returnUpdatedDocs: true },
       );
       const aggregate = toAggregate(affectedDocuments as unknown as AggregateDoc);
@@ -250,7 +248,11 @@ export class NedbStore implements Store {
         if (sameAggregate(actual, storedAggregate)) return;
         report.drift.push({ targetKey: key, stored: storedAggregate, actual });
         if (!options.dryRun) {
-          await this.aggregates.updateAsync({ _id: key }, toAggregateDoc(actual), { upsert: true });
+          await this.aggregates.updateAsync(
+            { _id: key },
+            { _id: key, ...aggregateFields(actual) },
+            { upsert: true },
+          );
         }
       });
     }
@@ -312,43 +314,4 @@ export class NedbStore implements Store {
     );
     this.claim.release();
   }
-}
-
-function toTitle({ _id, ...doc }: TitleDoc): TitleRecord {
-  return { id: _id, ...doc };
-}
-
-function toFact({ _id, ...doc }: FactDoc): FactRecord {
-  return { id: _id, ...doc };
-}
-
-function toRecommendation({ _id: _unused, ...doc }: RecommendationDoc): RecommendationRecord {
-  return doc;
-}
-
-function toRating({ _id, ...doc }: RatingDoc): RatingRecord {
-  return { id: _id, ...doc };
-}
-
-function toAggregate(doc: AggregateDoc): AccuracyAggregate {
-  return {
-    targetKey: doc._id,
-    count: doc.count ?? 0,
-    sum: doc.sum ?? 0,
-    distribution: [doc.d1 ?? 0, doc.d2 ?? 0, doc.d3 ?? 0, doc.d4 ?? 0, doc.d5 ?? 0],
-  };
-}
-
-function toAggregateDoc(aggregate: AccuracyAggregate): AggregateDoc {
-  const [d1, d2, d3, d4, d5] = aggregate.distribution;
-  return {
-    _id: aggregate.targetKey,
-    count: aggregate.count,
-    sum: aggregate.sum,
-    d1,
-    d2,
-    d3,
-    d4,
-    d5,
-  };
 }
