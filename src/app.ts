@@ -7,6 +7,7 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import cors from 'cors';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
@@ -42,6 +43,12 @@ export interface App {
 }
 
 const READY_PING_TIMEOUT_MS = 2000;
+/**
+ * Title -> facts -> title -> facts ... is a cycle; without a bound one request
+ * could ask for unbounded work. The deepest page query needs 7 levels
+ * (titles.edges.node.recommendations.title.accuracy.count).
+ */
+export const MAX_QUERY_DEPTH = 8;
 
 /**
  * Builds HTTP + Apollo from already-built dependencies. main.ts and the
@@ -61,6 +68,14 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
   const apollo = new ApolloServer<Context>({
     schema: await buildReelcheckSchema(),
     introspection: true,
+    validationRules: [
+      maxDepthRule({
+        n: MAX_QUERY_DEPTH,
+        // Report as a validation error (400, GRAPHQL_VALIDATION_FAILED); throwing would be a 500.
+        propagateOnRejection: false,
+        onReject: [(context, error) => context?.reportError(error)],
+      }),
+    ],
     includeStacktraceInErrorResponses: !production,
     formatError: createErrorFormatter({
       production,

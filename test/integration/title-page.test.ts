@@ -136,6 +136,17 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('refuses queries nested deeper than the limit, before running them', async () => {
+    const nest = (levels: number): string =>
+      levels === 0 ? 'name' : `facts { title { ${nest(levels - 1)} } }`;
+    const within = await postRaw(t.url, { query: `{ title(slug: "the-glory") { ${nest(3)} } }` });
+    expect(within.errors).toBeUndefined();
+    const tooDeep = await postRaw(t.url, { query: `{ title(slug: "the-glory") { ${nest(4)} } }` });
+    expect(tooDeep.status).toBe(400);
+    expect(errorCode(tooDeep)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(tooDeep.errors![0].message).toMatch(/depth/i);
+  });
+
   it('reports GraphQL syntax errors with a code, not a crash', async () => {
     const res = await postRaw(t.url, { query: '{ title(slug: ' });
     expect(res.status).toBe(400);
