@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { openStore } from '../src/store';
-import type { RebuildReport } from '../src/store/types';
 
 /**
  * `npm run ratings:rebuild [-- --dry-run]`: recomputes every rating aggregate
@@ -14,13 +13,12 @@ async function rebuild(): Promise<void> {
   const dryRun = process.argv.includes('--dry-run');
   const config = loadConfig();
   const logger = createLogger({ ...config, logLevel: 'warn' });
-  // The embedded store already reconciles when it opens: report that repair too.
-  let repairedAtOpen: RebuildReport | null = null;
-  const store = await openStore(config, logger, (report) => (repairedAtOpen = report));
+  // The embedded store would repair on open; leave that to the rebuild below, so
+  // it is reported, and so a dry run changes nothing.
+  const store = await openStore(config, logger, { repairOnOpen: false });
   try {
     await store.ping();
     const report = await store.rebuildAggregates({ dryRun });
-    if (repairedAtOpen) report.drift.push(...(repairedAtOpen as RebuildReport).drift);
     console.log(
       `checked ${report.targets} rated targets (${report.ratings} ratings) in the ${store.kind} store`,
     );

@@ -68,6 +68,8 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
   const apollo = new ApolloServer<Context>({
     schema: await buildReelcheckSchema(),
     introspection: true,
+    // main.ts owns the signals: it stops Apollo, TMDB and the store in order.
+    stopOnTerminationSignals: false,
     validationRules: [
       maxDepthRule({
         n: MAX_QUERY_DEPTH,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -15,6 +16,10 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** An empty or blank variable counts as unset (so the default applies), as shells often export them. */
+const unsetIfBlank = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
 const port = z.coerce
   .number({ message: 'must be a number' })
   .int('must be an integer')
@@ -22,33 +27,35 @@ const port = z.coerce
   .max(65535, 'must be between 0 and 65535');
 
 const positiveInt = (fallback: number) =>
-  z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be an integer')
-    .positive('must be greater than 0')
-    .default(fallback);
-
-const url = (what: string) =>
-  optionalString.refine(
-    (value) => value === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(value),
-    `must be a ${what} URL`,
+  z.preprocess(
+    unsetIfBlank,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .positive('must be greater than 0')
+      .default(fallback),
   );
+
+const httpUrl = optionalString.refine(
+  (value) => value === undefined || /^https?:\/\/[^/\s]+/i.test(value),
+  'must be an http:// or https:// URL',
+);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: port.default(4000),
+  PORT: z.preprocess(unsetIfBlank, port.default(4000)),
   HOST: optionalString.default('0.0.0.0'),
   DATA_DIR: optionalString.default('./data'),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
     .default('info'),
-  MONGODB_URI: url('mongodb://').refine(
-    (value) => value === undefined || /^mongodb(\+srv)?:\/\//.test(value),
+  MONGODB_URI: optionalString.refine(
+    (value) => value === undefined || /^mongodb(\+srv)?:\/\/\S+$/.test(value),
     'must start with mongodb:// or mongodb+srv://',
   ),
   MONGODB_DB: optionalString,
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: positiveInt(5000),
-  TMDB_API_BASE_URL: url('http(s)').default('https://api.themoviedb.org/3'),
+  TMDB_API_BASE_URL: httpUrl.default('https://api.themoviedb.org/3'),
   TMDB_API_TOKEN: optionalString,
   TMDB_API_KEY: optionalString,
   TMDB_TIMEOUT_MS: positiveInt(2000),
@@ -56,7 +63,10 @@ const envSchema = z.object({
   TMDB_MAX_CONCURRENCY: positiveInt(8),
   ADMIN_TOKEN: optionalString,
   RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
-  TRUST_PROXY: optionalString,
+  TRUST_PROXY: optionalString.refine(
+    (value) => value === undefined || isTrustProxyValue(value),
+    'must be true, false, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback / linklocal / uniquelocal',
+  ),
 });
 
 export interface Config {
@@ -91,6 +101,23 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** What Express's "trust proxy" accepts, checked here so a typo stops the start with its name. */
+function isTrustProxyValue(raw: string): boolean {
+  if (/^(true|false|\d+)$/.test(raw)) return true;
+  return raw.split(',').every((part) => {
+    const entry = part.trim();
+    if (PROXY_NAMES.has(entry)) return true;
+    const [address, bits, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    const max = family === 4 ? 32 : 128;
+    return /^\d+$/.test(bits) && Number(bits) <= max;
+  });
 }
 
 /** TRUST_PROXY: unset/false -> do not trust X-Forwarded-For; a number -> hops; else addresses. */
@@ -139,20 +166,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Values a secret must never be logged with; used by the logger's redaction and by tests. */
 export function secretsOf(config: Config): string[] {
-  return [
+  const secrets = [
     config.tmdb.apiToken,
     config.tmdb.apiKey,
     config.adminToken,
-    mongoPassword(config),
-  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    ...mongoPasswords(config),
+  ];
+  return [...new Set(secrets)].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
 
-function mongoPassword(config: Config): string | undefined {
-  if (!config.mongo) return undefined;
+/**
+ * The password in a MongoDB URI, as written and decoded. Parsed by hand: WHATWG
+ * URL rejects multi-host (replica set) URIs like mongodb://u:p@h1,h2/db.
+ */
+function mongoPasswords(config: Config): string[] {
+  const match = config.mongo && /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(config.mongo.uri);
+  if (!match) return [];
+  const raw = match[1];
   try {
-    const password = new URL(config.mongo.uri).password;
-    return password ? decodeURIComponent(password) : undefined;
+    return [raw, decodeURIComponent(raw)];
   } catch {
-    return undefined;
+    return [raw];
   }
 }

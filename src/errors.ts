@@ -18,9 +18,10 @@ export const ErrorCode = {
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
+/** Same shape as validation errors (see createErrorFormatter): clients read one `fields` list. */
 export function badUserInput(message: string, field: string): GraphQLError {
   return new GraphQLError(message, {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, field },
+    extensions: { code: ErrorCode.BAD_USER_INPUT, fields: [{ field, messages: [message] }] },
   });
 }
 

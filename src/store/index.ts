@@ -3,7 +3,6 @@ import type { Logger } from '../logger';
 import { MongoStore } from './mongo/mongo-store';
 import { NedbStore } from './nedb/nedb-store';
 import type { Store } from './port';
-import type { RebuildReport } from './types';
 
 export type { Store } from './port';
 
@@ -14,11 +13,7 @@ export type { Store } from './port';
 export async function openStore(
   config: Config,
   logger: Logger,
-  onRepair: (report: RebuildReport) => void = (report) =>
-    logger.warn(
-      { repaired: report.drift.map((d) => d.targetKey) },
-      'repaired rating aggregates that drifted from raw ratings (interrupted write)',
-    ),
+  options: { repairOnOpen?: boolean } = {},
 ): Promise<Store> {
   if (config.mongo) {
     logger.info({ store: 'mongo' }, 'using MongoDB store');
@@ -33,6 +28,11 @@ export async function openStore(
   return NedbStore.open({
     dataDir: config.dataDir,
     // The embedded store reconciles aggregates when it opens (cheap: it is in memory).
-    onRepair,
+    repairOnOpen: options.repairOnOpen,
+    onRepair: (report) =>
+      logger.warn(
+        { repaired: report.drift.map((d) => d.targetKey) },
+        'repaired rating aggregates that drifted from raw ratings (interrupted write)',
+      ),
   });
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
@@ -111,10 +112,11 @@ describe('durability of acknowledged ratings', () => {
     const after = await execute(url, AccuracyDocument, { slug: 'the-glory' });
     const served = after.data!.title!.facts.slice(0, 2).reduce((n, f) => n + f.accuracy.count, 0);
     expect(served).toBeGreaterThanOrEqual(acknowledged.size);
-    // SIGTERM: graceful shutdown, exit code 0.
+    // SIGTERM: graceful shutdown closes the store (its claim on DATA_DIR is released), exit 0.
     server.kill('SIGTERM');
     await exited(server);
     expect(server.exitCode).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'reelcheck.pid'))).toBe(false);
 
     // Every acknowledged rating is stored with its score; aggregates match the ratings.
     const store = await NedbStore.open({ dataDir });

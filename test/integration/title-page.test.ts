@@ -81,6 +81,7 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
     const res = await execute(t.url, TitleByIdDocument, variables);
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
     expect(res.errors![0].message).toContain(field);
+    expect(res.errors![0].extensions!.fields).toEqual([expect.objectContaining({ field })]);
     expect(res.data?.title ?? null).toBeNull();
   });
 

@@ -47,7 +47,24 @@ describe('loadConfig', () => {
       ADMIN_TOKEN: 'adm',
     });
     expect(config.mongo).toMatchObject({ uri: 'mongodb://app:p%40ss@db.example:27017/reelcheck' });
-    expect(secretsOf(config).sort()).toEqual(['adm', 'key', 'p@ss', 'tok']);
+    expect(secretsOf(config).sort()).toEqual(['adm', 'key', 'p%40ss', 'p@ss', 'tok']);
+  });
+
+  it('finds the MongoDB password in a replica-set URI too', () => {
+    const config = loadConfig({
+      MONGODB_URI: 'mongodb://u:s3cret@h1:27017,h2:27017/db?replicaSet=rs0',
+    });
+    expect(secretsOf(config)).toEqual(['s3cret']);
+  });
+
+  it('treats blank numbers as unset and rejects non-http TMDB URLs and bad TRUST_PROXY values', () => {
+    expect(loadConfig({ PORT: '', TMDB_TIMEOUT_MS: ' ' })).toMatchObject({
+      port: 4000,
+      tmdb: { timeoutMs: 2000 },
+    });
+    expect(() => loadConfig({ TMDB_API_BASE_URL: 'ftp://x' })).toThrow(/TMDB_API_BASE_URL/);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
   });
 
   it.each([
@@ -56,6 +73,7 @@ describe('loadConfig', () => {
     ['true', true],
     ['2', 2],
     ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+    ['::1, fc00::/7', '::1, fc00::/7'],
   ])('reads TRUST_PROXY=%s as %j', (value, expected) => {
     expect(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(
       expected,

@@ -43,6 +43,17 @@ describe('MongoStore without a server', () => {
     await Promise.all([store.close(), other.close(), withPino.close()]);
   });
 
+  it('lets a serverSelectionTimeoutMS in the URI win over the configured one', async () => {
+    const store = MongoStore.create({
+      uri: 'mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=200',
+      serverSelectionTimeoutMs: 60_000,
+    });
+    const started = Date.now();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await store.close();
+  });
+
   it('ping() rejects with StoreUnavailableError free of credentials, again and again', async () => {
     const log = logger();
     const store = MongoStore.create({

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Filter, UpdateFilter } from 'mongodb';
 import { newStoreId } from '../ids';
-import { literalSubstringPattern } from '../search';
+import { escapeRegExp } from '../search';
 import {
   assertScore,
   type FactDoc,
@@ -26,16 +26,16 @@ export * from '../documents';
 
 /**
  * The name filter for a client's search text, matched literally and
- * case-insensitively (literalSubstringPattern escapes every metacharacter).
- * BSON regexes are C strings, so a NUL becomes the PCRE escape \x00.
+ * case-insensitively. Sent as a pattern string with $options rather than a
+ * RegExp: RegExp.source re-escapes characters (U+2028 becomes "\u2028") in a
+ * way the server's PCRE does not read. A NUL becomes the PCRE escape \x00.
  */
-export function searchFilter(search: string | null | undefined): { name?: { $regex: RegExp } } {
+export function searchFilter(search: string | null | undefined): {
+  name?: { $regex: string; $options: 'i' };
+} {
   if (search === null || search === undefined || search === '') return {};
   assertString(search, 'search');
-  const pattern = literalSubstringPattern(search);
-  return {
-    name: { $regex: new RegExp(pattern.source.replace(/\0/g, '\\x00'), pattern.flags) },
-  };
+  return { name: { $regex: escapeRegExp(search).replace(/\0/g, '\\x00'), $options: 'i' } };
 }
 
 /**

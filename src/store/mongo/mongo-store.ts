@@ -171,9 +171,18 @@ export class MongoStore implements Store {
   static create(options: MongoStoreOptions): MongoStore {
     let client: MongoClient;
     try {
-      client = new MongoClient(options.uri, {
-        serverSelectionTimeoutMS: boundedServerSelectionTimeout(options.serverSelectionTimeoutMs),
-      });
+      // A serverSelectionTimeoutMS written in the URI wins: "timeouts from the URI".
+      const inUri = /[?&]serverSelectionTimeoutMS=/i.test(options.uri);
+      client = new MongoClient(
+        options.uri,
+        inUri
+          ? {}
+          : {
+              serverSelectionTimeoutMS: boundedServerSelectionTimeout(
+                options.serverSelectionTimeoutMs,
+              ),
+            },
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // No `cause` on purpose: the driver's parse errors can quote the user name.

@@ -53,7 +53,12 @@ const CATEGORY_ORDER = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 } as const;
 
 export interface NedbStoreOptions {
   dataDir: string;
-  /** Told about aggregate drift repaired at open (a crash between a rating and its aggregate). */
+  /**
+   * Repair aggregate drift (a crash between a rating and its aggregate) when
+   * opening; default true. `ratings:rebuild --dry-run` opens without it.
+   */
+  repairOnOpen?: boolean;
+  /** Told about drift repaired at open. */
   onRepair?: (report: RebuildReport) => void;
 }
 
@@ -90,8 +95,10 @@ export class NedbStore implements Store {
         open<AggregateDoc>('aggregates'),
       );
       await store.load();
-      const report = await store.rebuildAggregates();
-      if (report.drift.length > 0) options.onRepair?.(report);
+      if (options.repairOnOpen !== false) {
+        const report = await store.rebuildAggregates();
+        if (report.drift.length > 0) options.onRepair?.(report);
+      }
       return store;
     } catch (error) {
       claim.release();
