@@ -35,6 +35,20 @@ export class TmdbError extends Error {
     return this.kind === 'http' && this.status !== undefined && this.status >= 500;
   }
 
+  /** 401/403: TMDB refuses our credentials, so every id would fail the same way. */
+  get credentialsRejected(): boolean {
+    return this.kind === 'http' && (this.status === 401 || this.status === 403);
+  }
+
+  /**
+   * TMDB answered about this id alone, in a way a repeat will not change soon (404 for a wrong id,
+   * another non-5xx status, a body we cannot read): worth remembering per id instead of re-asking.
+   */
+  get permanentForId(): boolean {
+    if (this.kind === 'malformed') return true;
+    return this.kind === 'http' && !this.transient && !this.credentialsRejected;
+  }
+
   /** Safe fields for a log record (never the raw error, which may hold credentials). */
   toLog(): Record<string, unknown> {
     return { kind: this.kind, path: this.path, ...this.details };

@@ -18,6 +18,12 @@ import {
   timeout,
 } from 'cockatiel';
 import type { Logger } from '../logger';
+import {
+  type CredentialsPass,
+  type CredentialsVerdict,
+  CredentialsGate,
+  credentialsVerdict,
+} from './credentials-gate';
 import { TmdbError } from './errors';
 import { RetryAfterGate } from './retry-after-gate';
 
@@ -42,6 +48,10 @@ export interface ResilienceSettings {
   defaultRetryAfterMs: number;
   /** Upper bound on a Retry-After pause, so one odd header cannot disable TMDB for days. */
   maxRetryAfterMs: number;
+  /** Pause of every call after a 401/403 (credentials refused); then one trial call goes out. */
+  credentialsPauseMs: number;
+  /** How long a 404 or malformed answer keeps that one id from being asked for again. */
+  negativeCacheTtlMs: number;
 }
 
 export const DEFAULT_RESILIENCE: Omit<ResilienceSettings, 'maxConcurrency' | 'attemptTimeoutMs'> = {
@@ -53,6 +63,8 @@ export const DEFAULT_RESILIENCE: Omit<ResilienceSettings, 'maxConcurrency' | 'at
   breakerCooldownMs: 30_000,
   defaultRetryAfterMs: 2000,
   maxRetryAfterMs: 10 * 60_000,
+  credentialsPauseMs: 5 * 60_000,
+  negativeCacheTtlMs: 10 * 60_000,
 };
 
 export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -68,6 +80,7 @@ const isTransient = (error: unknown) => error instanceof TmdbError && error.tran
  *   -> circuit breaker (opens after N consecutive transient failures)
  *   -> bulkhead (maxConcurrency in flight, others queue)
  *   -> Retry-After gate (no call while a 429 pause lasts)
+ *   -> credentials gate (no call while a 401/403 pause lasts, then one trial)
  *   -> attempt timeout (aborts the HTTP request).
  * The breaker sits inside the retry so each failed attempt counts, and a
  * retry stops as soon as the circuit opens. Backoff waits outside the
@@ -79,6 +92,7 @@ export class TmdbResilience {
   private readonly bulkhead: BulkheadPolicy;
   private readonly attemptTimeout: TimeoutPolicy;
   private readonly gate: RetryAfterGate;
+  private readonly credentials: CredentialsGate;
   private readonly subscriptions: IDisposable[];
 
   constructor(
@@ -103,6 +117,7 @@ export class TmdbResilience {
       TimeoutStrategy.Aggressive,
     ).dangerouslyUnref();
     this.gate = new RetryAfterGate(now, settings.defaultRetryAfterMs, settings.maxRetryAfterMs);
+    this.credentials = new CredentialsGate(now, settings.credentialsPauseMs);
     this.subscriptions = this.observe();
   }
 
@@ -153,11 +168,16 @@ export class TmdbResilience {
     return this.gate.remainingMs();
   }
 
+  /** Milliseconds left of the pause after TMDB refused our credentials (0 when calls may go out). */
+  get credentialsPausedForMs(): number {
+    return this.credentials.remainingMs();
+  }
+
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
 
-  /** One HTTP attempt inside a bulkhead slot: checks the 429 pause, then runs with a time budget. */
+  /** One HTTP attempt inside a bulkhead slot: checks both pauses, then runs with a time budget. */
   private async attemptOnce<T>(
     path: string,
     attempt: (signal: AbortSignal) => Promise<T>,
@@ -166,6 +186,31 @@ export class TmdbResilience {
     if (signal.aborted) throw new TmdbError('cancelled', path);
     const pausedForMs = this.gate.remainingMs();
     if (pausedForMs > 0) throw new TmdbError('paused', path, { retryAfterMs: pausedForMs });
+    // Checked after the 429 pause, so a throttled call never takes the trial slot.
+    const pass = this.credentials.admit();
+    if (!pass.admitted) {
+      throw new TmdbError('paused', path, {
+        code: 'CREDENTIALS_REJECTED',
+        retryAfterMs: pass.waitMs,
+      });
+    }
+    try {
+      const result = await this.attemptWithinBudget(path, attempt, signal);
+      this.noteCredentials(pass, 'accepted');
+      return result;
+    } catch (error) {
+      const status = error instanceof TmdbError ? error.status : undefined;
+      this.noteCredentials(pass, credentialsVerdict(error), status);
+      throw error;
+    }
+  }
+
+  /** Runs the HTTP call under the attempt timeout; a 429 starts the process-wide pause. */
+  private async attemptWithinBudget<T>(
+    path: string,
+    attempt: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
     try {
       return await this.attemptTimeout.execute(
         ({ signal: attemptSignal }) => attempt(attemptSignal),
@@ -180,6 +225,23 @@ export class TmdbResilience {
         this.logger.warn({ path, pauseMs }, 'TMDB throttled us (429): pausing all TMDB calls');
       }
       throw error;
+    }
+  }
+
+  /** Feeds the credentials gate and logs its changes: one error per pause, never the credentials. */
+  private noteCredentials(
+    pass: CredentialsPass & { admitted: true },
+    verdict: CredentialsVerdict,
+    status?: number,
+  ): void {
+    const change = this.credentials.settle(pass, verdict);
+    if (change === 'paused') {
+      this.logger.error(
+        { status, pauseMs: this.credentials.pauseMs },
+        'TMDB credentials were rejected: pausing all TMDB calls; check TMDB_API_TOKEN / TMDB_API_KEY',
+      );
+    } else if (change === 'restored') {
+      this.logger.info('TMDB accepted the credentials again: resuming TMDB calls');
     }
   }
 

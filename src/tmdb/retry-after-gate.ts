@@ -1,7 +1,9 @@
 /**
  * Remembers a 429's Retry-After for the whole process: TMDB's rate limit is per
  * credential, not per title, so after a 429 no id may be requested until the
- * given time. Uses the service clock so tests can move past a pause.
+ * given time. Uses the service clock so tests can move past a pause. With a
+ * fixed length it is also the pause after TMDB rejects our credentials
+ * (CredentialsGate).
  */
 export class RetryAfterGate {
   private pausedUntilMs = 0;

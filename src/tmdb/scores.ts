@@ -8,6 +8,7 @@ import { type CachedScore, ScoreCache, scoreKey } from './cache';
 import { TmdbClient, tmdbPath } from './client';
 import { settleWithin } from './deadline';
 import { TmdbError } from './errors';
+import { NegativeCache } from './negative-cache';
 import {
   type CircuitStatus,
   DEFAULT_RESILIENCE,
@@ -23,11 +24,15 @@ export interface TmdbScoresOptions {
   logger: Logger;
   /** Store.saveTmdbSnapshot: every fetched score is written back as the last known one. */
   saveSnapshot: SaveTmdbSnapshot;
-  /** Clock for cache freshness and 429 pauses (ms since epoch); tests inject a fake one. */
+  /** Clock for cache freshness and every pause (ms since epoch); tests inject a fake one. */
   now?: () => number;
-  /** Retry/breaker/429 timings; concurrency and attempt timeout come from `config`. */
+  /**
+   * Retry/breaker/429 timings, the 401/403 pause (credentialsPauseMs) and how long an id
+   * that got a 404 or a malformed body is left alone (negativeCacheTtlMs). Concurrency and
+   * attempt timeout come from `config`.
+   */
   resilience?: Partial<Omit<ResilienceSettings, 'maxConcurrency' | 'attemptTimeoutMs'>>;
-  /** LRU bound of the process-wide score cache. */
+  /** LRU bound of the process-wide score cache (and of the negative cache). */
   cacheMaxEntries?: number;
 }
 
@@ -41,8 +46,8 @@ interface InflightFetch {
 
 /**
  * TMDB scores for title pages. One instance per process (it owns the cache,
- * the circuit breaker and the 429 pause); one DataLoader per GraphQL request
- * from createLoader().
+ * the negative cache, the circuit breaker and the 429 and credentials pauses);
+ * one DataLoader per GraphQL request from createLoader().
  *
  * A page waits on TMDB only for a score we have never had, and then at most
  * config.timeoutMs; anything we already know (cached, even expired, or a stored
@@ -58,6 +63,7 @@ export class TmdbScores {
   private readonly now: () => number;
   private readonly client: TmdbClient;
   private readonly cache: ScoreCache;
+  private readonly unusable: NegativeCache;
   private readonly resilience: TmdbResilience;
   private readonly inflight = new Map<string, InflightFetch>();
   private readonly background = new Set<Promise<unknown>>();
@@ -79,16 +85,18 @@ export class TmdbScores {
       this.now,
       options.cacheMaxEntries,
     );
-    this.resilience = new TmdbResilience(
-      {
-        ...DEFAULT_RESILIENCE,
-        ...options.resilience,
-        maxConcurrency: options.config.maxConcurrency,
-        attemptTimeoutMs: options.config.timeoutMs,
-      },
-      this.logger,
+    const settings: ResilienceSettings = {
+      ...DEFAULT_RESILIENCE,
+      ...options.resilience,
+      maxConcurrency: options.config.maxConcurrency,
+      attemptTimeoutMs: options.config.timeoutMs,
+    };
+    this.unusable = new NegativeCache(
+      settings.negativeCacheTtlMs,
       this.now,
+      options.cacheMaxEntries,
     );
+    this.resilience = new TmdbResilience(settings, this.logger, this.now);
     if (!this.enabled) {
       this.logger.info('TMDB credentials not configured: serving stored TMDB snapshots only');
     }
@@ -139,16 +147,21 @@ export class TmdbScores {
     }
   }
 
-  /** The decision of the issue: fresh cache > known value + background refresh > bounded wait. */
+  /**
+   * The decision of the issue: fresh cache > an id TMDB just could not answer
+   * for (no call) > known value + background refresh > bounded wait.
+   */
   private async resolve(request: TmdbScoreRequest): Promise<TmdbScore | null | Error> {
     if (!this.enabled || this.closed) {
       if (request.snapshot) return asScore(request.snapshot, true);
       return this.enabled ? unavailable() : null;
     }
-    const cached = this.cache.get(scoreKey(request.mediaType, request.tmdbId));
+    const key = scoreKey(request.mediaType, request.tmdbId);
+    const cached = this.cache.get(key);
     if (cached?.fresh) return asScore(cached.score, false);
 
     const known = newest(cached?.score, request.snapshot);
+    if (this.unusable.has(key)) return known ? asScore(known, true) : unavailable();
     if (known) {
       this.refreshInBackground(request);
       return asScore(known, true);
@@ -201,9 +214,11 @@ export class TmdbScores {
       );
       const score: CachedScore = { ...votes, fetchedAt: new Date(this.now()) };
       this.cache.set(key, score);
+      this.unusable.forget(key);
       for (const titleId of titleIds) this.track(this.persist(titleId, score));
       return score;
     } catch (error) {
+      if (error instanceof TmdbError && error.permanentForId) this.unusable.remember(key);
       this.logFailure(error, path);
       throw error;
     }
@@ -226,7 +241,12 @@ export class TmdbScores {
     }
   }
 
-  /** Logs safe fields only; expected refusals (open circuit, 429 pause, shutdown) at debug. */
+  /**
+   * Logs safe fields only; expected refusals (open circuit, 429 or credentials
+   * pause, shutdown) at debug. A rejected credential was already logged once
+   * for the whole pause by the resilience layer; a 404 or malformed id is
+   * logged once per negative-cache period, since it is not asked for meanwhile.
+   */
   private logFailure(error: unknown, path: string): void {
     if (!(error instanceof TmdbError)) {
       this.logger.error({ path }, 'Unexpected failure fetching a TMDB score');
@@ -234,8 +254,12 @@ export class TmdbScores {
     }
     const quiet =
       error.kind === 'circuit-open' || error.kind === 'paused' || error.kind === 'cancelled';
-    if (quiet) this.logger.debug(error.toLog(), 'TMDB call skipped');
-    else this.logger.warn(error.toLog(), 'TMDB score fetch failed');
+    if (quiet || error.credentialsRejected) {
+      this.logger.debug(error.toLog(), quiet ? 'TMDB call skipped' : 'TMDB score fetch failed');
+      return;
+    }
+    const remembered = error.permanentForId ? { notAskedAgainForMs: this.unusable.ttlMs } : {};
+    this.logger.warn({ ...error.toLog(), ...remembered }, 'TMDB score fetch failed');
   }
 
   /** Keeps a handle on background work so whenIdle/close can wait for it; never rejects. */

@@ -117,6 +117,23 @@ export function errorCode(error: unknown): unknown {
   return (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
 }
 
+/** One JSON log line as pino writes it (level 40 = warn, 50 = error). */
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** The captured lines as records, so a test can count warnings and errors. */
+export function logRecords(lines: readonly string[]): LogRecord[] {
+  return lines.map((line) => JSON.parse(line) as LogRecord);
+}
+
+/** Records at warn level or above: what an operator sees, and what must not repeat per page view. */
+export function warnings(lines: readonly string[]): LogRecord[] {
+  return logRecords(lines).filter((record) => record.level >= 40);
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds or `timeoutMs` passes; for effects observed from outside (sockets). */
