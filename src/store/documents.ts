@@ -1,8 +1,6 @@
 import type {
   AccuracyAggregate,
-  FactCategory,
   FactRecord,
-  MediaType,
   RatingRecord,
   RecommendationRecord,
   TitleRecord,
@@ -16,47 +14,14 @@ import type {
  * single $inc. Pure functions, no driver calls.
  */
 
-export interface TitleDoc {
-  _id: string;
-  slug: string;
-  name: string;
-  mediaType: MediaType;
-  year: number | null;
-  tagline: string | null;
-  overview: string | null;
-  tmdbId: number | null;
-  tmdbSnapshot: TmdbSnapshot | null;
-  verdictBlurb: string | null;
-}
+/** A record as stored: its id is the document's `_id`. */
+type Stored<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
 
-export interface FactDoc {
-  _id: string;
-  titleId: string;
-  category: FactCategory;
-  position: number;
-  text: string;
-}
-
-export interface RecommendationDoc {
-  _id: string;
-  titleId: string;
-  recommendedTitleId: string;
-  position: number;
-  label: string;
-  reason: string;
-}
-
-export interface RatingDoc {
-  _id: string;
-  targetKey: string;
-  titleId: string;
-  factId: string | null;
-  voterId: string;
-  score: number;
-  comment: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type TitleDoc = Stored<TitleRecord>;
+export type FactDoc = Stored<FactRecord>;
+export type RatingDoc = Stored<RatingRecord>;
+/** Recommendations have no id of their own in the port; `_id` is the store's. */
+export type RecommendationDoc = RecommendationRecord & { _id: string };
 
 export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config';
+import { startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
 import { createLogger, type Logger } from '../../src/logger';
 import type { MediaType, TmdbSnapshot } from '../../src/store/types';
 import { TmdbScores, type TmdbScoreRequest, type TmdbScoresOptions } from '../../src/tmdb';
@@ -152,4 +153,32 @@ export async function refusedBaseUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}/3`;
+}
+
+/**
+ * The scaffolding every TmdbScores suite needs: one fake TMDB for the describe
+ * block (reset after each test) and services built against it (closed after
+ * each test). `setup` builds a service whose base URL is the fake's.
+ */
+export function useFakeTmdb() {
+  const services = serviceFactory();
+  let fake: FakeTmdb | undefined;
+  beforeAll(async () => {
+    fake = await startFakeTmdb();
+  });
+  afterEach(async () => {
+    await services.closeAll();
+    fake?.reset();
+  });
+  afterAll(() => fake?.close());
+  return {
+    get fake(): FakeTmdb {
+      if (!fake)
+        throw new Error('useFakeTmdb: the fake TMDB starts in beforeAll; use it inside tests');
+      return fake;
+    },
+    services,
+    setup: (options: Omit<SetupOptions, 'baseUrl'> = {}) =>
+      services.create({ baseUrl: fake!.baseUrl, ...options }),
+  };
 }

@@ -1,14 +1,14 @@
 import type { TmdbScoreRequest } from '../../src/tmdb';
-import { pathOf, startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
+import { pathOf } from '../fakes/fake-tmdb';
 import {
   TOKEN,
   errorCode,
   scoreRequest,
-  serviceFactory,
   settle,
   testConfig,
   warnings,
   type ServiceSetup,
+  useFakeTmdb,
 } from './helpers';
 
 const NEGATIVE_TTL_MS = 10 * 60_000;
@@ -20,11 +20,11 @@ const snapshot = { voteAverage: 6.1, voteCount: 61, fetchedAt: new Date('2024-06
  * must not cost TMDB a request and us a log line on every page view.
  */
 describe('TmdbScores: failures that are not transient', () => {
-  let fake: FakeTmdb;
-  const services = serviceFactory();
+  const tmdb = useFakeTmdb();
+  const { services } = tmdb;
   const setup = (options: Omit<Parameters<typeof services.create>[0], 'baseUrl'> = {}) =>
     services.create({
-      baseUrl: fake.baseUrl,
+      baseUrl: tmdb.fake.baseUrl,
       // A logger that does not know the secrets: only the TMDB code keeps them out of logs.
       loggerConfig: testConfig({}),
       ...options,
@@ -53,24 +53,15 @@ describe('TmdbScores: failures that are not transient', () => {
     return results;
   }
 
-  beforeAll(async () => {
-    fake = await startFakeTmdb();
-  });
-  afterEach(async () => {
-    await services.closeAll();
-    fake.reset();
-  });
-  afterAll(() => fake.close());
-
   describe('404 and malformed bodies are remembered per id', () => {
     it('a 404 id costs one request and one warning per period, however many pages ask', async () => {
-      fake.setScore('TV', 404, { voteAverage: 7.4, voteCount: 74 }); // same number, other type
+      tmdb.fake.setScore('TV', 404, { voteAverage: 7.4, voteCount: 74 }); // same number, other type
       const service = setup();
       const wrongId = () => [scoreRequest('MOVIE', 404)];
 
       const first = await viewPages(service, 100, wrongId);
       first.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count(pathOf('MOVIE', 404))).toBe(1);
+      expect(tmdb.fake.count(pathOf('MOVIE', 404))).toBe(1);
       expect(warnings(service.logs)).toHaveLength(1);
       expect(warnings(service.logs)[0]).toMatchObject({
         status: 404,
@@ -84,23 +75,23 @@ describe('TmdbScores: failures that are not transient', () => {
 
       service.clock.advance(NEGATIVE_TTL_MS - 1);
       await viewPages(service, 10, wrongId);
-      expect(fake.count(pathOf('MOVIE', 404))).toBe(1);
+      expect(tmdb.fake.count(pathOf('MOVIE', 404))).toBe(1);
 
       // The period is over: one page asks again (still 404), the next ones do not.
       service.clock.advance(1);
       const second = await viewPages(service, 10, wrongId);
       second.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count(pathOf('MOVIE', 404))).toBe(2);
+      expect(tmdb.fake.count(pathOf('MOVIE', 404))).toBe(2);
       expect(warnings(service.logs)).toHaveLength(2);
 
       // Once TMDB knows the id, the first page after the period gets its score.
-      fake.setScore('MOVIE', 404, { voteAverage: 5.5, voteCount: 55 });
+      tmdb.fake.setScore('MOVIE', 404, { voteAverage: 5.5, voteCount: 55 });
       service.clock.advance(NEGATIVE_TTL_MS);
       await expect(service.scores.createLoader().load(wrongId()[0]!)).resolves.toMatchObject({
         voteAverage: 5.5,
         stale: false,
       });
-      expect(fake.count(pathOf('MOVIE', 404))).toBe(3);
+      expect(tmdb.fake.count(pathOf('MOVIE', 404))).toBe(3);
     });
 
     it('serves the snapshot (stale) for a remembered id without asking TMDB', async () => {
@@ -111,47 +102,47 @@ describe('TmdbScores: failures that are not transient', () => {
       const served = await viewPages(service, 50, withSnapshot);
       expect(Date.now() - started).toBeLessThan(2000);
       served.forEach((r) => expect(r.value).toEqual({ ...snapshot, stale: true }));
-      expect(fake.count(pathOf('TV', 9404))).toBe(1); // the first page's background refresh
+      expect(tmdb.fake.count(pathOf('TV', 9404))).toBe(1); // the first page's background refresh
       expect(warnings(service.logs)).toHaveLength(1);
 
       service.clock.advance(NEGATIVE_TTL_MS);
       const later = await viewPages(service, 50, withSnapshot);
       later.forEach((r) => expect(r.value).toEqual({ ...snapshot, stale: true }));
-      expect(fake.count(pathOf('TV', 9404))).toBe(2);
+      expect(tmdb.fake.count(pathOf('TV', 9404))).toBe(2);
       expect(warnings(service.logs)).toHaveLength(2);
     });
 
     it('remembers a malformed body the same way', async () => {
-      fake.behave({ body: { vote_average: 'high' } }, { mediaType: 'MOVIE', id: 3 });
+      tmdb.fake.behave({ body: { vote_average: 'high' } }, { mediaType: 'MOVIE', id: 3 });
       const service = setup();
       const pages = () => [scoreRequest('MOVIE', 3)];
 
       const results = await viewPages(service, 30, pages);
       results.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count(pathOf('MOVIE', 3))).toBe(1);
+      expect(tmdb.fake.count(pathOf('MOVIE', 3))).toBe(1);
       expect(warnings(service.logs)).toEqual([expect.objectContaining({ kind: 'malformed' })]);
 
       service.clock.advance(NEGATIVE_TTL_MS);
       await viewPages(service, 30, pages);
-      expect(fake.count(pathOf('MOVIE', 3))).toBe(2);
+      expect(tmdb.fake.count(pathOf('MOVIE', 3))).toBe(2);
     });
 
     it('does not remember a transient failure: the next page asks again', async () => {
-      fake.setScore('TV', 5, { voteAverage: 5, voteCount: 5 });
-      fake.behave({ status: 500, times: 1 }, { mediaType: 'TV', id: 5 });
+      tmdb.fake.setScore('TV', 5, { voteAverage: 5, voteCount: 5 });
+      tmdb.fake.behave({ status: 500, times: 1 }, { mediaType: 'TV', id: 5 });
       const service = setup({ resilience: { maxRetries: 0 } });
 
       const [failed, next] = await viewPages(service, 2, () => [scoreRequest('TV', 5)]);
       expect(errorCode(failed!.error)).toBe('UPSTREAM_UNAVAILABLE');
       expect(next!.value).toMatchObject({ voteAverage: 5, stale: false });
-      expect(fake.count(pathOf('TV', 5))).toBe(2);
+      expect(tmdb.fake.count(pathOf('TV', 5))).toBe(2);
     });
   });
 
   describe('401/403: rejected credentials pause every TMDB call', () => {
     beforeEach(() => {
       for (let id = 1; id <= 40; id += 1)
-        fake.setScore('TV', id, { voteAverage: 8, voteCount: id });
+        tmdb.fake.setScore('TV', id, { voteAverage: 8, voteCount: id });
     });
 
     /** A page of three titles, one of them with a stored snapshot. */
@@ -164,12 +155,12 @@ describe('TmdbScores: failures that are not transient', () => {
     it.each([401, 403])(
       'a %i costs one request across many ids, logs one error without the token, and calls resume after the pause',
       async (status) => {
-        fake.behave({ status });
+        tmdb.fake.behave({ status });
         const service = setup();
 
         const first = await viewPages(service, 1, () => [scoreRequest('TV', 1)]);
         expect(errorCode(first[0]!.error)).toBe('UPSTREAM_UNAVAILABLE');
-        expect(fake.count()).toBe(1);
+        expect(tmdb.fake.count()).toBe(1);
 
         // Other ids on other pages: answered at once from snapshots or as field errors.
         const started = Date.now();
@@ -179,11 +170,11 @@ describe('TmdbScores: failures that are not transient', () => {
           if (i % 3 === 1) expect(r.value).toEqual({ ...snapshot, stale: true });
           else expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE');
         });
-        expect(fake.count()).toBe(1);
+        expect(tmdb.fake.count()).toBe(1);
 
         service.clock.advance(CREDENTIALS_PAUSE_MS - 1);
         await viewPages(service, 3, pageOfThree);
-        expect(fake.count()).toBe(1);
+        expect(tmdb.fake.count()).toBe(1);
 
         const logged = warnings(service.logs);
         expect(logged).toHaveLength(1);
@@ -192,17 +183,17 @@ describe('TmdbScores: failures that are not transient', () => {
         expect(service.logs.join('\n')).not.toContain(TOKEN);
 
         // The credentials are fixed: after the pause one call goes out, succeeds, and calls resume.
-        fake.behave(null);
+        tmdb.fake.behave(null);
         service.clock.advance(1);
         await expect(
           service.scores.createLoader().load(scoreRequest('TV', 1)),
         ).resolves.toMatchObject({ voteCount: 1, stale: false });
-        expect(fake.count()).toBe(2);
+        expect(tmdb.fake.count()).toBe(2);
         await viewPages(service, 1, pageOfThree); // the snapshot is served, then refreshed
-        expect(fake.count()).toBe(5);
+        expect(tmdb.fake.count()).toBe(5);
         const resumed = await viewPages(service, 1, pageOfThree);
         resumed.forEach((r) => expect(r.value).toMatchObject({ voteAverage: 8, stale: false }));
-        expect(fake.count()).toBe(5);
+        expect(tmdb.fake.count()).toBe(5);
         expect(service.logs.some((line) => line.includes('accepted the credentials again'))).toBe(
           true,
         );
@@ -211,40 +202,40 @@ describe('TmdbScores: failures that are not transient', () => {
     );
 
     it('after the pause lets a single trial call through; refused again, it starts a new pause', async () => {
-      fake.behave({ status: 401 });
+      tmdb.fake.behave({ status: 401 });
       const service = setup();
       await viewPages(service, 1, () => [scoreRequest('TV', 1)]);
-      expect(fake.count()).toBe(1);
+      expect(tmdb.fake.count()).toBe(1);
 
       // A busy page right after the pause: only one of its ten titles is asked for.
       service.clock.advance(CREDENTIALS_PAUSE_MS);
       const page = Array.from({ length: 10 }, (_, i) => scoreRequest('TV', 10 + i));
       const results = await viewPages(service, 1, () => page);
       results.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count()).toBe(2);
+      expect(tmdb.fake.count()).toBe(2);
       expect(warnings(service.logs)).toHaveLength(2); // one error per pause
 
       await viewPages(service, 5, pageOfThree);
       service.clock.advance(CREDENTIALS_PAUSE_MS - 1);
       await viewPages(service, 5, pageOfThree);
-      expect(fake.count()).toBe(2);
+      expect(tmdb.fake.count()).toBe(2);
       service.clock.advance(1);
       await viewPages(service, 1, () => page);
-      expect(fake.count()).toBe(3);
+      expect(tmdb.fake.count()).toBe(3);
       expect(service.logs.join('\n')).not.toContain(TOKEN);
     });
 
     it('a page already asking for many ids when the 401 comes back logs it once and stops there', async () => {
-      fake.behave({ status: 401, latencyMs: 30 });
+      tmdb.fake.behave({ status: 401, latencyMs: 30 });
       const service = setup(); // maxConcurrency 8
       const many = Array.from({ length: 40 }, (_, i) => scoreRequest('TV', 1 + i));
 
       await viewPages(service, 1, () => many);
-      const sent = fake.count();
+      const sent = tmdb.fake.count();
       expect(sent).toBeGreaterThanOrEqual(1);
       expect(sent).toBeLessThanOrEqual(8); // at most the calls already in flight
       await viewPages(service, 5, () => many);
-      expect(fake.count()).toBe(sent);
+      expect(tmdb.fake.count()).toBe(sent);
       expect(warnings(service.logs)).toHaveLength(1);
     });
   });

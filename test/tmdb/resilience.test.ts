@@ -1,37 +1,26 @@
-import { pathOf, startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
-import { errorCode, eventually, scoreRequest, serviceFactory, settle, sleep } from './helpers';
+import { pathOf } from '../fakes/fake-tmdb';
+import { errorCode, eventually, scoreRequest, settle, sleep, useFakeTmdb } from './helpers';
 
 /** Slow, failing, throttling and hanging TMDB: pages stay fast and TMDB is spared. */
 describe('TmdbScores: resilience', () => {
-  let fake: FakeTmdb;
-  const services = serviceFactory();
-  const setup = (options: Omit<Parameters<typeof services.create>[0], 'baseUrl'> = {}) =>
-    services.create({ baseUrl: fake.baseUrl, ...options });
-
-  beforeAll(async () => {
-    fake = await startFakeTmdb();
-  });
-  afterEach(async () => {
-    await services.closeAll();
-    fake.reset();
-  });
-  afterAll(() => fake.close());
+  const tmdb = useFakeTmdb();
+  const { setup } = tmdb;
 
   describe('retries', () => {
     it('retries a 5xx with backoff and serves the value within the page budget', async () => {
-      fake.setScore('TV', 1, { voteAverage: 8.8, voteCount: 88 });
-      fake.behave({ status: 500, times: 2 }, { mediaType: 'TV', id: 1 });
+      tmdb.fake.setScore('TV', 1, { voteAverage: 8.8, voteCount: 88 });
+      tmdb.fake.behave({ status: 500, times: 2 }, { mediaType: 'TV', id: 1 });
       const { scores } = setup({ resilience: { maxRetries: 2 } });
 
       const score = await scores.createLoader().load(scoreRequest('TV', 1));
 
       expect(score).toMatchObject({ voteAverage: 8.8, stale: false });
-      expect(fake.count(pathOf('TV', 1))).toBe(3);
+      expect(tmdb.fake.count(pathOf('TV', 1))).toBe(3);
     });
 
     it('does not retry a 4xx or a malformed body', async () => {
-      fake.behave({ status: 400 }, { mediaType: 'TV', id: 2 });
-      fake.behave({ body: { vote_average: 'high' } }, { mediaType: 'TV', id: 3 });
+      tmdb.fake.behave({ status: 400 }, { mediaType: 'TV', id: 2 });
+      tmdb.fake.behave({ body: { vote_average: 'high' } }, { mediaType: 'TV', id: 3 });
       const { scores } = setup({ resilience: { maxRetries: 3 } });
       const loader = scores.createLoader();
 
@@ -41,39 +30,39 @@ describe('TmdbScores: resilience', () => {
       await scores.whenIdle();
 
       results.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count()).toBe(3);
+      expect(tmdb.fake.count()).toBe(3);
     });
 
     it('keeps fetching after the page deadline, then fills the cache and the snapshot', async () => {
-      fake.setScore('MOVIE', 10, { voteAverage: 7.7, voteCount: 70 });
-      fake.behave({ hang: true, times: 1 }); // the first attempt times out, the retry answers
+      tmdb.fake.setScore('MOVIE', 10, { voteAverage: 7.7, voteCount: 70 });
+      tmdb.fake.behave({ hang: true, times: 1 }); // the first attempt times out, the retry answers
       const { scores, saved } = setup({ env: { TMDB_TIMEOUT_MS: '200' } });
 
       const first = await settle(scores.createLoader().load(scoreRequest('MOVIE', 10)));
       expect(errorCode(first.error)).toBe('UPSTREAM_UNAVAILABLE');
 
       await scores.whenIdle();
-      expect(fake.count()).toBe(2);
+      expect(tmdb.fake.count()).toBe(2);
       expect(saved).toHaveLength(1);
       expect(saved[0]?.snapshot).toMatchObject({ voteAverage: 7.7, voteCount: 70 });
       const next = await scores.createLoader().load(scoreRequest('MOVIE', 10));
       expect(next).toMatchObject({ voteAverage: 7.7, stale: false });
-      expect(fake.count()).toBe(2);
+      expect(tmdb.fake.count()).toBe(2);
     });
   });
 
   describe('circuit breaker', () => {
     it('opens after 5 consecutive failures, stops calling TMDB, and recovers through a trial call', async () => {
-      fake.behave({ status: 500 });
+      tmdb.fake.behave({ status: 500 });
       for (let id = 1; id <= 30; id += 1)
-        fake.setScore('TV', id, { voteAverage: 6, voteCount: id });
+        tmdb.fake.setScore('TV', id, { voteAverage: 6, voteCount: id });
       const { scores } = setup({ resilience: { maxRetries: 0, breakerCooldownMs: 300 } });
       const loadOne = (id: number) => settle(scores.createLoader().load(scoreRequest('TV', id)));
 
       for (let id = 1; id <= 5; id += 1) {
         expect(errorCode((await loadOne(id)).error)).toBe('UPSTREAM_UNAVAILABLE');
       }
-      expect(fake.count()).toBe(5);
+      expect(tmdb.fake.count()).toBe(5);
       expect(scores.circuitState).toBe('open');
 
       // Open: pages get their answer at once and TMDB hears nothing.
@@ -84,18 +73,18 @@ describe('TmdbScores: resilience', () => {
       );
       expect(Date.now() - started).toBeLessThan(250);
       refused.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.count()).toBe(5);
+      expect(tmdb.fake.count()).toBe(5);
 
       // After the cool-down one trial call goes out; it fails, so the circuit opens again.
       await sleep(350);
       await loadOne(11);
-      expect(fake.count()).toBe(6);
+      expect(tmdb.fake.count()).toBe(6);
       expect(scores.circuitState).toBe('open');
       await loadOne(12);
-      expect(fake.count()).toBe(6);
+      expect(tmdb.fake.count()).toBe(6);
 
       // TMDB recovers: the next trial call succeeds and closes the circuit.
-      fake.behave(null);
+      tmdb.fake.behave(null);
       await sleep(350);
       await expect(scores.createLoader().load(scoreRequest('TV', 20))).resolves.toMatchObject({
         voteCount: 20,
@@ -104,36 +93,37 @@ describe('TmdbScores: resilience', () => {
       expect(scores.circuitState).toBe('closed');
       const after = scores.createLoader();
       await Promise.all([21, 22, 23].map((id) => after.load(scoreRequest('TV', id))));
-      expect(fake.count()).toBe(10);
+      expect(tmdb.fake.count()).toBe(10);
     });
 
     it('serves snapshots while the circuit is open', async () => {
-      fake.behave({ status: 503 });
+      tmdb.fake.behave({ status: 503 });
       const { scores } = setup({ resilience: { maxRetries: 4, breakerThreshold: 5 } });
       await settle(scores.createLoader().load(scoreRequest('TV', 1))); // 5 attempts open it
       await scores.whenIdle();
       expect(scores.circuitState).toBe('open');
-      expect(fake.count()).toBe(5);
+      expect(tmdb.fake.count()).toBe(5);
 
       const snapshot = { voteAverage: 5.5, voteCount: 55, fetchedAt: new Date('2024-02-02') };
       const score = await scores.createLoader().load(scoreRequest('TV', 2, snapshot));
       await scores.whenIdle();
 
       expect(score).toEqual({ ...snapshot, stale: true });
-      expect(fake.count()).toBe(5);
+      expect(tmdb.fake.count()).toBe(5);
     });
   });
 
   describe('429 Too Many Requests', () => {
     it('pauses every TMDB call until Retry-After has passed, then resumes', async () => {
-      for (const id of [1, 2, 3]) fake.setScore('MOVIE', id, { voteAverage: 7, voteCount: id });
-      fake.behave({ status: 429, retryAfterSeconds: 2, times: 1 });
+      for (const id of [1, 2, 3])
+        tmdb.fake.setScore('MOVIE', id, { voteAverage: 7, voteCount: id });
+      tmdb.fake.behave({ status: 429, retryAfterSeconds: 2, times: 1 });
       const { scores, clock, logs } = setup();
       const snapshot = { voteAverage: 6.9, voteCount: 2, fetchedAt: new Date('2024-03-03') };
 
       const throttled = await settle(scores.createLoader().load(scoreRequest('MOVIE', 1)));
       expect(errorCode(throttled.error)).toBe('UPSTREAM_UNAVAILABLE');
-      expect(fake.count()).toBe(1); // a 429 is not retried
+      expect(tmdb.fake.count()).toBe(1); // a 429 is not retried
 
       // Other ids too: nothing goes out during the pause, pages are answered at once.
       const page = scores.createLoader();
@@ -146,7 +136,7 @@ describe('TmdbScores: resilience', () => {
       expect(errorCode(without.error)).toBe('UPSTREAM_UNAVAILABLE');
       clock.advance(1999);
       await settle(scores.createLoader().load(scoreRequest('MOVIE', 3)));
-      expect(fake.count()).toBe(1);
+      expect(tmdb.fake.count()).toBe(1);
       expect(logs.some((line) => line.includes('429'))).toBe(true);
 
       clock.advance(2);
@@ -154,13 +144,13 @@ describe('TmdbScores: resilience', () => {
         voteCount: 3,
         stale: false,
       });
-      expect(fake.count()).toBe(2);
+      expect(tmdb.fake.count()).toBe(2);
     });
   });
 
   describe('a hanging TMDB', () => {
     it('does not hold a page longer than timeoutMs', async () => {
-      fake.behave({ hang: true });
+      tmdb.fake.behave({ hang: true });
       const { scores } = setup({ env: { TMDB_TIMEOUT_MS: '300' } });
 
       const started = Date.now();
@@ -173,7 +163,7 @@ describe('TmdbScores: resilience', () => {
     });
 
     it('resolves 50 titles within timeoutMs + 1 s, without more than maxConcurrency calls at once', async () => {
-      fake.behave({ hang: true });
+      tmdb.fake.behave({ hang: true });
       const { scores } = setup({ env: { TMDB_TIMEOUT_MS: '500' } });
       const loader = scores.createLoader();
 
@@ -184,11 +174,11 @@ describe('TmdbScores: resilience', () => {
 
       expect(Date.now() - started).toBeLessThan(500 + 1000);
       results.forEach((r) => expect(errorCode(r.error)).toBe('UPSTREAM_UNAVAILABLE'));
-      expect(fake.maxInFlight).toBeLessThanOrEqual(8);
+      expect(tmdb.fake.maxInFlight).toBeLessThanOrEqual(8);
     });
 
     it('serves a snapshot without waiting at all', async () => {
-      fake.behave({ hang: true });
+      tmdb.fake.behave({ hang: true });
       const { scores } = setup({ env: { TMDB_TIMEOUT_MS: '1000' } });
       const snapshot = { voteAverage: 8, voteCount: 8, fetchedAt: new Date('2024-04-04') };
 
@@ -200,18 +190,18 @@ describe('TmdbScores: resilience', () => {
     });
 
     it('close() cancels background calls and releases their sockets', async () => {
-      fake.behave({ hang: true });
+      tmdb.fake.behave({ hang: true });
       const { scores } = setup({ env: { TMDB_TIMEOUT_MS: '5000' } });
       const snapshot = { voteAverage: 8, voteCount: 8, fetchedAt: new Date('2024-04-04') };
       const loader = scores.createLoader();
       await Promise.all([1, 2, 3].map((id) => loader.load(scoreRequest('TV', id, snapshot))));
-      await eventually(() => fake.inFlight === 3);
+      await eventually(() => tmdb.fake.inFlight === 3);
 
       const started = Date.now();
       await scores.close();
 
       expect(Date.now() - started).toBeLessThan(200);
-      await eventually(() => fake.inFlight === 0, 1000);
+      await eventually(() => tmdb.fake.inFlight === 0, 1000);
     });
   });
 });

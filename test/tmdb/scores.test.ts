@@ -1,42 +1,31 @@
 import { TMDB_UNAVAILABLE_MESSAGE } from '../../src/tmdb';
-import { pathOf, startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
-import { errorCode, scoreRequest, serviceFactory, settle } from './helpers';
+import { pathOf } from '../fakes/fake-tmdb';
+import { errorCode, scoreRequest, settle, useFakeTmdb } from './helpers';
 
 /** Batching, caching, stale-while-revalidate and snapshots: what a page costs TMDB. */
 describe('TmdbScores: batching and caching', () => {
-  let fake: FakeTmdb;
-  const services = serviceFactory();
-  const setup = (options: Omit<Parameters<typeof services.create>[0], 'baseUrl'> = {}) =>
-    services.create({ baseUrl: fake.baseUrl, ...options });
-
-  beforeAll(async () => {
-    fake = await startFakeTmdb();
-  });
-  afterEach(async () => {
-    await services.closeAll();
-    fake.reset();
-  });
-  afterAll(() => fake.close());
+  const tmdb = useFakeTmdb();
+  const { setup } = tmdb;
 
   const ids = Array.from({ length: 50 }, (_, i) => 1000 + i);
   const scoreOf = (id: number) => ({ voteAverage: (id % 100) / 10, voteCount: id * 3 });
-  const seedAll = () => ids.forEach((id) => fake.setScore('MOVIE', id, scoreOf(id)));
+  const seedAll = () => ids.forEach((id) => tmdb.fake.setScore('MOVIE', id, scoreOf(id)));
 
   it('fetches 50 distinct ids with exactly 50 requests, in parallel but at most maxConcurrency at once', async () => {
     seedAll();
-    fake.behave({ latencyMs: 20 });
+    tmdb.fake.behave({ latencyMs: 20 });
     const { scores } = setup();
     const loader = scores.createLoader();
 
     const results = await Promise.all(ids.map((id) => loader.load(scoreRequest('MOVIE', id))));
 
-    expect(fake.count()).toBe(50);
-    for (const id of ids) expect(fake.count(pathOf('MOVIE', id))).toBe(1);
+    expect(tmdb.fake.count()).toBe(50);
+    for (const id of ids) expect(tmdb.fake.count(pathOf('MOVIE', id))).toBe(1);
     results.forEach((result, i) =>
       expect(result).toEqual({ ...scoreOf(ids[i]), fetchedAt: expect.any(Date), stale: false }),
     );
-    expect(fake.maxInFlight).toBeGreaterThan(1);
-    expect(fake.maxInFlight).toBeLessThanOrEqual(8);
+    expect(tmdb.fake.maxInFlight).toBeGreaterThan(1);
+    expect(tmdb.fake.maxInFlight).toBeLessThanOrEqual(8);
   });
 
   it('fetches an id asked for several times on one page once', async () => {
@@ -51,15 +40,15 @@ describe('TmdbScores: batching and caching', () => {
       loader.load(scoreRequest('MOVIE', 1001)),
     ]);
 
-    expect(fake.count()).toBe(2);
-    expect(fake.count(pathOf('MOVIE', 1001))).toBe(1);
+    expect(tmdb.fake.count()).toBe(2);
+    expect(tmdb.fake.count(pathOf('MOVIE', 1001))).toBe(1);
     expect(results[0]).toEqual(results[2]);
     expect(results[0]).toEqual(results[3]);
   });
 
   it('keeps TV and MOVIE with the same numeric id apart', async () => {
-    fake.setScore('TV', 7, { voteAverage: 9.1, voteCount: 10 });
-    fake.setScore('MOVIE', 7, { voteAverage: 4.2, voteCount: 20 });
+    tmdb.fake.setScore('TV', 7, { voteAverage: 9.1, voteCount: 10 });
+    tmdb.fake.setScore('MOVIE', 7, { voteAverage: 4.2, voteCount: 20 });
     const { scores } = setup();
     const loader = scores.createLoader();
 
@@ -68,7 +57,7 @@ describe('TmdbScores: batching and caching', () => {
       loader.load(scoreRequest('MOVIE', 7)),
     ]);
     expect([tv?.voteAverage, movie?.voteAverage]).toEqual([9.1, 4.2]);
-    expect(fake.count()).toBe(2);
+    expect(tmdb.fake.count()).toBe(2);
   });
 
   it('answers a repeat within the TTL from the cache: 0 requests, still fresh', async () => {
@@ -76,21 +65,21 @@ describe('TmdbScores: batching and caching', () => {
     const { scores, clock } = setup(); // TTL 60 s
     const first = scores.createLoader();
     await Promise.all(ids.map((id) => first.load(scoreRequest('MOVIE', id))));
-    fake.resetRequests();
+    tmdb.fake.resetRequests();
 
     clock.advance(59_999);
     const second = scores.createLoader(); // a new page, a new loader: only the process cache helps
     const results = await Promise.all(ids.map((id) => second.load(scoreRequest('MOVIE', id))));
 
-    expect(fake.count()).toBe(0);
+    expect(tmdb.fake.count()).toBe(0);
     results.forEach((result, i) =>
       expect(result).toMatchObject({ ...scoreOf(ids[i]), stale: false }),
     );
   });
 
   it('shares one request between concurrent misses of different pages', async () => {
-    fake.setScore('TV', 42, { voteAverage: 8, voteCount: 5 });
-    fake.behave({ latencyMs: 100 });
+    tmdb.fake.setScore('TV', 42, { voteAverage: 8, voteCount: 5 });
+    tmdb.fake.behave({ latencyMs: 100 });
     const { scores, saved } = setup();
 
     const [a, b] = await Promise.all([
@@ -98,20 +87,20 @@ describe('TmdbScores: batching and caching', () => {
       scores.createLoader().load(scoreRequest('TV', 42, null, 'title-b')),
     ]);
 
-    expect(fake.count()).toBe(1);
+    expect(tmdb.fake.count()).toBe(1);
     expect(a).toEqual(b);
     await scores.whenIdle();
     expect(saved.map((s) => s.titleId).sort()).toEqual(['title-a', 'title-b']);
   });
 
   it('after the TTL serves the cached value at once (stale), refreshes once in the background, then serves it fresh', async () => {
-    fake.setScore('TV', 1399, { voteAverage: 8.0, voteCount: 100 });
+    tmdb.fake.setScore('TV', 1399, { voteAverage: 8.0, voteCount: 100 });
     const { scores, clock, saved } = setup(); // TTL 60 s
     await scores.createLoader().load(scoreRequest('TV', 1399));
-    expect(fake.count()).toBe(1);
+    expect(tmdb.fake.count()).toBe(1);
 
-    fake.setScore('TV', 1399, { voteAverage: 8.4, voteCount: 130 });
-    fake.behave({ latencyMs: 600 }); // a page that waited for the refresh would take >= 600 ms
+    tmdb.fake.setScore('TV', 1399, { voteAverage: 8.4, voteCount: 130 });
+    tmdb.fake.behave({ latencyMs: 600 }); // a page that waited for the refresh would take >= 600 ms
     clock.advance(60_001);
 
     const started = Date.now();
@@ -124,18 +113,18 @@ describe('TmdbScores: batching and caching', () => {
     expect(pageB).toEqual(pageA);
 
     await scores.whenIdle();
-    expect(fake.count()).toBe(2); // one background refresh for both pages
+    expect(tmdb.fake.count()).toBe(2); // one background refresh for both pages
     expect(saved.at(-1)?.snapshot).toMatchObject({ voteAverage: 8.4, voteCount: 130 });
 
     const after = await scores.createLoader().load(scoreRequest('TV', 1399));
     expect(after).toMatchObject({ voteAverage: 8.4, voteCount: 130, stale: false });
     expect(after?.fetchedAt.getTime()).toBe(clock.now());
-    expect(fake.count()).toBe(2);
+    expect(tmdb.fake.count()).toBe(2);
   });
 
   it('serves a stored snapshot at once (stale), then refreshes it and saves the new snapshot', async () => {
-    fake.setScore('MOVIE', 603, { voteAverage: 8.2, voteCount: 26000 });
-    fake.behave({ latencyMs: 600 });
+    tmdb.fake.setScore('MOVIE', 603, { voteAverage: 8.2, voteCount: 26000 });
+    tmdb.fake.behave({ latencyMs: 600 });
     const { scores, clock, saved } = setup();
     const snapshot = { voteAverage: 7.9, voteCount: 24000, fetchedAt: new Date('2024-01-01') };
 
@@ -147,7 +136,7 @@ describe('TmdbScores: batching and caching', () => {
     expect(served).toEqual({ ...snapshot, stale: true });
 
     await scores.whenIdle();
-    expect(fake.count()).toBe(1);
+    expect(tmdb.fake.count()).toBe(1);
     expect(saved).toEqual([
       {
         titleId: 'the-matrix',
@@ -158,11 +147,11 @@ describe('TmdbScores: batching and caching', () => {
       .createLoader()
       .load(scoreRequest('MOVIE', 603, snapshot, 'the-matrix'));
     expect(refreshed).toMatchObject({ voteAverage: 8.2, voteCount: 26000, stale: false });
-    expect(fake.count()).toBe(1);
+    expect(tmdb.fake.count()).toBe(1);
   });
 
   it('logs, and does not surface, a failed snapshot write', async () => {
-    fake.setScore('TV', 5, { voteAverage: 6.5, voteCount: 9 });
+    tmdb.fake.setScore('TV', 5, { voteAverage: 6.5, voteCount: 9 });
     const { scores, logs } = setup({
       saveSnapshot: () => Promise.reject(new Error('database is down')),
     });
@@ -175,7 +164,7 @@ describe('TmdbScores: batching and caching', () => {
   });
 
   it('without credentials never calls TMDB: serves the snapshot as stale, or null', async () => {
-    fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
+    tmdb.fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
     const { scores } = setup({ env: { TMDB_API_TOKEN: undefined, TMDB_API_KEY: undefined } });
     const snapshot = { voteAverage: 7.5, voteCount: 75, fetchedAt: new Date('2024-05-01') };
     const loader = scores.createLoader();
@@ -187,22 +176,22 @@ describe('TmdbScores: batching and caching', () => {
     });
     await expect(loader.load(scoreRequest('TV', 2))).resolves.toBeNull();
     await scores.whenIdle();
-    expect(fake.count()).toBe(0);
+    expect(tmdb.fake.count()).toBe(0);
   });
 
   it('is enabled by an api key alone, and sends it', async () => {
-    fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
+    tmdb.fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
     const { scores } = setup({ env: { TMDB_API_TOKEN: undefined, TMDB_API_KEY: 'key-123' } });
 
     expect(scores.enabled).toBe(true);
     await expect(scores.createLoader().load(scoreRequest('TV', 1))).resolves.toMatchObject({
       voteAverage: 9,
     });
-    expect(fake.requests[0]?.apiKey).toBe('key-123');
+    expect(tmdb.fake.requests[0]?.apiKey).toBe('key-123');
   });
 
   it('fails only the key TMDB cannot answer, with UPSTREAM_UNAVAILABLE', async () => {
-    fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
+    tmdb.fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
     const { scores } = setup();
     const loader = scores.createLoader();
 

@@ -1,13 +1,12 @@
-import { startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
 import {
   API_KEY,
   TOKEN,
   capturingLogger,
   refusedBaseUrl,
   scoreRequest,
-  serviceFactory,
   settle,
   testConfig,
+  useFakeTmdb,
 } from './helpers';
 
 /**
@@ -17,17 +16,8 @@ import {
  * nothing, so only the TMDB code's own discipline keeps them out.
  */
 describe('TMDB credentials stay secret', () => {
-  let fake: FakeTmdb;
-  const services = serviceFactory();
-
-  beforeAll(async () => {
-    fake = await startFakeTmdb();
-  });
-  afterEach(async () => {
-    await services.closeAll();
-    fake.reset();
-  });
-  afterAll(() => fake.close());
+  const tmdb = useFakeTmdb();
+  const { services } = tmdb;
 
   const credentials = {
     'Bearer token': { TMDB_API_TOKEN: TOKEN, TMDB_API_KEY: undefined },
@@ -63,15 +53,15 @@ describe('TMDB credentials stay secret', () => {
 
       const serviceEnv = { ...env, TMDB_TIMEOUT_MS: '200' };
       const throughFake = services.create({
-        baseUrl: fake.baseUrl,
+        baseUrl: tmdb.fake.baseUrl,
         env: serviceEnv,
         loggerConfig: loggerConfig(serviceEnv),
         resilience: { breakerThreshold: 100 },
       });
-      fake.behave({ status: 500 }, { mediaType: 'TV', id: 1 });
-      fake.behave({ body: { vote_average: 'x' } }, { mediaType: 'TV', id: 4 });
-      fake.behave({ hang: true }, { mediaType: 'TV', id: 5 });
-      fake.behave({ status: 429, retryAfterSeconds: 1 }, { mediaType: 'TV', id: 3 });
+      tmdb.fake.behave({ status: 500 }, { mediaType: 'TV', id: 1 });
+      tmdb.fake.behave({ body: { vote_average: 'x' } }, { mediaType: 'TV', id: 4 });
+      tmdb.fake.behave({ hang: true }, { mediaType: 'TV', id: 5 });
+      tmdb.fake.behave({ status: 429, retryAfterSeconds: 1 }, { mediaType: 'TV', id: 3 });
       for (const id of [1, 2, 4, 5, 3, 6]) await load(throughFake, id); // 2: 404, 6: paused
       logs.push(...throughFake.logs);
 
@@ -86,7 +76,7 @@ describe('TMDB credentials stay secret', () => {
 
       // The failures really happened and were logged with their safe details...
       const text = logs.join('');
-      expect(fake.count()).toBeGreaterThanOrEqual(7);
+      expect(tmdb.fake.count()).toBeGreaterThanOrEqual(7);
       expect(text).toContain('"status":500');
       expect(text).toContain('"kind":"malformed"');
       expect(text).toContain('"kind":"timeout"');
