@@ -1,0 +1,66 @@
+import { errorCode, postRaw } from '../helpers/graphql-client';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+/** Rules of GraphQL over HTTP that clients rely on, checked against the running app. */
+describe('GraphQL over HTTP', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.stop());
+
+  it('rejects a POST without a query with 400', async () => {
+    const res = await postRaw(t.url, { variables: {} });
+    expect(res.status).toBe(400);
+  });
+
+  it('answers application/graphql-response+json when the client accepts it', async () => {
+    const response = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      },
+      body: JSON.stringify({ query: '{ ratingScale { score } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+  });
+
+  it('answers a variable of the wrong type with 400 BAD_USER_INPUT naming it', async () => {
+    const res = await postRaw(t.url, {
+      query: 'query($first: Int) { titles(first: $first) { totalCount } }',
+      variables: { first: 'ten' },
+    });
+    expect(res.status).toBe(400);
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].message).toContain('$first');
+  });
+
+  it('answers a query against an unknown field with 400 GRAPHQL_VALIDATION_FAILED', async () => {
+    const res = await postRaw(t.url, { query: '{ title(slug: "the-glory") { rating } }' });
+    expect(res.status).toBe(400);
+    expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('runs the named operation of a multi-operation document', async () => {
+    const query = 'query A { ratingScale { score } } query B { title(slug: "vincenzo") { name } }';
+    const res = await postRaw(t.url, { query, operationName: 'B' });
+    expect(res.data).toEqual({ title: { name: 'Vincenzo' } });
+    const missing = await postRaw(t.url, { query });
+    expect(missing.status).toBe(400);
+  });
+
+  it('lets browsers call it cross-origin (CORS)', async () => {
+    const preflight = await fetch(`${t.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
