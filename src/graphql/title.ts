@@ -25,6 +25,7 @@ import { parseGlobalId, parseTitleCursor, toGlobalId, toTitleCursor } from './id
 import { Recommendation } from './recommendation';
 import { TmdbScore } from './tmdb-score';
 
+const DEFAULT_PAGE_SIZE = 20;
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
 
@@ -108,10 +109,14 @@ class TitlesArgs {
   @MaxLength(100, { message: 'search must be at most 100 characters' })
   search?: string | null;
 
-  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: DEFAULT_PAGE_SIZE,
+    description: 'Page size, 1 to 100; null means the default, 20.',
+  })
   @Min(1, { message: 'first must be between 1 and 100' })
   @Max(100, { message: 'first must be between 1 and 100' })
-  first!: number;
+  first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
   after?: string | null;
@@ -149,7 +154,11 @@ export class TitleResolver {
     if (after != null && afterSlug === null) {
       throw badUserInput('after is not a cursor returned by titles', 'after');
     }
-    const page = await ctx.store.listTitles({ search: search || null, first, afterSlug });
+    const page = await ctx.store.listTitles({
+      search: search || null,
+      first: first ?? DEFAULT_PAGE_SIZE,
+      afterSlug,
+    });
     for (const title of page.titles) ctx.loaders.titleById.prime(title.id, title);
     const edges = page.titles.map((node) => ({ cursor: toTitleCursor(node.slug), node }));
     return {

@@ -188,10 +188,13 @@ describe('titles connection', () => {
     expect(pages).toBe(4);
   });
 
-  it('defaults to 20 per page', async () => {
-    const res = await execute(t.url, TitleListDocument, {});
-    expect(res.data!.titles.edges).toHaveLength(20);
-    expect(res.data!.titles.pageInfo.hasNextPage).toBe(true);
+  it('defaults to 20 per page, also for an explicit null', async () => {
+    for (const variables of [{}, { first: null }]) {
+      const res = await execute(t.url, TitleListDocument, variables);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.titles.edges).toHaveLength(20);
+      expect(res.data!.titles.pageInfo.hasNextPage).toBe(true);
+    }
   });
 
   it('searches names case-insensitively and literally', async () => {
