@@ -13,6 +13,7 @@ import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import type { Config } from './config';
 import { createErrorFormatter } from './errors';
+import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
 import { createLoaders, type TmdbScoreLoader } from './graphql/loaders';
 import { RatingRateLimiter } from './graphql/rate-limit';
@@ -65,8 +66,9 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(config.ratings.rateLimitPerMinute);
 
+  const schema = await buildReelcheckSchema();
   const apollo = new ApolloServer<Context>({
-    schema: await buildReelcheckSchema(),
+    schema,
     introspection: true,
     // main.ts owns the signals: it stops Apollo, TMDB and the store in order.
     stopOnTerminationSignals: false,
@@ -91,6 +93,7 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
     },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      complexityLimit(schema),
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),

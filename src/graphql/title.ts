@@ -18,6 +18,7 @@ import { badUserInput } from '../errors';
 import type { TitleRecord } from '../store/types';
 import { targetKey } from '../store/types';
 import { AccuracySummary } from './accuracy';
+import { FACTS_PER_TITLE, listComplexity, RECOMMENDATIONS_PER_TITLE } from './complexity';
 import type { Context } from './context';
 import { FactCategory, MediaType } from './enums';
 import { Fact } from './fact';
@@ -26,6 +27,7 @@ import { Recommendation } from './recommendation';
 import { TmdbScore } from './tmdb-score';
 
 const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
 
@@ -115,7 +117,7 @@ class TitlesArgs {
     description: 'Page size, 1 to 100; null means the default, 20.',
   })
   @Min(1, { message: 'first must be between 1 and 100' })
-  @Max(100, { message: 'first must be between 1 and 100' })
+  @Max(MAX_PAGE_SIZE, { message: 'first must be between 1 and 100' })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
@@ -145,6 +147,10 @@ export class TitleResolver {
 
   @Query(() => TitleConnection, {
     description: 'Titles in slug order, optionally filtered by name.',
+    // Out-of-range `first` is refused by validation (BAD_USER_INPUT): estimate within the range.
+    complexity: listComplexity((args) =>
+      Math.min(Math.max(Number(args.first ?? DEFAULT_PAGE_SIZE), 1), MAX_PAGE_SIZE),
+    ),
   })
   async titles(
     @Args() { search, first, after }: TitlesArgs,
@@ -178,6 +184,7 @@ export class TitleResolver {
 
   @FieldResolver(() => [Fact], {
     description: 'Facts in page order: "Behind the Scenes" first, then "Did You Know?".',
+    complexity: listComplexity((args) => (args.category ? FACTS_PER_TITLE / 2 : FACTS_PER_TITLE)),
   })
   async facts(
     @Root() title: TitleRecord,
@@ -188,7 +195,10 @@ export class TitleResolver {
     return category ? facts.filter((fact) => fact.category === category) : facts;
   }
 
-  @FieldResolver(() => [Recommendation], { description: '"Watch Next", in page order.' })
+  @FieldResolver(() => [Recommendation], {
+    description: '"Watch Next", in page order.',
+    complexity: listComplexity(() => RECOMMENDATIONS_PER_TITLE),
+  })
   recommendations(@Root() title: TitleRecord, @Ctx() ctx: Context) {
     return ctx.loaders.recommendationsByTitleId.load(title.id);
   }

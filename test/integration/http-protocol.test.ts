@@ -1,4 +1,6 @@
-import { errorCode, postRaw } from '../helpers/graphql-client';
+import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/complexity';
+import { TitleListDeepDocument, TitlePageDocument } from '../generated/graphql';
+import { errorCode, execute, postRaw } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /** Rules of GraphQL over HTTP that clients rely on, checked against the running app. */
@@ -49,6 +51,26 @@ describe('GraphQL over HTTP', () => {
     expect(res.data).toEqual({ title: { name: 'Vincenzo' } });
     const missing = await postRaw(t.url, { query });
     expect(missing.status).toBe(400);
+  });
+
+  it('runs a full 100-title listing but refuses a query whose estimated cost is too high', async () => {
+    const page = await execute(t.url, TitleListDeepDocument, { first: 100 });
+    expect(page.errors).toBeUndefined();
+    const title = await execute(t.url, TitlePageDocument, { slug: 'the-glory' });
+    expect(title.errors).toBeUndefined();
+
+    const costly = await postRaw(t.url, {
+      query: '{ titles(first: 100) { edges { node { facts { title { facts { text } } } } } } }',
+    });
+    expect(costly.status).toBe(400);
+    expect(errorCode(costly)).toBe('QUERY_TOO_COMPLEX');
+    expect(costly.errors![0].extensions!.complexity).toBeGreaterThan(MAX_QUERY_COMPLEXITY);
+    expect(costly.data).toBeUndefined();
+    // A smaller page of the same shape is fine: the limit is on cost, not on shape.
+    const smaller = await postRaw(t.url, {
+      query: '{ titles(first: 3) { edges { node { facts { title { facts { text } } } } } } }',
+    });
+    expect(smaller.errors).toBeUndefined();
   });
 
   it('lets browsers call it cross-origin (CORS)', async () => {
