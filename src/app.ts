@@ -49,7 +49,7 @@ const READY_PING_TIMEOUT_MS = 2000;
  * could ask for unbounded work. The deepest page query needs 7 levels
  * (titles.edges.node.recommendations.title.accuracy.count).
  */
-export const MAX_QUERY_DEPTH = 8;
+const MAX_QUERY_DEPTH = 8;
 
 /**
  * Builds HTTP + Apollo from already-built dependencies. main.ts and the

@@ -20,8 +20,8 @@ import { AccuracySummary } from './accuracy';
 import type { Context } from './context';
 import { requireGlobalId, toGlobalId } from './ids';
 
-export const VOTER_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
-export const MAX_COMMENT_LENGTH = 500;
+const VOTER_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+const MAX_COMMENT_LENGTH = 500;
 
 @ObjectType({ description: "One viewer's accuracy rating of a title page or a fact." })
 export class Rating {

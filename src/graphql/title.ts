@@ -28,7 +28,7 @@ import { TmdbScore } from './tmdb-score';
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
 
 @ObjectType({ description: 'A film or series and everything its title page shows.' })
