@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { Store } from '../src/store/port';
 import { NedbStore } from '../src/store/nedb/nedb-store';
-import type { Catalog } from '../src/store/types';
+import type { Catalog } from '../src/model';
 import { createTmdbScoreSource } from '../src/tmdb';
 
 /**

@@ -15,17 +15,12 @@ import type { Config } from './config';
 import { createErrorFormatter } from './errors';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
-import { createLoaders, type TmdbScoreLoader } from './graphql/loaders';
+import { createLoaders } from './graphql/loaders';
 import { RatingRateLimiter } from './graphql/rate-limit';
 import { buildReelcheckSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import type { Store } from './store/port';
-
-/** The TMDB side as the app needs it: a fresh loader per request, and shutdown. */
-export interface TmdbScoreSource {
-  createLoader(): TmdbScoreLoader;
-  close(): Promise<void> | void;
-}
+import type { TmdbScoreSource } from './tmdb';
 
 export interface AppDependencies {
   config: Config;

@@ -8,9 +8,6 @@ export interface RatingLevel {
   description: string;
 }
 
-export const MIN_SCORE = 1;
-export const MAX_SCORE = 5;
-
 export const RATING_SCALE: readonly RatingLevel[] = [
   {
     score: 1,

@@ -1,5 +1,6 @@
-import type { AccuracyAggregate } from '../store/types';
-import { type AccuracyVerdict, dampedMean, verdictOf } from './verdict';
+import type { AccuracyAggregate } from '../model';
+import type { AccuracyVerdict } from '../model';
+import { dampedMean, verdictOf } from './verdict';
 
 /** What a title page shows about a target's accuracy, derived from its aggregate alone. */
 export interface AccuracySummaryData {

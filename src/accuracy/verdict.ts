@@ -1,3 +1,5 @@
+import type { AccuracyVerdict } from '../model';
+
 /**
  * Turns a target's ratings into a verdict without letting a handful of votes
  * outrank many: the verdict is read from a damped (Bayesian) mean that starts
@@ -10,9 +12,6 @@
  */
 export const PRIOR_MEAN = 3;
 export const PRIOR_WEIGHT = 10;
-
-export type AccuracyVerdict =
-  'UNRATED' | 'INACCURATE' | 'MOSTLY_INACCURATE' | 'MIXED' | 'MOSTLY_ACCURATE' | 'ACCURATE';
 
 /** Lower bounds of the damped mean for each verdict, checked from the top. */
 export const VERDICT_THRESHOLDS: ReadonlyArray<readonly [number, AccuracyVerdict]> = [

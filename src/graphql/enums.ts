@@ -1,26 +1,20 @@
 import { registerEnumType } from 'type-graphql';
+import { AccuracyVerdict, FactCategory, MediaType } from '../model';
 
-/** GraphQL enums mirror the store's string unions, so values pass through unchanged. */
-export enum MediaType {
-  MOVIE = 'MOVIE',
-  TV = 'TV',
-}
+/**
+ * The model's enums, registered as GraphQL enums: one source for each set of
+ * values, so a stored value and a GraphQL value are the same string.
+ */
+export { AccuracyVerdict, FactCategory, MediaType };
 
-export enum FactCategory {
-  BEHIND_THE_SCENES = 'BEHIND_THE_SCENES',
-  DID_YOU_KNOW = 'DID_YOU_KNOW',
-}
-
-export enum AccuracyVerdict {
-  UNRATED = 'UNRATED',
-  INACCURATE = 'INACCURATE',
-  MOSTLY_INACCURATE = 'MOSTLY_INACCURATE',
-  MIXED = 'MIXED',
-  MOSTLY_ACCURATE = 'MOSTLY_ACCURATE',
-  ACCURATE = 'ACCURATE',
-}
-
-registerEnumType(MediaType, { name: 'MediaType', description: 'Film or series.' });
+registerEnumType(MediaType, {
+  name: 'MediaType',
+  description: 'Film or series.',
+  valuesConfig: {
+    MOVIE: { description: 'A film.' },
+    TV: { description: 'A series.' },
+  },
+});
 registerEnumType(FactCategory, {
   name: 'FactCategory',
   description: 'The section of the title page a fact appears in.',

@@ -1,12 +1,11 @@
-import { Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root } from 'type-graphql';
 import { summarize } from '../accuracy/summary';
-import type { FactRecord } from '../store/types';
-import { targetKey } from '../store/types';
+import { type FactRecord, type TitleRecord, targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
+import { FACTS_PER_TITLE, listComplexity } from './complexity';
 import type { Context } from './context';
 import { FactCategory } from './enums';
 import { toGlobalId } from './ids';
-// Circular import with title.ts; TypeGraphQL resolves `() => Title` lazily.
 import { Title } from './title';
 
 @ObjectType({ description: 'A "Behind the Scenes" or "Did You Know?" fact on a title page.' })
@@ -40,5 +39,25 @@ export class FactResolver {
   async accuracy(@Root() fact: FactRecord, @Ctx() ctx: Context) {
     const key = targetKey({ kind: 'FACT', titleId: fact.titleId, factId: fact.id });
     return summarize(await ctx.loaders.aggregateByTarget.load(key));
+  }
+}
+
+/**
+ * Title.facts lives here, beside Fact, so that title.ts need not import this
+ * file: the dependency runs one way (fact -> title), never in a circle.
+ */
+@Resolver(() => Title)
+export class TitleFactsResolver {
+  @FieldResolver(() => [Fact], {
+    description: 'Facts in page order: "Behind the Scenes" first, then "Did You Know?".',
+    complexity: listComplexity((args) => (args.category ? FACTS_PER_TITLE / 2 : FACTS_PER_TITLE)),
+  })
+  async facts(
+    @Root() title: TitleRecord,
+    @Arg('category', () => FactCategory, { nullable: true }) category: FactCategory | null,
+    @Ctx() ctx: Context,
+  ) {
+    const facts = await ctx.loaders.factsByTitleId.load(title.id);
+    return category ? facts.filter((fact) => fact.category === category) : facts;
   }
 }

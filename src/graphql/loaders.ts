@@ -1,30 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Store } from '../store/port';
-import type {
-  AccuracyAggregate,
-  FactRecord,
-  MediaType,
-  RecommendationRecord,
-  TitleRecord,
-  TmdbSnapshot,
-} from '../store/types';
-
-/** What Title.tmdbScore asks the TMDB layer for; the snapshot is the value we already have. */
-export interface TmdbScoreRequest {
-  titleId: string;
-  tmdbId: number;
-  mediaType: MediaType;
-  snapshot: TmdbSnapshot | null;
-}
-
-export interface TmdbScoreValue {
-  voteAverage: number;
-  voteCount: number;
-  fetchedAt: Date;
-  stale: boolean;
-}
-
-export type TmdbScoreLoader = DataLoader<TmdbScoreRequest, TmdbScoreValue | null>;
+import type { TmdbScoreLoader } from '../tmdb';
+import type { AccuracyAggregate, FactRecord, RecommendationRecord, TitleRecord } from '../model';
 
 /**
  * Per-request loaders over the store port. One loader per batch read: fields

@@ -12,10 +12,10 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { MAX_SCORE, MIN_SCORE } from '../accuracy/scale';
+import { MAX_SCORE, MIN_SCORE } from '../model';
 import { type AccuracySummaryData, summarize } from '../accuracy/summary';
 import { notFound } from '../errors';
-import type { RatingRecord, RatingTarget } from '../store/types';
+import type { RatingRecord, RatingTarget } from '../model';
 import { AccuracySummary } from './accuracy';
 import type { Context } from './context';
 import { requireGlobalId, toGlobalId } from './ids';

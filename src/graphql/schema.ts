@@ -5,9 +5,9 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { RatingScaleResolver } from './accuracy';
-import { FactResolver } from './fact';
+import { FactResolver, TitleFactsResolver } from './fact';
 import { RatingResolver } from './rating';
-import { RecommendationResolver } from './recommendation';
+import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
 import { TitleResolver } from './title';
 
 /**
@@ -37,7 +37,9 @@ export function buildReelcheckSchema(): Promise<GraphQLSchema> {
     resolvers: [
       TitleResolver,
       FactResolver,
+      TitleFactsResolver,
       RecommendationResolver,
+      TitleRecommendationsResolver,
       RatingResolver,
       RatingScaleResolver,
     ],

@@ -1,6 +1,5 @@
 import { IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
-  Arg,
   Args,
   ArgsType,
   Ctx,
@@ -15,15 +14,13 @@ import {
 } from 'type-graphql';
 import { summarize } from '../accuracy/summary';
 import { badUserInput } from '../errors';
-import type { TitleRecord } from '../store/types';
-import { targetKey } from '../store/types';
+import type { TitleRecord } from '../model';
+import { targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
-import { FACTS_PER_TITLE, listComplexity, RECOMMENDATIONS_PER_TITLE } from './complexity';
+import { listComplexity } from './complexity';
 import type { Context } from './context';
-import { FactCategory, MediaType } from './enums';
-import { Fact } from './fact';
+import { MediaType } from './enums';
 import { parseGlobalId, parseTitleCursor, toGlobalId, toTitleCursor } from './ids';
-import { Recommendation } from './recommendation';
 import { TmdbScore } from './tmdb-score';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -180,27 +177,6 @@ export class TitleResolver {
   @FieldResolver(() => ID)
   id(@Root() title: TitleRecord): string {
     return toGlobalId('Title', title.id);
-  }
-
-  @FieldResolver(() => [Fact], {
-    description: 'Facts in page order: "Behind the Scenes" first, then "Did You Know?".',
-    complexity: listComplexity((args) => (args.category ? FACTS_PER_TITLE / 2 : FACTS_PER_TITLE)),
-  })
-  async facts(
-    @Root() title: TitleRecord,
-    @Arg('category', () => FactCategory, { nullable: true }) category: FactCategory | null,
-    @Ctx() ctx: Context,
-  ) {
-    const facts = await ctx.loaders.factsByTitleId.load(title.id);
-    return category ? facts.filter((fact) => fact.category === category) : facts;
-  }
-
-  @FieldResolver(() => [Recommendation], {
-    description: '"Watch Next", in page order.',
-    complexity: listComplexity(() => RECOMMENDATIONS_PER_TITLE),
-  })
-  recommendations(@Root() title: TitleRecord, @Ctx() ctx: Context) {
-    return ctx.loaders.recommendationsByTitleId.load(title.id);
   }
 
   @FieldResolver(() => AccuracySummary, { description: "Viewers' ratings of the whole page." })

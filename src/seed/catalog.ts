@@ -1,4 +1,4 @@
-import type { Catalog } from '../store/types';
+import type { Catalog } from '../model';
 import raw from './catalog.json';
 
 /**

@@ -1,11 +1,12 @@
-import type {
-  AccuracyAggregate,
-  FactRecord,
-  RatingRecord,
-  RecommendationRecord,
-  TitleRecord,
-  TmdbSnapshot,
-} from './types';
+import {
+  type AccuracyAggregate,
+  type FactRecord,
+  type RatingRecord,
+  ratingDelta,
+  type RecommendationRecord,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../model';
 
 /**
  * How records are stored as documents, in both adapters (nedb and MongoDB
@@ -27,8 +28,6 @@ export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 
 /** _id is the target key; flat per-score counters (d1..d5) so a write is a single $inc. */
 export type AggregateDoc = { _id: string; count: number; sum: number } & Record<ScoreField, number>;
-
-const SCORE_FIELDS: readonly ScoreField[] = ['d1', 'd2', 'd3', 'd4', 'd5'];
 
 export function toTitle(doc: TitleDoc): TitleRecord {
   return {
@@ -112,31 +111,15 @@ export function aggregateFields(aggregate: AccuracyAggregate): Omit<AggregateDoc
 
 /**
  * The $inc that moves an aggregate from "previous score" (null: the voter had
- * not rated) to "score". Every counter is present (zeros included), so an
- * upserted aggregate document is complete from its first write.
+ * not rated) to "score" (the model's ratingDelta as flat counters). Every
+ * counter is present (zeros included), so an upserted aggregate document is
+ * complete from its first write.
  */
 export function aggregateIncrement(
   previous: number | null,
   score: number,
 ): Omit<AggregateDoc, '_id'> {
-  assertScore(score);
-  if (previous !== null) assertScore(previous);
-  const inc: Omit<AggregateDoc, '_id'> = {
-    count: previous === null ? 1 : 0,
-    sum: score - (previous ?? 0),
-    d1: 0,
-    d2: 0,
-    d3: 0,
-    d4: 0,
-    d5: 0,
-  };
-  inc[SCORE_FIELDS[score - 1]] += 1;
-  if (previous !== null) inc[SCORE_FIELDS[previous - 1]] -= 1;
-  return inc;
-}
-
-export function assertScore(score: unknown): asserts score is number {
-  if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) {
-    throw new RangeError('A rating score must be an integer from 1 to 5');
-  }
+  const delta = ratingDelta(previous, score);
+  const [d1, d2, d3, d4, d5] = delta.distribution;
+  return { count: delta.count, sum: delta.sum, d1, d2, d3, d4, d5 };
 }

@@ -4,15 +4,11 @@ import type {
   CatalogReport,
   FactRecord,
   RatingRecord,
-  RatingWrite,
-  RatingWriteResult,
-  RebuildReport,
+  RatingTarget,
   RecommendationRecord,
-  TitleListQuery,
-  TitlePage,
   TitleRecord,
   TmdbSnapshot,
-} from './types';
+} from '../model';
 
 /**
  * The store port: everything the GraphQL layer, the TMDB layer and the scripts
@@ -82,4 +78,46 @@ export class StoreUnavailableError extends Error {
     super(message, options);
     this.name = 'StoreUnavailableError';
   }
+}
+
+export interface RatingWrite {
+  target: RatingTarget;
+  voterId: string;
+  score: number;
+  comment: string | null;
+}
+
+export interface RatingWriteResult {
+  rating: RatingRecord;
+  /** The target's aggregate including this write (read-your-writes). */
+  aggregate: AccuracyAggregate;
+  /** false when the voter's earlier rating of the target was replaced. */
+  created: boolean;
+}
+
+export interface TitleListQuery {
+  /** Case-insensitive substring of the name; matched literally, never as a pattern. */
+  search?: string | null;
+  first: number;
+  /** Exclusive lower bound on slug: titles are listed in slug order. */
+  afterSlug?: string | null;
+}
+
+export interface TitlePage {
+  titles: TitleRecord[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+export interface AggregateDrift {
+  targetKey: string;
+  stored: AccuracyAggregate;
+  actual: AccuracyAggregate;
+}
+
+export interface RebuildReport {
+  targets: number;
+  ratings: number;
+  /** Aggregates that differed from the raw ratings (and were repaired unless dryRun). */
+  drift: AggregateDrift[];
 }

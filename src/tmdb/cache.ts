@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { MediaType } from '../store/types';
+import type { MediaType } from '../model';
 import type { TmdbVotes } from './types';
 
 /** A score as fetched from TMDB, with the time we fetched it. */

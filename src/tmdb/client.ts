@@ -3,7 +3,7 @@ import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { MediaType } from '../store/types';
+import type { MediaType } from '../model';
 import { TmdbError } from './errors';
 import type { TmdbVotes } from './types';
 

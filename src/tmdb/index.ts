@@ -6,8 +6,15 @@
 export { createTmdbScoreSource } from './source';
 export type { TmdbScoreSourceDependencies } from './source';
 export { TmdbScores, TMDB_UNAVAILABLE_MESSAGE } from './scores';
-export type { TmdbScoresOptions, TmdbScoreLoader } from './scores';
-export type { TmdbScore, TmdbScoreRequest, SaveTmdbSnapshot, TmdbVotes } from './types';
+export type { TmdbScoresOptions } from './scores';
+export type {
+  TmdbScore,
+  TmdbScoreLoader,
+  TmdbScoreRequest,
+  TmdbScoreSource,
+  SaveTmdbSnapshot,
+  TmdbVotes,
+} from './types';
 export { DEFAULT_RESILIENCE } from './resilience';
 export type { ResilienceSettings, CircuitStatus } from './resilience';
 export { TmdbClient, tmdbPath, parseRetryAfter } from './client';

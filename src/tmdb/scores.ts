@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import type { Config } from '../config';
 import { upstreamUnavailable } from '../errors';
 import type { Logger } from '../logger';
-import type { TmdbSnapshot } from '../store/types';
+import type { TmdbSnapshot } from '../model';
 import { type CachedScore, ScoreCache, scoreKey } from './cache';
 import { TmdbClient, tmdbPath } from './client';
 import { settleWithin } from './deadline';
@@ -15,7 +15,7 @@ import {
   type ResilienceSettings,
   TmdbResilience,
 } from './resilience';
-import type { SaveTmdbSnapshot, TmdbScore, TmdbScoreRequest } from './types';
+import type { SaveTmdbSnapshot, TmdbScore, TmdbScoreLoader, TmdbScoreRequest } from './types';
 
 export const TMDB_UNAVAILABLE_MESSAGE = 'TMDB score is temporarily unavailable';
 
@@ -35,8 +35,6 @@ export interface TmdbScoresOptions {
   /** LRU bound of the process-wide score cache (and of the negative cache). */
   cacheMaxEntries?: number;
 }
-
-export type TmdbScoreLoader = DataLoader<TmdbScoreRequest, TmdbScore | null>;
 
 interface InflightFetch {
   promise: Promise<CachedScore>;

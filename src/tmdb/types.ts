@@ -1,4 +1,5 @@
-import type { MediaType, TmdbSnapshot } from '../store/types';
+import type DataLoader from 'dataloader';
+import type { MediaType, TmdbSnapshot } from '../model';
 
 /** What a resolver asks for: the title, its TMDB identity and the last score we stored for it. */
 export interface TmdbScoreRequest {
@@ -24,3 +25,12 @@ export interface TmdbVotes {
 
 /** Writes the last known score back to the store (Store.saveTmdbSnapshot). */
 export type SaveTmdbSnapshot = (titleId: string, snapshot: TmdbSnapshot) => Promise<void>;
+
+/** Batches and caches one request's score lookups (see TmdbScores.createLoader). */
+export type TmdbScoreLoader = DataLoader<TmdbScoreRequest, TmdbScore | null>;
+
+/** The TMDB side as the app needs it: a fresh loader per request, and shutdown. */
+export interface TmdbScoreSource {
+  createLoader(): TmdbScoreLoader;
+  close(): Promise<void> | void;
+}

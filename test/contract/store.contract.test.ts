@@ -23,11 +23,11 @@ import {
   type FactCategory,
   type FactRecord,
   type RatingTarget,
-  type RebuildReport,
   type RecommendationRecord,
   targetKey,
   type TmdbSnapshot,
-} from '../../src/store/types';
+} from '../../src/model';
+import { type RebuildReport } from '../../src/store/port';
 
 interface Harness {
   store: Store;

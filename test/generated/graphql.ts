@@ -22,7 +22,9 @@ export type FactCategory =
 
 /** Film or series. */
 export type MediaType =
+  /** A film. */
   | 'MOVIE'
+  /** A series. */
   | 'TV';
 
 export type RateAccuracyInput = {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
 import { NedbStore } from '../../src/store/nedb/nedb-store';
-import { aggregateOf } from '../../src/store/types';
+import { aggregateOf } from '../../src/model';
 import { execute } from '../helpers/graphql-client';
 import { tempDataDir } from '../helpers/test-app';
 

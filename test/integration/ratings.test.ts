@@ -1,5 +1,5 @@
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
-import { aggregateOf, targetKey } from '../../src/store/types';
+import { aggregateOf, targetKey } from '../../src/model';
 import { errorCode, execute } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 

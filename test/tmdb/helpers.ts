@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config';
 import { startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
 import { createLogger, type Logger } from '../../src/logger';
-import type { MediaType, TmdbSnapshot } from '../../src/store/types';
+import type { MediaType, TmdbSnapshot } from '../../src/model';
 import { TmdbScores, type TmdbScoreRequest, type TmdbScoresOptions } from '../../src/tmdb';
 
 /** Distinctive credentials: if they show up in a log line or an error, something leaked. */

@@ -1,7 +1,7 @@
 import { RATING_SCALE } from '../../src/accuracy/scale';
 import { summarize } from '../../src/accuracy/summary';
 import { dampedMean, PRIOR_MEAN, verdictOf } from '../../src/accuracy/verdict';
-import { aggregateOf } from '../../src/store/types';
+import { aggregateOf } from '../../src/model';
 
 const ratings = (...scores: number[]) => aggregateOf('title:x', scores);
 const many = (count: number, score: number) => Array.from({ length: count }, () => score);

@@ -8,7 +8,8 @@ import {
   toAggregate,
   toTitle,
 } from '../../src/store/mongo/documents';
-import { aggregateOf, type RatingWrite } from '../../src/store/types';
+import { aggregateOf } from '../../src/model';
+import { type RatingWrite } from '../../src/store/port';
 
 describe('aggregateIncrement', () => {
   it('counts a first rating', () => {

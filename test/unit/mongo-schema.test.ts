@@ -9,12 +9,7 @@ import {
   titleUpsertOps,
 } from '../../src/store/mongo/documents';
 import { canonicalJson, COLLECTION, SCHEMA, VALIDATION } from '../../src/store/mongo/schema';
-import {
-  aggregateOf,
-  type Catalog,
-  type FactCategory,
-  type MediaType,
-} from '../../src/store/types';
+import { aggregateOf, type Catalog, type FactCategory, type MediaType } from '../../src/model';
 
 /**
  * A small evaluator for the $jsonSchema subset the validators use. It refuses

@@ -2,7 +2,6 @@ import type { AnyBulkWriteOperation, Filter, UpdateFilter } from 'mongodb';
 import { newStoreId } from '../ids';
 import { escapeRegExp } from '../search';
 import {
-  assertScore,
   type FactDoc,
   type RatingDoc,
   type RecommendationDoc,
@@ -10,12 +9,13 @@ import {
   toSnapshot,
 } from '../documents';
 import {
+  assertScore,
   type Catalog,
   type FactRecord,
-  type RatingWrite,
   type RecommendationRecord,
   targetKey,
-} from '../types';
+} from '../../model';
+import { type RatingWrite } from '../port';
 
 /**
  * MongoDB write builders and input checks over the shared document model

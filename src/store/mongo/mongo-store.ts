@@ -53,22 +53,25 @@ import { newStoreId } from '../ids';
 import { type Store, StoreUnavailableError } from '../port';
 import {
   type AccuracyAggregate,
-  type AggregateDrift,
   type Catalog,
   type CatalogReport,
+  compareFactsInPageOrder,
   emptyAggregate,
   type FactRecord,
   type RatingRecord,
+  type RecommendationRecord,
+  sameAggregate,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../../model';
+import {
+  type AggregateDrift,
   type RatingWrite,
   type RatingWriteResult,
   type RebuildReport,
-  type RecommendationRecord,
-  sameAggregate,
   type TitleListQuery,
   type TitlePage,
-  type TitleRecord,
-  type TmdbSnapshot,
-} from '../types';
+} from '../port';
 import { boundedServerSelectionTimeout, redactCredentials, resolveDbName } from './connection';
 import {
   type AggregateDoc,
@@ -118,7 +121,6 @@ export interface MongoStoreOptions {
   rebuildSettleMs?: number;
 }
 
-const CATEGORY_ORDER: Record<string, number> = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 };
 const DUPLICATE_KEY_ATTEMPTS = 5;
 const REBUILD_ROUNDS = 3;
 
@@ -252,11 +254,7 @@ export class MongoStore implements Store {
     const docs = await this.op(() => this.facts.find({ titleId: { $in: keys } }).toArray());
     const byTitle = groupBy(docs.map(toFact), (fact) => fact.titleId);
     for (const facts of byTitle.values()) {
-      facts.sort(
-        (a, b) =>
-          (CATEGORY_ORDER[a.category] ?? 99) - (CATEGORY_ORDER[b.category] ?? 99) ||
-          a.position - b.position,
-      );
+      facts.sort(compareFactsInPageOrder);
     }
     return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
   }

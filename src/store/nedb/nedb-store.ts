@@ -10,20 +10,23 @@ import {
   aggregateOf,
   type Catalog,
   type CatalogReport,
+  compareFactsInPageOrder,
   emptyAggregate,
   sameAggregate,
   type FactRecord,
   type RatingRecord,
+  type RecommendationRecord,
+  targetKey,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../../model';
+import {
   type RatingWrite,
   type RatingWriteResult,
   type RebuildReport,
-  type RecommendationRecord,
-  targetKey,
   type TitleListQuery,
   type TitlePage,
-  type TitleRecord,
-  type TmdbSnapshot,
-} from '../types';
+} from '../port';
 import {
   type AggregateDoc,
   aggregateFields,
@@ -48,8 +51,6 @@ import { claimDataDir, type DataDirClaim } from './data-dir-claim';
  * One process owns a DATA_DIR (see data-dir-claim.ts): nedb keeps the data in
  * memory and would not see another process's writes.
  */
-
-const CATEGORY_ORDER = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 } as const;
 
 export interface NedbStoreOptions {
   dataDir: string;
@@ -153,12 +154,7 @@ export class NedbStore implements Store {
 
   async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
     const docs = await this.facts.findAsync({ titleId: { $in: [...titleIds] } });
-    const sorted = docs
-      .map(toFact)
-      .sort(
-        (a, b) =>
-          CATEGORY_ORDER[a.category] - CATEGORY_ORDER[b.category] || a.position - b.position,
-      );
+    const sorted = docs.map(toFact).sort(compareFactsInPageOrder);
     return titleIds.map((id) => sorted.filter((fact) => fact.titleId === id));
   }
 

@@ -1,0 +1,27 @@
+/** "Behind the Scenes" and "Did You Know?" facts, in the order the page shows them. */
+
+/** The section of the page a fact is in, listed in page order. */
+export const FactCategory = {
+  BEHIND_THE_SCENES: 'BEHIND_THE_SCENES',
+  DID_YOU_KNOW: 'DID_YOU_KNOW',
+} as const;
+export type FactCategory = (typeof FactCategory)[keyof typeof FactCategory];
+
+export interface FactRecord {
+  id: string;
+  titleId: string;
+  category: FactCategory;
+  /** 1-based order within (title, category), as on the page. */
+  position: number;
+  text: string;
+}
+
+const CATEGORY_ORDER: Record<FactCategory, number> = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 };
+
+/** Page order: "Behind the Scenes" before "Did You Know?", then by position. */
+export function compareFactsInPageOrder(a: FactRecord, b: FactRecord): number {
+  return (
+    (CATEGORY_ORDER[a.category] ?? 99) - (CATEGORY_ORDER[b.category] ?? 99) ||
+    a.position - b.position
+  );
+}
