@@ -1,11 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
 import { NedbStore } from '../../src/store/nedb/nedb-store';
 import { aggregateOf } from '../../src/model';
 import { execute } from '../helpers/graphql-client';
+import { buildServer, exited, freePort, startServer } from '../helpers/server-process';
 import { tempDataDir } from '../helpers/test-app';
 
 /**
@@ -13,69 +12,19 @@ import { tempDataDir } from '../helpers/test-app';
  * built server (dist/, as `npm start` does) in a child process and kills it
  * with SIGKILL while ratings are still being submitted.
  */
-const ROOT = path.resolve(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      RATINGS_RATE_LIMIT_PER_MINUTE: '100000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not become ready within 15 s');
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
+const serverEnv = (dataDir: string) => ({
+  DATA_DIR: dataDir,
+  RATINGS_RATE_LIMIT_PER_MINUTE: '100000',
+});
 
 describe('durability of acknowledged ratings', () => {
-  beforeAll(() => {
-    // The same build `npm start` runs (tsc keeps decorator metadata); incremental, so cheap when current.
-    execFileSync(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-      },
-    );
-  }, 120_000);
+  beforeAll(buildServer, 120_000);
 
   it('keeps every acknowledged rating after kill -9 and restart', async () => {
     const dataDir = tempDataDir('reelcheck-kill9-');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    let server = await startServer(dataDir, port);
+    let server = await startServer(port, serverEnv(dataDir));
     const page = await execute(url, AccuracyDocument, { slug: 'the-glory' });
     const titleId = page.data!.title!.id;
     const factIds = page.data!.title!.facts.map((f) => f.id);
@@ -108,7 +57,7 @@ describe('durability of acknowledged ratings', () => {
     console.log(`kill -9 after ${acknowledged.size} acknowledged ratings (${sent} sent)`);
 
     // Restart on the same DATA_DIR: the server takes over the dead process's claim.
-    server = await startServer(dataDir, port);
+    server = await startServer(port, serverEnv(dataDir));
     const after = await execute(url, AccuracyDocument, { slug: 'the-glory' });
     const served = after.data!.title!.facts.slice(0, 2).reduce((n, f) => n + f.accuracy.count, 0);
     expect(served).toBeGreaterThanOrEqual(acknowledged.size);
