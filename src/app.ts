@@ -3,16 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import cors from 'cors';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import type { Config } from './config';
 import { createErrorFormatter } from './errors';
+import { explorerRouter } from './explorer/explorer';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
@@ -89,9 +87,8 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimit(schema),
-      production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      // Browsers get our own offline GraphiQL (src/explorer), or nothing with EXPLORER=false.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -118,6 +115,8 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
       res.status(503).json({ status: 'unavailable', store: store.kind });
     }
   });
+
+  if (config.explorer) app.use(explorerRouter('/graphql'));
 
   app.use(
     '/graphql',

@@ -63,6 +63,10 @@ const envSchema = z.object({
   TMDB_MAX_CONCURRENCY: positiveInt(8),
   ADMIN_TOKEN: optionalString,
   RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  EXPLORER: z.preprocess(
+    unsetIfBlank,
+    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  ),
   TRUST_PROXY: optionalString.refine(
     (value) => value === undefined || isTrustProxyValue(value),
     'must be true, false, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback / linklocal / uniquelocal',
@@ -93,6 +97,8 @@ export interface Config {
    * count, or a comma-separated list of proxy addresses/subnets.
    */
   trustProxy: boolean | number | string;
+  /** Serve GraphiQL (offline, from our own assets) to browsers at GET /graphql. */
+  explorer: boolean;
 }
 
 /** Thrown by loadConfig; its message lists every bad variable, never a secret's value. */
@@ -161,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ADMIN_TOKEN,
     ratings: { rateLimitPerMinute: e.RATINGS_RATE_LIMIT_PER_MINUTE },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    explorer: e.EXPLORER === 'true',
   };
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The query GraphiQL opens with: the README's title page, so a newcomer's
+ * first click runs the whole page. A test keeps it identical to the README.
+ */
+export const EXPLORER_DEFAULT_QUERY = `# A title page: run it with Ctrl-Enter or the run button.
+query TitlePage {
+  title(slug: "the-glory") {
+    id
+    name
+    tagline
+    mediaType
+    year
+    overview
+    tmdbScore {
+      voteAverage
+      voteCount
+      fetchedAt
+      stale
+    }
+    verdictBlurb
+    accuracy {
+      count
+      average
+      distribution
+      verdict
+    }
+    behindTheScenes: facts(category: BEHIND_THE_SCENES) {
+      id
+      text
+      accuracy {
+        count
+        verdict
+      }
+    }
+    didYouKnow: facts(category: DID_YOU_KNOW) {
+      id
+      text
+      accuracy {
+        count
+        verdict
+      }
+    }
+    recommendations {
+      label
+      reason
+      title {
+        slug
+        name
+      }
+    }
+  }
+  ratingScale {
+    score
+    label
+    description
+  }
+}
+`;
