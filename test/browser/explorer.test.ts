@@ -135,11 +135,10 @@ describeWithBrowser('explorer in Chromium, offline', () => {
     await expect(page.getByRole('button', { name: 'Headers' }).count()).resolves.toBe(1);
 
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction(
-      () => document.querySelector('.graphiql-response')?.textContent?.includes('"The Glory"'),
-      null,
-      { timeout: 20_000 },
-    );
+    await page
+      .locator('.graphiql-response')
+      .filter({ hasText: '"The Glory"' })
+      .waitFor({ timeout: 20_000 });
     const response = await page.locator('.graphiql-response').innerText();
     expect(response).toContain('"tagline": "Let\'s wilt and die together."');
     expect(response).not.toContain('"errors"');
