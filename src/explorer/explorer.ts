@@ -127,8 +127,10 @@ export function explorerRouter(endpoint = '/graphql'): express.Router {
   const prefix = assetPrefix();
   const html = page(prefix, endpoint);
   const router = express.Router();
-  router.get(endpoint, (req, res, next) => {
-    if (!wantsExplorer(req)) return next();
+  // A plain middleware, not router.get: a route would make the router answer
+  // CORS preflights (OPTIONS) for the endpoint itself instead of passing them on.
+  router.use((req, res, next) => {
+    if (req.method !== 'GET' || req.path !== endpoint || !wantsExplorer(req)) return next();
     res
       .status(200)
       .set({
