@@ -11,6 +11,7 @@ import { StoreBootstrap } from './bootstrap';
 import type { Config } from './config';
 import { createErrorFormatter } from './errors';
 import { explorerRouter } from './explorer/explorer';
+import { jsonPostsOnly } from './http/json-posts-only';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
@@ -63,6 +64,8 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
+    // See src/http/json-posts-only.ts: GET queries are allowed, POSTs must be JSON.
+    csrfPrevention: false,
     // main.ts owns the signals: it stops Apollo, TMDB and the store in order.
     stopOnTerminationSignals: false,
     validationRules: [
@@ -121,6 +124,7 @@ export async function createApp({ config, logger, store, tmdb }: AppDependencies
   app.use(
     '/graphql',
     cors(),
+    jsonPostsOnly(),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => ({

@@ -4,6 +4,8 @@ import { dampedMean, verdictOf } from './verdict';
 
 /** What a title page shows about a target's accuracy, derived from its aggregate alone. */
 export interface AccuracySummaryData {
+  /** The rated target ("title:<id>" / "fact:<id>"): the summary's identity. */
+  targetKey: string;
   count: number;
   /** Plain mean, rounded to 2 decimals; null when nobody rated. */
   average: number | null;
@@ -17,6 +19,7 @@ export interface AccuracySummaryData {
 export function summarize(aggregate: AccuracyAggregate): AccuracySummaryData {
   const { count, sum } = aggregate;
   return {
+    targetKey: aggregate.targetKey,
     count,
     average: count === 0 ? null : round2(sum / count),
     distribution: [...aggregate.distribution],

@@ -19,6 +19,7 @@ query TitlePage {
     }
     verdictBlurb
     accuracy {
+      id
       count
       average
       distribution
@@ -28,6 +29,7 @@ query TitlePage {
       id
       text
       accuracy {
+        id
         count
         verdict
       }
@@ -36,14 +38,17 @@ query TitlePage {
       id
       text
       accuracy {
+        id
         count
         verdict
       }
     }
     recommendations {
+      id
       label
       reason
       title {
+        id
         slug
         name
       }

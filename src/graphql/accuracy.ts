@@ -1,9 +1,26 @@
-import { Field, Float, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import {
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { RATING_SCALE } from '../accuracy/scale';
+import type { AccuracySummaryData } from '../accuracy/summary';
 import { AccuracyVerdict } from './enums';
+import { toGlobalId } from './ids';
+import { Node } from './node';
 
-@ObjectType({ description: "Viewers' accuracy ratings of a title page or a fact, summarized." })
-export class AccuracySummary {
+@ObjectType({
+  implements: Node,
+  description:
+    "Viewers' accuracy ratings of a title page or of one fact, summarized. Its id is the rated target's, so a client cache that holds it sees a new rating at once.",
+})
+export class AccuracySummary extends Node {
   @Field(() => Int, { description: 'Number of ratings.' })
   count!: number;
 
@@ -19,19 +36,34 @@ export class AccuracySummary {
   })
   score!: number | null;
 
-  @Field(() => AccuracyVerdict)
+  @Field(() => AccuracyVerdict, {
+    description: 'The verdict read from score (see AccuracyVerdict).',
+  })
   verdict!: AccuracyVerdict;
 }
 
-@ObjectType({ description: 'What one score on the rating scale means.' })
+@Resolver(() => AccuracySummary)
+export class AccuracySummaryResolver {
+  @FieldResolver(() => ID, {
+    description: 'Global ID of this summary: one per title page or fact.',
+  })
+  id(@Root() summary: AccuracySummaryData): string {
+    return toGlobalId('AccuracySummary', summary.targetKey);
+  }
+}
+
+@ObjectType({
+  description:
+    'What one score on the rating scale means: the hover text of the "Rate the Accuracy" widget.',
+})
 export class RatingLevel {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'The score, 1 (inaccurate) to 5 (accurate).' })
   score!: number;
 
-  @Field()
+  @Field({ description: 'Short name of the score, e.g. "Mostly accurate".' })
   label!: string;
 
-  @Field()
+  @Field({ description: 'What a viewer means when they give this score.' })
   description!: string;
 }
 

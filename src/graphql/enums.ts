@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { VERDICT_THRESHOLDS } from '../accuracy/verdict';
 import { AccuracyVerdict, FactCategory, MediaType } from '../model';
 
 /**
@@ -29,5 +30,22 @@ registerEnumType(AccuracyVerdict, {
     "Viewers' verdict, read from a damped mean of their ratings so a few votes cannot outrank many (see README).",
   valuesConfig: {
     UNRATED: { description: 'No ratings yet: the app shows "Be the first to rate!".' },
+    ...verdictRanges(),
   },
 });
+
+/** "Damped mean from 2.5 to below 3.5." for each verdict, from the thresholds the verdict uses. */
+function verdictRanges(): Record<string, { description: string }> {
+  const ranges: Record<string, { description: string }> = {};
+  VERDICT_THRESHOLDS.forEach(([lower, verdict], i) => {
+    const upper = i > 0 ? VERDICT_THRESHOLDS[i - 1][0] : null;
+    const range =
+      upper === null
+        ? `of ${lower} or more`
+        : Number.isFinite(lower)
+          ? `from ${lower} to below ${upper}`
+          : `below ${upper}`;
+    ranges[verdict] = { description: `Damped mean ${range}.` };
+  });
+  return ranges;
+}

@@ -6,17 +6,18 @@ import { FACTS_PER_TITLE, listComplexity } from './complexity';
 import type { Context } from './context';
 import { FactCategory } from './enums';
 import { toGlobalId } from './ids';
+import { Node } from './node';
 import { Title } from './title';
 
-@ObjectType({ description: 'A "Behind the Scenes" or "Did You Know?" fact on a title page.' })
-export class Fact {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => FactCategory)
+@ObjectType({
+  implements: Node,
+  description: 'A "Behind the Scenes" or "Did You Know?" fact on a title page.',
+})
+export class Fact extends Node {
+  @Field(() => FactCategory, { description: 'The section of the page the fact is in.' })
   category!: FactCategory;
 
-  @Field()
+  @Field({ description: 'The fact as the page states it.' })
   text!: string;
 
   @Field(() => Int, { description: '1-based position within its category, as on the page.' })
@@ -25,12 +26,12 @@ export class Fact {
 
 @Resolver(() => Fact)
 export class FactResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: "The fact's global ID." })
   id(@Root() fact: FactRecord): string {
     return toGlobalId('Fact', fact.id);
   }
 
-  @FieldResolver(() => Title)
+  @FieldResolver(() => Title, { description: 'The title whose page shows this fact.' })
   async title(@Root() fact: FactRecord, @Ctx() ctx: Context) {
     return ctx.loaders.titleById.load(fact.titleId);
   }
@@ -54,7 +55,11 @@ export class TitleFactsResolver {
   })
   async facts(
     @Root() title: TitleRecord,
-    @Arg('category', () => FactCategory, { nullable: true }) category: FactCategory | null,
+    @Arg('category', () => FactCategory, {
+      nullable: true,
+      description: 'Only the facts of this section; omit for both.',
+    })
+    category: FactCategory | null,
     @Ctx() ctx: Context,
   ) {
     const facts = await ctx.loaders.factsByTitleId.load(title.id);

@@ -1,36 +1,65 @@
 import { badUserInput } from '../errors';
 
 /**
- * GraphQL IDs are opaque: base64url of "<Type>:<store id>". Clients must not
- * build them; the type prefix lets us reject a Fact id passed as a Title id
- * before it reaches the store, and the strict store-id alphabet means no client
- * value can become a query operator.
+ * GraphQL IDs are opaque: base64url of "<Type>:<key>". Clients must not build
+ * them. The type prefix lets us reject a Fact id passed as a Title id before
+ * it reaches the store, and node(id) find the type; each type's strict key
+ * pattern means no client value can become a query operator.
  */
-export type NodeType = 'Title' | 'Fact' | 'Rating';
+export type NodeType = 'Title' | 'Fact' | 'Rating' | 'AccuracySummary' | 'Recommendation';
 
-const STORE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const STORE_ID = '[A-Za-z0-9_-]{1,64}';
 
-export function toGlobalId(type: NodeType, storeId: string): string {
-  return Buffer.from(`${type}:${storeId}`, 'utf8').toString('base64url');
+/** What a key looks like for each type. */
+const KEY_PATTERNS: Record<NodeType, RegExp> = {
+  Title: new RegExp(`^${STORE_ID}$`),
+  Fact: new RegExp(`^${STORE_ID}$`),
+  Rating: new RegExp(`^${STORE_ID}$`),
+  // A rating target's key: "title:<id>" or "fact:<id>".
+  AccuracySummary: new RegExp(`^(?:title|fact):${STORE_ID}$`),
+  // "<title id>.<recommended title id>": a title recommends another title at most once.
+  Recommendation: new RegExp(`^${STORE_ID}\\.${STORE_ID}$`),
+};
+
+const NODE_TYPES = Object.keys(KEY_PATTERNS) as NodeType[];
+
+export function toGlobalId(type: NodeType, key: string): string {
+  return Buffer.from(`${type}:${key}`, 'utf8').toString('base64url');
 }
 
-/** Returns the store id, or null when `globalId` is not a well-formed id of `type`. */
-export function parseGlobalId(type: NodeType, globalId: string): string | null {
-  if (typeof globalId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(globalId)) return null;
+/**
+ * The type and key of any well-formed id, or null. Well-formed means it is
+ * exactly what toGlobalId would write: base64url decoding forgives trailing
+ * characters and padding, so the id must re-encode to itself.
+ */
+export function parseAnyGlobalId(globalId: string): { type: NodeType; key: string } | null {
+  if (typeof globalId !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(globalId)) return null;
   const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
-  const prefix = `${type}:`;
-  if (!decoded.startsWith(prefix)) return null;
-  const storeId = decoded.slice(prefix.length);
-  return STORE_ID.test(storeId) ? storeId : null;
+  const colon = decoded.indexOf(':');
+  const type = decoded.slice(0, colon) as NodeType;
+  const key = decoded.slice(colon + 1);
+  if (colon < 0 || !NODE_TYPES.includes(type) || !KEY_PATTERNS[type].test(key)) return null;
+  return toGlobalId(type, key) === globalId ? { type, key } : null;
+}
+
+/** Returns the key, or null when `globalId` is not a well-formed id of `type`. */
+export function parseGlobalId(type: NodeType, globalId: string): string | null {
+  const parsed = parseAnyGlobalId(globalId);
+  return parsed !== null && parsed.type === type ? parsed.key : null;
 }
 
 /** Like parseGlobalId, but a malformed id is the caller's mistake: BAD_USER_INPUT naming `argument`. */
 export function requireGlobalId(type: NodeType, globalId: string, argument: string): string {
-  const storeId = parseGlobalId(type, globalId);
-  if (storeId === null) {
+  const key = parseGlobalId(type, globalId);
+  if (key === null) {
     throw badUserInput(`${argument} is not a valid ${type} ID`, argument);
   }
-  return storeId;
+  return key;
+}
+
+/** The key of a recommendation's id: it is identified by the two titles it links. */
+export function recommendationKey(titleId: string, recommendedTitleId: string): string {
+  return `${titleId}.${recommendedTitleId}`;
 }
 
 /** Title list cursors: opaque too, so the ordering can change without breaking clients' types. */
@@ -43,5 +72,6 @@ export function parseTitleCursor(cursor: string): string | null {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!decoded.startsWith('slug:')) return null;
   const slug = decoded.slice('slug:'.length);
-  return /^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug) ? slug : null;
+  if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug)) return null;
+  return toTitleCursor(slug) === cursor ? slug : null;
 }

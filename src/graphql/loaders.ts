@@ -1,7 +1,19 @@
 import DataLoader from 'dataloader';
 import type { Store } from '../store/port';
 import type { TmdbScoreLoader } from '../tmdb';
-import type { AccuracyAggregate, FactRecord, RecommendationRecord, TitleRecord } from '../model';
+import type {
+  AccuracyAggregate,
+  FactRecord,
+  RatingRecord,
+  RecommendationRecord,
+  TitleRecord,
+} from '../model';
+
+/** A voter's rating of one target: what viewerRating asks for. */
+export interface ViewerRatingKey {
+  voterId: string;
+  targetKey: string;
+}
 
 /**
  * Per-request loaders over the store port. One loader per batch read: fields
@@ -17,6 +29,8 @@ export interface Loaders {
   factById: DataLoader<string, FactRecord | null>;
   recommendationsByTitleId: DataLoader<string, RecommendationRecord[]>;
   aggregateByTarget: DataLoader<string, AccuracyAggregate>;
+  ratingById: DataLoader<string, RatingRecord | null>;
+  viewerRating: DataLoader<ViewerRatingKey, RatingRecord | null, string>;
   tmdbScore: TmdbScoreLoader;
 }
 
@@ -35,6 +49,32 @@ export function createLoaders(store: Store, tmdbScore: TmdbScoreLoader): Loaders
     factById: new DataLoader((ids) => store.factsByIds(ids)),
     recommendationsByTitleId: new DataLoader((ids) => store.recommendationsByTitleIds(ids)),
     aggregateByTarget: new DataLoader((keys) => store.aggregatesByTargets(keys)),
+    ratingById: new DataLoader((ids) => store.ratingsByIds(ids)),
+    viewerRating: new DataLoader(viewerRatings(store), {
+      cacheKeyFn: ({ voterId, targetKey }) => `${voterId} ${targetKey}`,
+    }),
     tmdbScore,
+  };
+}
+
+/**
+ * One store call per voter in the batch: a page asks for one voter's ratings
+ * of the title and all its facts, which is one call.
+ */
+function viewerRatings(store: Store) {
+  return async (keys: readonly ViewerRatingKey[]): Promise<Array<RatingRecord | null>> => {
+    const byVoter = new Map<string, string[]>();
+    for (const { voterId, targetKey } of keys) {
+      byVoter.set(voterId, [...(byVoter.get(voterId) ?? []), targetKey]);
+    }
+    const found = new Map<string, RatingRecord>();
+    await Promise.all(
+      [...byVoter].map(async ([voterId, targetKeys]) => {
+        const ratings = await store.ratingsOfVoter(voterId, targetKeys);
+        for (const rating of ratings)
+          if (rating) found.set(`${voterId} ${rating.targetKey}`, rating);
+      }),
+    );
+    return keys.map(({ voterId, targetKey }) => found.get(`${voterId} ${targetKey}`) ?? null);
   };
 }

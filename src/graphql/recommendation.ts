@@ -1,20 +1,35 @@
-import { Ctx, Field, FieldResolver, ObjectType, Resolver, Root } from 'type-graphql';
+import { Ctx, Field, FieldResolver, ID, ObjectType, Resolver, Root } from 'type-graphql';
 import type { RecommendationRecord, TitleRecord } from '../model';
 import { listComplexity, RECOMMENDATIONS_PER_TITLE } from './complexity';
 import type { Context } from './context';
+import { recommendationKey, toGlobalId } from './ids';
+import { Node } from './node';
 import { Title } from './title';
 
-@ObjectType({ description: 'A "Watch Next" entry: another title, with why to watch it.' })
-export class Recommendation {
+@ObjectType({
+  implements: Node,
+  description: 'A "Watch Next" entry: another title, with a label and why to watch it.',
+})
+export class Recommendation extends Node {
   @Field({ description: 'Genre label, e.g. "More Drama".' })
   label!: string;
 
-  @Field()
+  @Field({ description: 'Why a viewer of this page would enjoy the recommended title.' })
   reason!: string;
 }
 
 @Resolver(() => Recommendation)
 export class RecommendationResolver {
+  @FieldResolver(() => ID, {
+    description: 'Global ID of this entry, stable while the page recommends the same title.',
+  })
+  id(@Root() recommendation: RecommendationRecord): string {
+    return toGlobalId(
+      'Recommendation',
+      recommendationKey(recommendation.titleId, recommendation.recommendedTitleId),
+    );
+  }
+
   @FieldResolver(() => Title, { description: 'The recommended title.' })
   async title(@Root() recommendation: RecommendationRecord, @Ctx() ctx: Context) {
     return ctx.loaders.titleById.load(recommendation.recommendedTitleId);

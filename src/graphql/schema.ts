@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLScalarType, type GraphQLSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
-import { RatingScaleResolver } from './accuracy';
+import { AccuracySummaryResolver, RatingScaleResolver } from './accuracy';
 import { FactResolver, TitleFactsResolver } from './fact';
-import { RatingResolver } from './rating';
+import { NodeResolver } from './node';
+import { FactViewerRatingResolver, RatingResolver, TitleViewerRatingResolver } from './rating';
 import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
 import { TitleResolver } from './title';
 
@@ -26,29 +27,45 @@ function packageRoot(from: string): string {
   return dir;
 }
 
+/** graphql-scalars' DateTime, with @specifiedBy pointing at its specification. */
+const DateTime = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time',
+});
+
 /**
  * Builds the executable schema from the decorated classes. Validation of input
  * and args classes runs through class-validator before any resolver.
  */
-export function buildReelcheckSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildReelcheckSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     // Our own printer (scripts/emit-schema.ts) writes the committed SDL.
     emitSchemaFile: false,
     resolvers: [
+      NodeResolver,
       TitleResolver,
       FactResolver,
       TitleFactsResolver,
       RecommendationResolver,
       TitleRecommendationsResolver,
-      RatingResolver,
+      AccuracySummaryResolver,
       RatingScaleResolver,
+      RatingResolver,
+      TitleViewerRatingResolver,
+      FactViewerRatingResolver,
     ],
-    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: { forbidUnknownValues: false },
   });
+  // TypeGraphQL has no option for the root types' descriptions; they are set
+  // once here, before the schema is used.
+  schema.getQueryType()!.description =
+    'Title pages (title, titles), any object by ID (node, nodes), and the rating scale.';
+  schema.getMutationType()!.description = 'Viewers rate the accuracy of title pages and facts.';
+  return schema;
 }
 
-/** The SDL as committed: sorted, so the file changes only when the schema does. */
+/** The SDL as committed, in the order the server serves it (e.g. verdicts in scale order). */
 export async function printReelcheckSchema(): Promise<string> {
-  return `${printSchema(lexicographicSortSchema(await buildReelcheckSchema()))}\n`;
+  return `${printSchema(await buildReelcheckSchema())}\n`;
 }

@@ -21,6 +21,7 @@ import { listComplexity } from './complexity';
 import type { Context } from './context';
 import { MediaType } from './enums';
 import { parseGlobalId, parseTitleCursor, toGlobalId, toTitleCursor } from './ids';
+import { Node } from './node';
 import { TmdbScore } from './tmdb-score';
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -28,27 +29,27 @@ const MAX_PAGE_SIZE = 100;
 const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
 
-@ObjectType({ description: 'A film or series and everything its title page shows.' })
-export class Title {
-  @Field(() => ID)
-  id!: string;
-
+@ObjectType({
+  implements: Node,
+  description: 'A film or series and everything its title page shows.',
+})
+export class Title extends Node {
   @Field({ description: 'URL name: lowercase words joined by hyphens, e.g. the-glory.' })
   slug!: string;
 
-  @Field()
+  @Field({ description: 'The title as the page header shows it, e.g. "The Glory".' })
   name!: string;
 
-  @Field(() => MediaType)
+  @Field(() => MediaType, { description: 'Film or series.' })
   mediaType!: MediaType;
 
   @Field(() => Int, { nullable: true, description: 'Year of first release.' })
   year!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The one-line tagline under the name.' })
   tagline!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The plot summary in the page header.' })
   overview!: string | null;
 
   @Field(() => Int, { nullable: true, description: "The title's id on TMDB." })
@@ -58,30 +59,45 @@ export class Title {
   verdictBlurb!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'One title in a page of titles, with its cursor (Relay).' })
 export class TitleEdge {
-  @Field()
+  @Field({ description: 'Opaque position of this title in the list: pass it as `after`.' })
   cursor!: string;
 
-  @Field(() => Title)
+  @Field(() => Title, { description: 'The title.' })
   node!: TitleRecord;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Where a page of a connection sits in the whole list (Relay).' })
 export class PageInfo {
-  @Field()
+  @Field({ description: 'True when more titles follow: ask again with after: endCursor.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field({
+    description:
+      'True when this page was asked for after a cursor, so titles come before it. Lists are read forwards only (first/after).',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the first title; null when empty.',
+  })
+  startCursor!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last title; null when empty.',
+  })
   endCursor!: string | null;
 }
 
 @ObjectType({ description: 'A page of titles (Relay connection), in slug order.' })
 export class TitleConnection {
-  @Field(() => [TitleEdge])
+  @Field(() => [TitleEdge], { description: 'The titles of this page, in order.' })
   edges!: TitleEdge[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: 'Cursors and whether more titles follow.' })
   pageInfo!: PageInfo;
 
   @Field(() => Int, { description: 'All titles matching the search, across pages.' })
@@ -90,10 +106,13 @@ export class TitleConnection {
 
 @ArgsType()
 class TitleArgs {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "The title's ID. Give this or slug." })
   id?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The title\'s slug, e.g. "the-glory". Give this or id.',
+  })
   @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
   slug?: string | null;
 }
@@ -168,13 +187,15 @@ export class TitleResolver {
       edges,
       pageInfo: {
         hasNextPage: page.hasNextPage,
+        hasPreviousPage: afterSlug !== null,
+        startCursor: edges.length > 0 ? edges[0].cursor : null,
         endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
       },
       totalCount: page.totalCount,
     };
   }
 
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: "The title's global ID." })
   id(@Root() title: TitleRecord): string {
     return toGlobalId('Title', title.id);
   }

@@ -46,6 +46,13 @@ export interface Store {
    * checked that the target exists.
    */
   upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult>;
+  /** One entry per id, in id order; null where no rating has that id. */
+  ratingsByIds(ids: readonly string[]): Promise<Array<RatingRecord | null>>;
+  /** One voter's rating of each target, in target order; null where they have not rated it. */
+  ratingsOfVoter(
+    voterId: string,
+    targetKeys: readonly string[],
+  ): Promise<Array<RatingRecord | null>>;
   /** Every rating of one target (tests and rebuilds; not for request paths). */
   ratingsByTarget(targetKey: string): Promise<RatingRecord[]>;
   /**

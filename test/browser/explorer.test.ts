@@ -84,7 +84,7 @@ describe('EXPLORER=false', () => {
     try {
       const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
       expect(res.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(406); // GraphQL answers JSON only: not acceptable to an HTML-only client
       const assets = await fetch(`${server.url}/explorer/anything.js`);
       expect(assets.status).toBe(404);
     } finally {

@@ -599,6 +599,48 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
         expect(await store.ratingsByTarget('fact:the-glory-bts-1')).toEqual([result.rating]);
       });
 
+      it('ratingsByIds answers in id order, null for unknown ids', async () => {
+        const now = new Date('2026-12-03T00:00:00.000Z');
+        const a = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-a', score: 3, comment: null },
+          now,
+        );
+        const b = await store.upsertRating(
+          { target: GLORY_FACT, voterId: 'voter-b', score: 5, comment: 'Yes' },
+          now,
+        );
+        expect(await store.ratingsByIds([b.rating.id, 'no-such-rating', a.rating.id])).toEqual([
+          b.rating,
+          null,
+          a.rating,
+        ]);
+        expect(await store.ratingsByIds([])).toEqual([]);
+      });
+
+      it("ratingsOfVoter gives one voter's rating per target, in target order, null where unrated", async () => {
+        const now = new Date('2026-12-03T00:00:00.000Z');
+        const page = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-a', score: 4, comment: null },
+          now,
+        );
+        const fact = await store.upsertRating(
+          { target: GLORY_FACT, voterId: 'voter-a', score: 1, comment: null },
+          now,
+        );
+        await store.upsertRating(
+          { target: GLORY, voterId: 'voter-b', score: 2, comment: null },
+          now,
+        );
+        const keys = ['fact:the-glory-bts-1', 'fact:the-glory-bts-2', 'title:the-glory'];
+        expect(await store.ratingsOfVoter('voter-a', keys)).toEqual([
+          fact.rating,
+          null,
+          page.rating,
+        ]);
+        expect(await store.ratingsOfVoter('voter-c', keys)).toEqual([null, null, null]);
+        expect(await store.ratingsOfVoter('voter-a', [])).toEqual([]);
+      });
+
       it('is exact under concurrency: distinct voters and same-voter re-ratings', async () => {
         const targets: RatingTarget[] = [
           GLORY,

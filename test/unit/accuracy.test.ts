@@ -10,6 +10,7 @@ describe('verdict', () => {
   it('is UNRATED with no ratings', () => {
     expect(verdictOf(0, 0)).toBe('UNRATED');
     expect(summarize(ratings())).toEqual({
+      targetKey: 'title:x',
       count: 0,
       average: null,
       distribution: [0, 0, 0, 0, 0],

@@ -288,6 +288,29 @@ export class MongoStore implements Store {
     return keys.map((key) => byKey.get(key) ?? emptyAggregate(key));
   }
 
+  async ratingsByIds(ids: readonly string[]): Promise<Array<RatingRecord | null>> {
+    const keys = assertStrings(ids, 'rating ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.ratings.find({ _id: { $in: keys } }).toArray());
+    const byId = new Map(docs.map((doc) => [doc._id, toRating(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Uses the unique (targetKey, voterId) index: the target keys bound it, the voter narrows it. */
+  async ratingsOfVoter(
+    voterId: string,
+    targetKeys: readonly string[],
+  ): Promise<Array<RatingRecord | null>> {
+    assertString(voterId, 'voterId');
+    const keys = assertStrings(targetKeys, 'target keys');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() =>
+      this.ratings.find({ targetKey: { $in: keys }, voterId }).toArray(),
+    );
+    const byKey = new Map(docs.map((doc) => [doc.targetKey, toRating(doc)]));
+    return targetKeys.map((key) => byKey.get(key) ?? null);
+  }
+
   async ratingsByTarget(key: string): Promise<RatingRecord[]> {
     assertString(key, 'target key');
     const docs = await this.op(() =>

@@ -219,6 +219,21 @@ export class NedbStore implements Store {
     });
   }
 
+  async ratingsByIds(ids: readonly string[]): Promise<Array<RatingRecord | null>> {
+    const docs = await this.ratings.findAsync({ _id: { $in: [...ids] } });
+    const byId = new Map(docs.map((doc) => [doc._id, toRating(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async ratingsOfVoter(
+    voterId: string,
+    keys: readonly string[],
+  ): Promise<Array<RatingRecord | null>> {
+    const docs = await this.ratings.findAsync({ voterId, targetKey: { $in: [...keys] } });
+    const byKey = new Map(docs.map((doc) => [doc.targetKey, toRating(doc)]));
+    return keys.map((key) => byKey.get(key) ?? null);
+  }
+
   async ratingsByTarget(key: string): Promise<RatingRecord[]> {
     const docs = await this.ratings.findAsync({ targetKey: key }).sort({ createdAt: 1 });
     return docs.map(toRating);
