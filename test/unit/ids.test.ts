@@ -26,7 +26,7 @@ describe('global ids', () => {
   it('accepts only the exact id toGlobalId writes: no extra character, no padding', () => {
     const glory = toGlobalId('Title', 'the-glory');
     expect(glory).toBe('VGl0bGU6dGhlLWdsb3J5');
-    for (const bad of [`${glory}A`, `${glory}=`, `${glory}AA`]) {
+    for (const bad of [`${glory}A`, `${glory}=`]) {
       // base64url decoding ignores these, so they decode to the same text
       expect(Buffer.from(bad, 'base64url').toString()).toBe('Title:the-glory');
       expect(parseGlobalId('Title', bad)).toBeNull();
