@@ -1,4 +1,15 @@
-import { Arg, Ctx, Field, FieldResolver, ID, Int, ObjectType, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Ctx,
+  Directive,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  ObjectType,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { summarize } from '../accuracy/summary';
 import { type FactRecord, type TitleRecord, targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
@@ -9,6 +20,7 @@ import { toGlobalId } from './ids';
 import { Node } from './node';
 import { Title } from './title';
 
+@Directive('@key(fields: "id")')
 @ObjectType({
   implements: Node,
   description: 'A "Behind the Scenes" or "Did You Know?" fact on a title page.',

@@ -4,10 +4,17 @@ import type { TmdbScoreLoader } from '../tmdb';
 import type {
   AccuracyAggregate,
   FactRecord,
+  MediaType,
   RatingRecord,
   RecommendationRecord,
   TitleRecord,
 } from '../model';
+
+/** A title's identity on TMDB: what a federation key by tmdbId and mediaType names. */
+export interface TmdbIdentity {
+  tmdbId: number;
+  mediaType: MediaType;
+}
 
 /** A voter's rating of one target: what viewerRating asks for. */
 export interface ViewerRatingKey {
@@ -25,6 +32,7 @@ export interface ViewerRatingKey {
 export interface Loaders {
   titleById: DataLoader<string, TitleRecord | null>;
   titleBySlug: DataLoader<string, TitleRecord | null>;
+  titleByTmdb: DataLoader<TmdbIdentity, TitleRecord | null, string>;
   factsByTitleId: DataLoader<string, FactRecord[]>;
   factById: DataLoader<string, FactRecord | null>;
   recommendationsByTitleId: DataLoader<string, RecommendationRecord[]>;
@@ -45,6 +53,14 @@ export function createLoaders(store: Store, tmdbScore: TmdbScoreLoader): Loaders
   return {
     titleById,
     titleBySlug,
+    titleByTmdb: new DataLoader(
+      async (keys) => {
+        const titles = await store.titlesByTmdbIds(keys);
+        for (const title of titles) if (title) titleById.prime(title.id, title);
+        return titles;
+      },
+      { cacheKeyFn: ({ tmdbId, mediaType }) => `${mediaType}:${tmdbId}` },
+    ),
     factsByTitleId: new DataLoader((ids) => store.factsByTitleIds(ids)),
     factById: new DataLoader((ids) => store.factsByIds(ids)),
     recommendationsByTitleId: new DataLoader((ids) => store.recommendationsByTitleIds(ids)),

@@ -4,6 +4,7 @@ import {
   Args,
   ArgsType,
   Ctx,
+  Directive,
   Field,
   FieldResolver,
   ID,
@@ -36,6 +37,7 @@ const VOTER_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const VOTER_ID_MESSAGE = 'voterId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -';
 const MAX_COMMENT_LENGTH = 500;
 
+@Directive('@key(fields: "id")')
 @ObjectType({
   implements: Node,
   description: "One viewer's accuracy rating of a title page or of one fact on it.",

@@ -6,6 +6,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { AccuracySummaryResolver, RatingScaleResolver } from './accuracy';
 import { FactResolver, TitleFactsResolver } from './fact';
+import { buildSubgraph, printSubgraph } from './federation';
 import { NodeResolver } from './node';
 import { FactViewerRatingResolver, RatingResolver, TitleViewerRatingResolver } from './rating';
 import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
@@ -16,6 +17,8 @@ import { TitleResolver } from './title';
  * Found from the package root, so it is the same file from src/ (tests) and dist/ (scripts).
  */
 export const SCHEMA_FILE = path.join(packageRoot(__dirname), 'schema', 'schema.graphql');
+/** The committed subgraph SDL (with @key and @link), as `_service { sdl }` serves it. */
+export const SUBGRAPH_FILE = path.join(packageRoot(__dirname), 'schema', 'subgraph.graphql');
 
 function packageRoot(from: string): string {
   let dir = from;
@@ -38,6 +41,11 @@ const DateTime = new GraphQLScalarType({
  * and args classes runs through class-validator before any resolver.
  */
 export async function buildReelcheckSchema(): Promise<GraphQLSchema> {
+  return buildSubgraph(await buildTypeGraphQLSchema());
+}
+
+/** The schema as TypeGraphQL builds it from the decorated classes, before federation is added. */
+async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     // Our own printer (scripts/emit-schema.ts) writes the committed SDL.
     emitSchemaFile: false,
@@ -68,4 +76,9 @@ export async function buildReelcheckSchema(): Promise<GraphQLSchema> {
 /** The SDL as committed, in the order the server serves it (e.g. verdicts in scale order). */
 export async function printReelcheckSchema(): Promise<string> {
   return `${printSchema(await buildReelcheckSchema())}\n`;
+}
+
+/** The subgraph SDL as committed: what a router composes. */
+export async function printReelcheckSubgraph(): Promise<string> {
+  return printSubgraph(await buildReelcheckSchema());
 }

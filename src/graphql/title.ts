@@ -3,6 +3,7 @@ import {
   Args,
   ArgsType,
   Ctx,
+  Directive,
   Field,
   FieldResolver,
   ID,
@@ -29,6 +30,10 @@ const MAX_PAGE_SIZE = 100;
 const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SLUG_MESSAGE = 'slug must be lowercase words joined by hyphens, e.g. the-glory';
 
+// Federation entity keys (see src/graphql/federation.ts): by our id, or by
+// TMDB's identity so a service that knows only TMDB ids can join.
+@Directive('@key(fields: "id")')
+@Directive('@key(fields: "tmdbId mediaType")')
 @ObjectType({
   implements: Node,
   description: 'A film or series and everything its title page shows.',

@@ -3,6 +3,7 @@ import type {
   Catalog,
   CatalogReport,
   FactRecord,
+  MediaType,
   RatingRecord,
   RatingTarget,
   RecommendationRecord,
@@ -25,6 +26,13 @@ export interface Store {
   titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>>;
   /** One entry per slug, in slug order; null where no title has that slug. */
   titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>>;
+  /**
+   * One entry per TMDB identity (id and media type: TMDB numbers films and
+   * series separately), in key order; null where no title has it.
+   */
+  titlesByTmdbIds(
+    keys: ReadonlyArray<{ tmdbId: number; mediaType: MediaType }>,
+  ): Promise<Array<TitleRecord | null>>;
   /** A page of titles in slug order, with the total matching the search. */
   listTitles(query: TitleListQuery): Promise<TitlePage>;
 

@@ -319,6 +319,17 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
         expect(await store.titlesBySlugs(['nothing'])).toEqual([null]);
       });
 
+      it('titlesByTmdbIds finds titles by TMDB id and media type, in key order', async () => {
+        const catalog = loadCatalog();
+        const found = await store.titlesByTmdbIds([
+          { tmdbId: 136283, mediaType: 'MOVIE' }, // TMDB numbers films and series apart
+          { tmdbId: 136283, mediaType: 'TV' },
+          { tmdbId: 1, mediaType: 'TV' },
+        ]);
+        expect(found).toEqual([null, catalog.titles[0], null]);
+        expect(await store.titlesByTmdbIds([])).toEqual([]);
+      });
+
       it('factsByIds answers in key order, null for unknown ids', async () => {
         const facts = await store.factsByIds(['the-glory-dyk-3', 'nope', 'the-glory-bts-1']);
         expect(facts.map((f) => f?.id ?? null)).toEqual([

@@ -76,7 +76,23 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-/** A store proxy that counts calls per method: the DataLoader batching test uses it. */
+/** startTestApp with every store call counted per method (clear `calls` between measurements). */
+export async function startCountingTestApp(
+  options: Omit<Parameters<typeof startTestApp>[0] & object, 'wrapStore'> = {},
+): Promise<TestApp & { calls: Map<string, number> }> {
+  let calls = new Map<string, number>();
+  const app = await startTestApp({
+    ...options,
+    wrapStore: (store) => {
+      const counting = countingStore(store);
+      calls = counting.calls;
+      return counting.store;
+    },
+  });
+  return { ...app, calls };
+}
+
+/** A store proxy that counts calls per method: the DataLoader batching tests use it. */
 export function countingStore(store: Store): { store: Store; calls: Map<string, number> } {
   const calls = new Map<string, number>();
   const proxy = new Proxy(store, {

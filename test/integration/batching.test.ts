@@ -1,7 +1,7 @@
 import { TitleListDeepDocument } from '../generated/graphql';
 import { syntheticCatalog } from '../fixtures/catalog';
 import { execute } from '../helpers/graphql-client';
-import { countingStore, startTestApp, type TestApp } from '../helpers/test-app';
+import { startCountingTestApp, type TestApp } from '../helpers/test-app';
 
 /**
  * Per-request DataLoaders: store calls depend on the query's shape, not on how
@@ -11,13 +11,7 @@ describe('store calls per query', () => {
   let t: TestApp;
   let calls: Map<string, number>;
   beforeAll(async () => {
-    t = await startTestApp({
-      wrapStore: (store) => {
-        const counted = countingStore(store);
-        calls = counted.calls;
-        return counted.store;
-      },
-    });
+    ({ calls, ...t } = await startCountingTestApp());
     await t.store.upsertCatalog(syntheticCatalog(60));
   });
   afterAll(() => t.stop());

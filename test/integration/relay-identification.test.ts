@@ -8,7 +8,7 @@ import {
 } from '../generated/graphql';
 import { toGlobalId } from '../../src/graphql/ids';
 import { errorCode, execute } from '../helpers/graphql-client';
-import { countingStore, startTestApp, type TestApp } from '../helpers/test-app';
+import { startCountingTestApp, startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
  * Relay's object identification (Node, node, nodes, PageInfo) and what client
@@ -18,14 +18,9 @@ describe('object identification', () => {
   let t: TestApp;
   let calls: Map<string, number>;
   beforeAll(async () => {
-    t = await startTestApp({
+    ({ calls, ...t } = await startCountingTestApp({
       env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' },
-      wrapStore: (store) => {
-        const counting = countingStore(store);
-        calls = counting.calls;
-        return counting.store;
-      },
-    });
+    }));
   });
   afterAll(() => t.stop());
 
@@ -140,13 +135,7 @@ describe('viewerRating', () => {
   let t: TestApp;
   let calls: Map<string, number>;
   beforeAll(async () => {
-    t = await startTestApp({
-      wrapStore: (store) => {
-        const counting = countingStore(store);
-        calls = counting.calls;
-        return counting.store;
-      },
-    });
+    ({ calls, ...t } = await startCountingTestApp());
   });
   afterAll(() => t.stop());
 

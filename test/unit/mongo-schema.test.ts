@@ -165,6 +165,13 @@ describe('MongoDB schema spec', () => {
       },
       {
         collection: 'titles',
+        name: 'titles_tmdb',
+        key: { tmdbId: 1, mediaType: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'titles',
         name: 'titles_name',
         key: { name: 1 },
         unique: false,

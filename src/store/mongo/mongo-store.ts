@@ -58,6 +58,7 @@ import {
   compareFactsInPageOrder,
   emptyAggregate,
   type FactRecord,
+  type MediaType,
   type RatingRecord,
   type RecommendationRecord,
   sameAggregate,
@@ -218,6 +219,20 @@ export class MongoStore implements Store {
     const docs = await this.op(() => this.titles.find({ slug: { $in: keys } }).toArray());
     const bySlug = new Map(docs.map((doc) => [doc.slug, toTitle(doc)]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  async titlesByTmdbIds(
+    keys: ReadonlyArray<{ tmdbId: number; mediaType: MediaType }>,
+  ): Promise<Array<TitleRecord | null>> {
+    if (keys.length === 0) return [];
+    const filters = keys.map(({ tmdbId, mediaType }) => {
+      if (!Number.isSafeInteger(tmdbId)) throw new TypeError('tmdbId must be an integer');
+      assertString(mediaType, 'mediaType');
+      return { tmdbId, mediaType };
+    });
+    const docs = await this.op(() => this.titles.find({ $or: filters }).toArray());
+    const byKey = new Map(docs.map((doc) => [`${doc.mediaType}:${doc.tmdbId}`, toTitle(doc)]));
+    return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
   }
 
   async listTitles(query: TitleListQuery): Promise<TitlePage> {

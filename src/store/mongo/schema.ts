@@ -93,6 +93,13 @@ export const SCHEMA: readonly CollectionSpec[] = [
         purpose: 'titlesBySlugs, listTitles order and cursor (slug > after), one title per slug',
       },
       {
+        name: 'titles_tmdb',
+        key: { tmdbId: 1, mediaType: 1 },
+        unique: false,
+        required: false,
+        purpose: 'titlesByTmdbIds: federation entities keyed by TMDB identity',
+      },
+      {
         name: 'titles_name',
         key: { name: 1 },
         unique: false,

@@ -14,6 +14,7 @@ import {
   emptyAggregate,
   sameAggregate,
   type FactRecord,
+  type MediaType,
   type RatingRecord,
   type RecommendationRecord,
   targetKey,
@@ -131,6 +132,14 @@ export class NedbStore implements Store {
     const docs = await this.titles.findAsync({ slug: { $in: [...slugs] } });
     const bySlug = new Map(docs.map((doc) => [doc.slug, toTitle(doc)]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  async titlesByTmdbIds(
+    keys: ReadonlyArray<{ tmdbId: number; mediaType: MediaType }>,
+  ): Promise<Array<TitleRecord | null>> {
+    const docs = await this.titles.findAsync({ tmdbId: { $in: keys.map((k) => k.tmdbId) } });
+    const byKey = new Map(docs.map((doc) => [`${doc.mediaType}:${doc.tmdbId}`, toTitle(doc)]));
+    return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
   }
 
   async listTitles(query: TitleListQuery): Promise<TitlePage> {
