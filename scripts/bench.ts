@@ -6,7 +6,7 @@ import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { Store } from '../src/store/port';
-import { NedbStore } from '../src/store/nedb/nedb-store';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { Catalog } from '../src/model';
 import { createTmdbScoreSource } from '../src/tmdb';
 
@@ -78,9 +78,9 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-bench-'));
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
   const logger = createLogger(config);
-  const nedb = await NedbStore.open({ dataDir });
+  const embedded = await SqliteStore.open({ dataDir });
   const calls = { count: 0 };
-  const store = new Proxy(nedb, {
+  const store = new Proxy(embedded, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   console.log(`writing ${HEAVY_RATINGS} ratings for bench-000 and 10 for bench-001...`);
   const now = new Date();
   for (let i = 0; i < HEAVY_RATINGS; i++) {
-    await nedb.upsertRating(
+    await embedded.upsertRating(
       {
         target: { kind: 'TITLE', titleId: 'bench-000' },
         voterId: `v${i}`,
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     );
   }
   for (let i = 0; i < 10; i++) {
-    await nedb.upsertRating(
+    await embedded.upsertRating(
       {
         target: { kind: 'TITLE', titleId: 'bench-001' },
         voterId: `v${i}`,

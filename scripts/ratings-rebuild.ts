@@ -6,16 +6,15 @@ import { openStore } from '../src/store';
 /**
  * `npm run ratings:rebuild [-- --dry-run]`: recomputes every rating aggregate
  * from the raw ratings and repairs (or, with --dry-run, only reports) drift.
- * Drift can only come from a process dying between writing a rating and
- * updating its aggregate.
+ * On the embedded store a rating and its aggregate are one transaction, so
+ * drift means damage; on MongoDB it can come from a process dying between
+ * the two writes.
  */
 async function rebuild(): Promise<void> {
   const dryRun = process.argv.includes('--dry-run');
   const config = loadConfig();
   const logger = createLogger({ ...config, logLevel: 'warn' });
-  // The embedded store would repair on open; leave that to the rebuild below, so
-  // it is reported, and so a dry run changes nothing.
-  const store = await openStore(config, logger, { repairOnOpen: false });
+  const store = await openStore(config, logger);
   try {
     await store.ping();
     const report = await store.rebuildAggregates({ dryRun });

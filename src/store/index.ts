@@ -1,20 +1,16 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { MongoStore } from './mongo/mongo-store';
-import { NedbStore } from './nedb/nedb-store';
+import { SqliteStore } from './sqlite/sqlite-store';
 import type { Store } from './port';
 
 export type { Store } from './port';
 
 /**
  * Picks the adapter from configuration: MongoDB when MONGODB_URI is set,
- * otherwise the embedded store under DATA_DIR. Resolvers only see the port.
+ * otherwise the embedded SQLite store under DATA_DIR. Resolvers only see the port.
  */
-export async function openStore(
-  config: Config,
-  logger: Logger,
-  options: { repairOnOpen?: boolean } = {},
-): Promise<Store> {
+export async function openStore(config: Config, logger: Logger): Promise<Store> {
   if (config.mongo) {
     logger.info({ store: 'mongo' }, 'using MongoDB store');
     return MongoStore.create({
@@ -24,15 +20,6 @@ export async function openStore(
       logger,
     });
   }
-  logger.info({ store: 'nedb', dataDir: config.dataDir }, 'using embedded store');
-  return NedbStore.open({
-    dataDir: config.dataDir,
-    // The embedded store reconciles aggregates when it opens (cheap: it is in memory).
-    repairOnOpen: options.repairOnOpen,
-    onRepair: (report) =>
-      logger.warn(
-        { repaired: report.drift.map((d) => d.targetKey) },
-        'repaired rating aggregates that drifted from raw ratings (interrupted write)',
-      ),
-  });
+  logger.info({ store: 'sqlite', dataDir: config.dataDir }, 'using embedded store');
+  return SqliteStore.open({ dataDir: config.dataDir, logger });
 }

@@ -16,11 +16,11 @@ import type {
  * need from persistence. Reads are batched (one call for many keys, results in
  * key order) so per-request DataLoaders make a constant number of calls.
  *
- * Adapters: `nedb/` (embedded, default) and `mongo/` (production). Both pass
+ * Adapters: `sqlite/` (embedded, default) and `mongo/` (production). Both pass
  * test/contract/store.contract.test.ts; that suite is the spec of this interface.
  */
 export interface Store {
-  readonly kind: 'nedb' | 'mongo';
+  readonly kind: 'sqlite' | 'mongo';
 
   /** One entry per id, in id order; null where no title has that id. */
   titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>>;
@@ -111,7 +111,10 @@ export interface RatingWriteResult {
 }
 
 export interface TitleListQuery {
-  /** Case-insensitive substring of the name; matched literally, never as a pattern. */
+  /**
+   * Substring of the name, matched literally (never as a pattern) after
+   * Unicode normalisation (NFKC) and case folding on both sides.
+   */
   search?: string | null;
   first: number;
   /** Exclusive lower bound on slug: titles are listed in slug order. */

@@ -1,5 +1,5 @@
 /**
- * Case-insensitive "name contains" from a client string. Every regex
+ * For a "name contains" regex from a client string (MongoDB): every regex
  * metacharacter is escaped, so the client's text is matched literally and can
  * never act as a pattern (no ReDoS, no injection).
  */
@@ -7,6 +7,12 @@ export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function literalSubstringPattern(search: string): RegExp {
-  return new RegExp(escapeRegExp(search), 'i');
+/**
+ * The form of a name (and of a search text) that search compares: NFKC folds
+ * compatibility forms (full-width "ｇｌｏｒｙ", ligatures) into plain ones,
+ * then lower case makes it case-insensitive. Both sides are normalised the
+ * same way, so a substring of one is found in the other.
+ */
+export function normalizeForSearch(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
 }

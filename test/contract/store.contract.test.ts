@@ -1,6 +1,6 @@
 /**
  * The contract of the store port (src/store/port.ts), run against every adapter:
- * - the embedded nedb store, always (fresh temp DATA_DIR per test);
+ * - the embedded SQLite store, always (fresh temp DATA_DIR per test);
  * - MongoDB when TEST_MONGODB_URI is set (fresh database per test, dropped after).
  *
  * Adapter-specific powers (corrupting an aggregate behind the port's back) live
@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { type Document, MongoClient } from 'mongodb';
-import type Datastore from '@seald-io/nedb';
+import { MongoClient } from 'mongodb';
+import type Database from 'better-sqlite3';
 import { loadCatalog } from '../../src/seed/catalog';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
-import { NedbStore } from '../../src/store/nedb/nedb-store';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { Store } from '../../src/store/port';
 import {
   aggregateOf,
@@ -37,25 +37,25 @@ interface Harness {
 }
 
 interface Adapter {
-  name: 'nedb' | 'mongo';
+  name: 'sqlite' | 'mongo';
   open(): Promise<Harness>;
 }
 
-const nedbAdapter: Adapter = {
-  name: 'nedb',
+const sqliteAdapter: Adapter = {
+  name: 'sqlite',
   async open() {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-contract-'));
-    const store = await NedbStore.open({ dataDir });
+    const store = await SqliteStore.open({ dataDir });
     return {
       store,
       async corruptAggregate(key) {
-        // nedb-only test hook: the datastore is private to the adapter.
-        const { aggregates } = store as unknown as { aggregates: Datastore<Document> };
-        await aggregates.updateAsync(
-          { _id: key },
-          { $inc: { count: 3, sum: 7, d2: 3 } },
-          { upsert: true },
-        );
+        // SQLite-only test hook: the connection is private to the adapter.
+        const { db } = store as unknown as { db: Database.Database };
+        db.prepare(
+          `INSERT INTO aggregates (target_key, count, sum, d1, d2, d3, d4, d5)
+           VALUES (?, 3, 7, 0, 3, 0, 0, 0)
+           ON CONFLICT (target_key) DO UPDATE SET count = count + 3, sum = sum + 7, d2 = d2 + 3`,
+        ).run(key);
       },
       async dispose() {
         await store.close();
@@ -111,7 +111,7 @@ const mongoAdapter = (uri: string): Adapter => ({
   },
 });
 
-const adapters: Adapter[] = [nedbAdapter];
+const adapters: Adapter[] = [sqliteAdapter];
 if (MONGO_URI) {
   adapters.push(mongoAdapter(MONGO_URI));
 } else {
@@ -513,6 +513,74 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
           slugs.filter((_, i) => i % 2 === 0),
         );
       });
+    });
+
+    describe('search normalisation (NFKC + case folding, literal)', () => {
+      const named = (slug: string, name: string) => title(slug, { name });
+      const search = async (text: string) => {
+        const page = await store.listTitles({ first: 50, search: text });
+        expect(page.totalCount).toBe(page.titles.length);
+        return page.titles.map((t) => t.slug);
+      };
+
+      it('finds The Glory from full-width or upper-case text', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [
+              named('the-glory', 'The Glory'),
+              named('glorious-days', 'Glorious Days'),
+              named('other', 'Other'),
+            ],
+          }),
+        );
+        expect(await search('ｇｌｏｒｙ')).toEqual(['the-glory']);
+        expect(await search('GLORY')).toEqual(['the-glory']);
+        expect(await search('Ｔｈｅ ＧＬＯＲＹ')).toEqual(['the-glory']);
+        expect(await search('ｇｌｏ')).toEqual(['glorious-days', 'the-glory']);
+        expect(await search('gl')).toEqual(['glorious-days', 'the-glory']); // shorter than a trigram
+        expect(await search('Ｏ')).toEqual(['glorious-days', 'other', 'the-glory']);
+      });
+
+      it('matches "%", "_" and quotes only as themselves, at any length', async () => {
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [
+              named('wolf', '100% Wolf'),
+              named('snake', 'Snake_Case'),
+              named('quoted', 'Say "Hello" Now'),
+              named('plain', 'Percent Under Score 100'),
+            ],
+          }),
+        );
+        expect(await search('%')).toEqual(['wolf']);
+        expect(await search('0%')).toEqual(['wolf']);
+        expect(await search('0% w')).toEqual(['wolf']);
+        expect(await search('_')).toEqual(['snake']);
+        expect(await search('e_c')).toEqual(['snake']);
+        expect(await search('1%0')).toEqual([]);
+        expect(await search('s_a')).toEqual([]);
+        expect(await search('"hello"')).toEqual(['quoted']);
+        expect(await search('"')).toEqual(['quoted']);
+        expect(await search('hello" OR "wolf')).toEqual([]);
+      });
+
+      // PENDING ON MONGODB: needs a stored normalised name there (documents.ts); the lead ports it.
+      (name === 'mongo' ? it.skip : it)(
+        'normalises stored names too: a full-width name is found by plain text',
+        async () => {
+          await store.upsertCatalog(
+            catalogOf({
+              titles: [
+                named('full-width', 'ＦＵＬＬ Ｗｉｄｔｈ Ｓｈｏｗ'),
+                named('plain', 'Plain'),
+              ],
+            }),
+          );
+          expect(await search('full width')).toEqual(['full-width']);
+          expect(await search('WIDTH')).toEqual(['full-width']);
+          expect(await search('ｗｉ')).toEqual(['full-width']);
+        },
+      );
     });
 
     describe('upsertRating', () => {

@@ -26,8 +26,8 @@ export * from '../documents';
 
 /**
  * The name filter for a client's search text, matched literally and
- * case-insensitively. Sent as a pattern string with $options rather than a
- * RegExp: RegExp.source re-escapes characters (U+2028 becomes "\u2028") in a
+ * case-insensitively; NFKC folds full-width text ("ｇｌｏｒｙ" finds The Glory).
+ * Sent as a pattern string with $options rather than a RegExp: RegExp.source re-escapes characters (U+2028 becomes "\u2028") in a
  * way the server's PCRE does not read. A NUL becomes the PCRE escape \x00.
  */
 export function searchFilter(search: string | null | undefined): {
@@ -35,7 +35,8 @@ export function searchFilter(search: string | null | undefined): {
 } {
   if (search === null || search === undefined || search === '') return {};
   assertString(search, 'search');
-  return { name: { $regex: escapeRegExp(search).replace(/\0/g, '\\x00'), $options: 'i' } };
+  const pattern = escapeRegExp(search.normalize('NFKC')).replace(/\0/g, '\\x00');
+  return { name: { $regex: pattern, $options: 'i' } };
 }
 
 /**

@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ensureUsableDataDir } from './data-dir';
+import { diagnose, StoreCorruptError } from './integrity';
+import { migrate } from './migrations';
+import { backUp, describeSalvage, lostNothing, type SalvageReport, salvageInto } from './salvage';
+
+/** The embedded store's one file under DATA_DIR (plus its -wal while open). */
+export const STORE_FILE = 'reelcheck.sqlite';
+
+export function storeFile(dataDir: string): string {
+  return path.join(dataDir, STORE_FILE);
+}
+
+/** Another process holds the file: one process owns a DATA_DIR. */
+export class DataDirInUseError extends Error {
+  constructor(dataDir: string, options?: { cause?: unknown }) {
+    super(
+      `DATA_DIR ${dataDir} is in use by another Reelcheck process (its database is locked). ` +
+        'Stop that process first (scripts such as seed and ratings:rebuild need the server stopped), ' +
+        'or point DATA_DIR elsewhere: the embedded store has one owner at a time.',
+      options,
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+/** Told when damage to derived data was repaired at open (nothing was lost). */
+export type DerivedRepairListener = (repair: { backup: string; report: string[] }) => void;
+
+/**
+ * Opens DATA_DIR's store file for this process alone, checks it, repairs
+ * damaged derived data, and migrates it to the current schema.
+ *
+ * - DATA_DIR is checked first (ensureUsableDataDir): an unusable one fails
+ *   fast with a message that says why.
+ * - Ownership: `locking_mode = EXCLUSIVE` holds an OS lock on the file for the
+ *   connection's life. The kernel releases it when the process dies, so a
+ *   crash or a reused PID can never block a start; a second live process gets
+ *   DataDirInUseError at once (no busy wait).
+ * - WAL with `synchronous = NORMAL`: a commit is in the OS before it returns,
+ *   so an acknowledged write survives kill -9 of the process; a power loss can
+ *   roll back the last commits since the WAL was last synced (checkpoints),
+ *   never corrupt the file. In EXCLUSIVE mode the WAL index lives in the
+ *   process's memory: no -shm file.
+ * - A file whose base tables cannot be read completely is refused
+ *   (StoreCorruptError names the file, SQLite's report and the repair
+ *   command). Damage only to derived data is rebuilt from the base tables
+ *   into a fresh file, after a backup, and reported to `onDerivedRepair`.
+ */
+export function openDatabase(
+  dataDir: string,
+  onDerivedRepair: DerivedRepairListener = () => undefined,
+): Database.Database {
+  ensureUsableDataDir(dataDir);
+  const file = storeFile(dataDir);
+  let db = connect(file, dataDir);
+  try {
+    const diagnosis = diagnose(db);
+    if (diagnosis.state === 'base') throw new StoreCorruptError(file, diagnosis.report);
+    if (diagnosis.state === 'derived') {
+      db = rebuildDerivedData(db, file, dataDir, diagnosis.report, onDerivedRepair);
+    }
+    migrate(db, file);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Opens and locks one file with the store's settings; used for the store and for repairs. */
+export function connect(file: string, dataDir: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { timeout: 0 });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('auto_vacuum = INCREMENTAL'); // takes effect on a new file only
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`${file} cannot use write-ahead logging (mode ${mode})`);
+    db.pragma('synchronous = NORMAL');
+    db.exec('BEGIN IMMEDIATE; COMMIT'); // takes the exclusive lock now, not at the first write
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new DataDirInUseError(dataDir, { cause: error });
+    }
+    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) {
+      throw new StoreCorruptError(file, [`SQLite: ${(error as Error).message}`]);
+    }
+    throw new Error(`Cannot open the embedded store ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Derived data (indexes, aggregates, search index, free-page lists) is
+ * damaged but every base row is readable: rebuilds the file from its base
+ * tables (see rebuildFile) after a backup. If the copy unexpectedly loses a
+ * row, start is refused instead and the original stays in place.
+ */
+function rebuildDerivedData(
+  db: Database.Database,
+  file: string,
+  dataDir: string,
+  report: string[],
+  onDerivedRepair: DerivedRepairListener,
+): Database.Database {
+  const backup = backUp(file);
+  rebuildFile(db, file, dataDir, (salvage) => {
+    if (!lostNothing(salvage)) {
+      throw new StoreCorruptError(file, [...report, ...describeSalvage(salvage)]);
+    }
+  });
+  onDerivedRepair({ backup, report });
+  return connect(file, dataDir);
+}
+
+/**
+ * Copies every readable base row of the open `db` into a fresh file next to
+ * it, rebuilds derived data there (salvageInto), and, unless `accept` throws,
+ * closes both and moves the fresh file over the original. `db` is closed
+ * when it returns; on a throw the original is untouched.
+ */
+export function rebuildFile(
+  db: Database.Database,
+  file: string,
+  dataDir: string,
+  accept: (salvage: SalvageReport) => void,
+): SalvageReport {
+  const fresh = `${file}.rebuild`;
+  removeDatabaseFiles(fresh);
+  const target = connect(fresh, dataDir);
+  let salvage: SalvageReport;
+  try {
+    migrate(target, fresh);
+    salvage = salvageInto(db, target);
+    accept(salvage);
+  } catch (error) {
+    target.close();
+    removeDatabaseFiles(fresh);
+    throw error;
+  }
+  target.close();
+  db.close();
+  replaceDatabaseFile(fresh, file);
+  return salvage;
+}
+
+/**
+ * Moves a closed, complete database file over `file`. The old file's WAL is
+ * removed first: it belongs to the old file and must never be replayed into
+ * the new one.
+ */
+export function replaceDatabaseFile(fresh: string, file: string): void {
+  fs.rmSync(`${file}-wal`, { force: true });
+  fs.rmSync(`${file}-shm`, { force: true });
+  fs.renameSync(fresh, file);
+}
+
+export function removeDatabaseFiles(file: string): void {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+}

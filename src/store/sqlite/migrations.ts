@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The embedded store's schema, as ordered migrations keyed by
+ * `PRAGMA user_version`: migration i brings the file from version i to i + 1.
+ * Append new migrations (curation: revisions, fact verification, slug
+ * history, an audit trail, hidden comments); never edit a released one.
+ *
+ * Base tables (titles, facts, recommendations, ratings) hold what cannot be
+ * recomputed. Everything else is derived and rebuilt when damaged: indexes,
+ * `aggregates` (from ratings), `title_stats` and `titles_fts` (from titles).
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) =>
+    db.exec(`
+      CREATE TABLE titles (
+        pk INTEGER PRIMARY KEY,              -- stable rowid for the search index
+        id TEXT NOT NULL UNIQUE,
+        slug TEXT NOT NULL UNIQUE,           -- listing order and keyset cursor
+        name TEXT NOT NULL,
+        name_norm TEXT NOT NULL,             -- NFKC + lower case, what search matches
+        media_type TEXT NOT NULL CHECK (media_type IN ('MOVIE', 'TV')),
+        year INTEGER,
+        tagline TEXT,
+        overview TEXT,
+        tmdb_id INTEGER,
+        tmdb_vote_average REAL,
+        tmdb_vote_count INTEGER,
+        tmdb_fetched_at INTEGER,             -- ms since epoch; null: no snapshot
+        verdict_blurb TEXT
+      );
+      CREATE INDEX titles_tmdb ON titles (tmdb_id, media_type); -- federation: titles by TMDB identity
+
+      CREATE TABLE facts (
+        id TEXT NOT NULL PRIMARY KEY,
+        title_id TEXT NOT NULL,
+        category TEXT NOT NULL CHECK (category IN ('BEHIND_THE_SCENES', 'DID_YOU_KNOW')),
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        UNIQUE (title_id, category, position)
+      );
+
+      CREATE TABLE recommendations (
+        title_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        recommended_title_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        UNIQUE (title_id, position)
+      );
+
+      CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        target_key TEXT NOT NULL,
+        title_id TEXT NOT NULL,
+        fact_id TEXT,
+        voter_id TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        comment TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (target_key, voter_id)
+      );
+
+      -- Derived: one row per rated target, moved by each rating write's exact delta.
+      CREATE TABLE aggregates (
+        target_key TEXT NOT NULL PRIMARY KEY,
+        count INTEGER NOT NULL,
+        sum INTEGER NOT NULL,
+        d1 INTEGER NOT NULL, d2 INTEGER NOT NULL, d3 INTEGER NOT NULL,
+        d4 INTEGER NOT NULL, d5 INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Derived: the title count, so totalCount never scans.
+      CREATE TABLE title_stats (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL);
+      INSERT INTO title_stats (id, count) VALUES (1, 0);
+      CREATE TRIGGER titles_count_insert AFTER INSERT ON titles
+        BEGIN UPDATE title_stats SET count = count + 1 WHERE id = 1; END;
+      CREATE TRIGGER titles_count_delete AFTER DELETE ON titles
+        BEGIN UPDATE title_stats SET count = count - 1 WHERE id = 1; END;
+
+      -- Derived: literal substring search of 3+ characters on the normalised name.
+      CREATE VIRTUAL TABLE titles_fts USING fts5(
+        name_norm, content = 'titles', content_rowid = 'pk',
+        tokenize = 'trigram case_sensitive 1'
+      );
+      CREATE TRIGGER titles_fts_insert AFTER INSERT ON titles BEGIN
+        INSERT INTO titles_fts (rowid, name_norm) VALUES (new.pk, new.name_norm);
+      END;
+      CREATE TRIGGER titles_fts_delete AFTER DELETE ON titles BEGIN
+        INSERT INTO titles_fts (titles_fts, rowid, name_norm) VALUES ('delete', old.pk, old.name_norm);
+      END;
+      CREATE TRIGGER titles_fts_update AFTER UPDATE OF name_norm ON titles BEGIN
+        INSERT INTO titles_fts (titles_fts, rowid, name_norm) VALUES ('delete', old.pk, old.name_norm);
+        INSERT INTO titles_fts (rowid, name_norm) VALUES (new.pk, new.name_norm);
+      END;
+
+      -- ping()'s write probe (see SqliteStore.ping); always empty between probes.
+      CREATE TABLE write_probe (pad BLOB);
+    `),
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Tables whose rows cannot be recomputed: the repair salvages these, row by row. */
+export const BASE_TABLES = ['titles', 'facts', 'recommendations', 'ratings'] as const;
+export type BaseTable = (typeof BASE_TABLES)[number];
+
+/**
+ * Brings the file to SCHEMA_VERSION, one transaction per migration. A file
+ * from a newer build is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `${file} has schema version ${version}, newer than this build knows (${SCHEMA_VERSION}); ` +
+        'run the Reelcheck version that wrote it, or restore a backup',
+    );
+  }
+  for (let next = version; next < SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      MIGRATIONS[next](db);
+      db.pragma(`user_version = ${next + 1}`);
+    }).immediate();
+  }
+}
+
+/** Recomputes every aggregate from the ratings (repair and salvage; O(ratings)). */
+export function rebuildAllAggregates(db: Database.Database): void {
+  db.exec(`
+    DELETE FROM aggregates;
+    INSERT INTO aggregates (target_key, count, sum, d1, d2, d3, d4, d5)
+      SELECT target_key, count(*), sum(score), sum(score = 1), sum(score = 2),
+             sum(score = 3), sum(score = 4), sum(score = 5)
+      FROM ratings GROUP BY target_key;
+  `);
+}

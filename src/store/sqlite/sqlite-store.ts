@@ -1,0 +1,535 @@
+import type Database from 'better-sqlite3';
+import pino from 'pino';
+import type { Logger } from '../../logger';
+import {
+  type AccuracyAggregate,
+  assertScore,
+  type Catalog,
+  type CatalogReport,
+  compareFactsInPageOrder,
+  emptyAggregate,
+  type FactRecord,
+  type MediaType,
+  type RatingRecord,
+  ratingDelta,
+  type RecommendationRecord,
+  sameAggregate,
+  targetKey,
+  type TitleRecord,
+  type TmdbSnapshot,
+} from '../../model';
+import {
+  type AggregateDrift,
+  type RatingWrite,
+  type RatingWriteResult,
+  type RebuildReport,
+  type Store,
+  StoreUnavailableError,
+  type TitleListQuery,
+  type TitlePage,
+} from '../port';
+import { normalizeForSearch } from '../search';
+import { openDatabase } from './database';
+import { isCorruption, toStoreError } from './errors';
+import { REPAIR_COMMAND } from './integrity';
+import { DEFAULT_MAINTENANCE_INTERVAL_MS, Maintenance } from './maintenance';
+import {
+  type AggregateRow,
+  aggregateParams,
+  factParams,
+  type FactRow,
+  type RatingRow,
+  recommendationParams,
+  type RecommendationRow,
+  titleParams,
+  type TitleRow,
+  toAggregate,
+  toFact,
+  toRating,
+  toRecommendation,
+  toTitle,
+} from './rows';
+
+/**
+ * The embedded store: one SQLite file under DATA_DIR (better-sqlite3, WAL).
+ * See database.ts for ownership, durability and corruption handling.
+ *
+ * better-sqlite3 is synchronous and this process is the file's only user, so
+ * every method runs its statements to completion without interleaving: a
+ * rating write (read the voter's previous score, upsert the rating, add the
+ * exact delta to the aggregate) is one transaction, exact under any
+ * concurrency by construction. Every statement on a request path is an index
+ * lookup or a bounded index walk; nothing scans a table per request except a
+ * search shorter than 3 characters (see listTitles).
+ */
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Period of WAL checkpoint / optimize / incremental vacuum (default 5 minutes). */
+  maintenanceIntervalMs?: number;
+}
+
+/** Searches this long (in characters) use the trigram index; shorter ones scan the names. */
+const TRIGRAM = 3;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  /** Set when a write failed for lack of disk, I/O or locks; cleared by the next successful write. */
+  private writeFault: StoreUnavailableError | null = null;
+  private readonly maintenance: Maintenance;
+  private readonly sql;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
+    maintenanceIntervalMs: number,
+  ) {
+    this.sql = prepareStatements(db);
+    this.maintenance = new Maintenance(db, maintenanceIntervalMs, logger);
+    this.maintenance.start();
+  }
+
+  /** Opens (creating, checking, migrating) DATA_DIR's store file; see openDatabase. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const logger = options.logger ?? pino({ enabled: false });
+    const db = openDatabase(options.dataDir, ({ backup, report }) =>
+      logger.warn(
+        { backup, report },
+        'the embedded store had damaged derived data (indexes, aggregates or search index); ' +
+          'rebuilt it from the intact base tables, nothing lost; the original file is kept as the backup',
+      ),
+    );
+    try {
+      return new SqliteStore(
+        db,
+        logger,
+        options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
+      );
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const rows = this.read(() => this.sql.titlesByIds.all(JSON.stringify(ids)) as TitleRow[]);
+    const byId = new Map(rows.map((row) => [row.id, toTitle(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>> {
+    const rows = this.read(() => this.sql.titlesBySlugs.all(JSON.stringify(slugs)) as TitleRow[]);
+    const bySlug = new Map(rows.map((row) => [row.slug, toTitle(row)]));
+    return slugs.map((slug) => bySlug.get(slug) ?? null);
+  }
+
+  /**
+   * Keyset pagination on the slug index: a page reads first + 1 rows after the
+   * cursor, never sorting or skipping the rows before it. The total is the
+   * maintained title count, or for a search of 3+ characters a count on the
+   * trigram index (proportional to the matches). A search of 1-2 characters
+   * cannot use the trigram index: it walks the slug index and counts by
+   * scanning the names (linear in the catalog).
+   */
+  async listTitles(query: TitleListQuery): Promise<TitlePage> {
+    const after = query.afterSlug ?? '';
+    const limit = query.first + 1;
+    const search = query.search ? normalizeForSearch(query.search) : '';
+    const { rows, totalCount } = this.read(() => {
+      if (search === '') {
+        return {
+          rows: this.sql.page.all(after, limit) as TitleRow[],
+          totalCount: this.titleCount(),
+        };
+      }
+      if ([...search].length >= TRIGRAM && !search.includes('\0')) {
+        const phrase = `"${search.replaceAll('"', '""')}"`; // an FTS5 string: matched literally
+        return {
+          rows: this.sql.searchPageIndexed.all(phrase, after, limit) as TitleRow[],
+          totalCount: (this.sql.searchCountIndexed.get(phrase) as { n: number }).n,
+        };
+      }
+      return {
+        rows: this.sql.searchPageScan.all(after, search, limit) as TitleRow[],
+        totalCount: (this.sql.searchCountScan.get(search) as { n: number }).n,
+      };
+    });
+    return {
+      titles: rows.slice(0, query.first).map(toTitle),
+      hasNextPage: rows.length > query.first,
+      totalCount,
+    };
+  }
+
+  async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
+    const rows = this.read(
+      () => this.sql.factsByTitleIds.all(JSON.stringify(titleIds)) as FactRow[],
+    );
+    const byTitle = groupBy(rows.map(toFact), (fact) => fact.titleId);
+    return titleIds.map((id) => (byTitle.get(id) ?? []).sort(compareFactsInPageOrder));
+  }
+
+  async factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>> {
+    const rows = this.read(() => this.sql.factsByIds.all(JSON.stringify(ids)) as FactRow[]);
+    const byId = new Map(rows.map((row) => [row.id, toFact(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async recommendationsByTitleIds(titleIds: readonly string[]): Promise<RecommendationRecord[][]> {
+    const rows = this.read(
+      () => this.sql.recommendationsByTitleIds.all(JSON.stringify(titleIds)) as RecommendationRow[],
+    );
+    const byTitle = groupBy(rows.map(toRecommendation), (rec) => rec.titleId);
+    return titleIds.map((id) => byTitle.get(id) ?? []);
+  }
+
+  async aggregatesByTargets(keys: readonly string[]): Promise<AccuracyAggregate[]> {
+    const rows = this.read(
+      () => this.sql.aggregatesByKeys.all(JSON.stringify(keys)) as AggregateRow[],
+    );
+    const byKey = new Map(rows.map((row) => [row.target_key, toAggregate(row)]));
+    return keys.map((key) => byKey.get(key) ?? emptyAggregate(key));
+  }
+
+  /**
+   * One transaction: the voter's previous score (unique (target_key,
+   * voter_id) index), the rating upsert and the aggregate's delta. The score
+   * is validated before anything is written; a failure rolls everything back.
+   */
+  async upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult> {
+    assertScore(write.score);
+    const key = targetKey(write.target);
+    const at = now.getTime();
+    return this.write(() =>
+      this.db
+        .transaction(() => {
+          const previous = this.sql.previousRating.get(key, write.voterId) as
+            { id: number; score: number } | undefined;
+          const row = (
+            previous
+              ? this.sql.updateRating.get(write.score, write.comment, at, previous.id)
+              : this.sql.insertRating.get({
+                  target_key: key,
+                  title_id: write.target.titleId,
+                  fact_id: write.target.kind === 'FACT' ? write.target.factId : null,
+                  voter_id: write.voterId,
+                  score: write.score,
+                  comment: write.comment,
+                  at,
+                })
+          ) as RatingRow;
+          const delta = ratingDelta(previous?.score ?? null, write.score);
+          const aggregate = this.sql.addToAggregate.get(
+            aggregateParams({ targetKey: key, ...delta }),
+          ) as AggregateRow;
+          return { rating: toRating(row), aggregate: toAggregate(aggregate), created: !previous };
+        })
+        .immediate(),
+    );
+  }
+
+  async ratingsByTarget(key: string): Promise<RatingRecord[]> {
+    return this.read(() => this.sql.ratingsByTarget.all(key) as RatingRow[]).map(toRating);
+  }
+
+  /** Rating ids are the table's integer keys; any other id names no rating. */
+  async ratingsByIds(ids: readonly string[]): Promise<Array<RatingRecord | null>> {
+    const keys = ids.filter((id) => /^[1-9]\d{0,15}$/.test(id)).map(Number);
+    const rows = this.read(() => this.sql.ratingsByIds.all(JSON.stringify(keys)) as RatingRow[]);
+    const byId = new Map(rows.map((row) => [String(row.id), toRating(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** One lookup per target on the unique (target_key, voter_id) index. */
+  async ratingsOfVoter(
+    voterId: string,
+    keys: readonly string[],
+  ): Promise<Array<RatingRecord | null>> {
+    const rows = this.read(
+      () => this.sql.ratingsOfVoter.all(voterId, JSON.stringify(keys)) as RatingRow[],
+    );
+    const byKey = new Map(rows.map((row) => [row.target_key, toRating(row)]));
+    return keys.map((key) => byKey.get(key) ?? null);
+  }
+
+  /** TMDB numbers films and series apart: the media type is part of the identity. */
+  async titlesByTmdbIds(
+    keys: ReadonlyArray<{ tmdbId: number; mediaType: MediaType }>,
+  ): Promise<Array<TitleRecord | null>> {
+    const rows = this.read(
+      () => this.sql.titlesByTmdbIds.all(JSON.stringify(keys.map((k) => k.tmdbId))) as TitleRow[],
+    );
+    const byKey = new Map(rows.map((row) => [`${row.media_type}:${row.tmdb_id}`, toTitle(row)]));
+    return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
+  }
+
+  /**
+   * Recomputes every aggregate with one GROUP BY over the ratings and compares
+   * it with the stored ones, in one transaction (nothing interleaves with it:
+   * a rating written "meanwhile" lands before or after, whole). O(ratings):
+   * for scripts, not request paths.
+   */
+  async rebuildAggregates(options: { dryRun?: boolean } = {}): Promise<RebuildReport> {
+    const rebuild = () => {
+      const actual = new Map(
+        (this.sql.actualAggregates.all() as AggregateRow[]).map((row) => [
+          row.target_key,
+          toAggregate(row),
+        ]),
+      );
+      const stored = new Map(
+        (this.sql.allAggregates.all() as AggregateRow[]).map((row) => [
+          row.target_key,
+          toAggregate(row),
+        ]),
+      );
+      const drift: AggregateDrift[] = [];
+      for (const key of new Set([...actual.keys(), ...stored.keys()])) {
+        const a = actual.get(key) ?? emptyAggregate(key);
+        const s = stored.get(key) ?? emptyAggregate(key);
+        if (!sameAggregate(a, s)) drift.push({ targetKey: key, stored: s, actual: a });
+      }
+      if (!options.dryRun) {
+        for (const { targetKey: key, actual: a } of drift) {
+          if (a.count === 0) this.sql.deleteAggregate.run(key);
+          else this.sql.replaceAggregate.run(aggregateParams(a));
+        }
+      }
+      const ratings = [...actual.values()].reduce((n, a) => n + a.count, 0);
+      return { targets: actual.size, ratings, drift };
+    };
+    return options.dryRun
+      ? this.read(() => this.db.transaction(rebuild).deferred())
+      : this.write(() => this.db.transaction(rebuild).immediate());
+  }
+
+  async saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void> {
+    this.write(() =>
+      this.sql.saveSnapshot.run(
+        snapshot.voteAverage,
+        snapshot.voteCount,
+        new Date(snapshot.fetchedAt).getTime(),
+        titleId,
+      ),
+    );
+  }
+
+  /** One transaction for the whole catalog: a re-seed is all or nothing. */
+  async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
+    this.write(() =>
+      this.db
+        .transaction(() => {
+          for (const title of catalog.titles) {
+            uniqueOrExplain(
+              () => this.sql.upsertTitle.run(titleParams(title)),
+              `catalog title ${title.id}: slug "${title.slug}" belongs to another title`,
+            );
+          }
+          for (const fact of catalog.facts) {
+            uniqueOrExplain(
+              () => this.sql.upsertFact.run(factParams(fact)),
+              `catalog fact ${fact.id}: another fact of title ${fact.titleId} is at ${fact.category} position ${fact.position}`,
+            );
+          }
+          for (const rec of catalog.recommendations) {
+            this.sql.upsertRecommendation.run(recommendationParams(rec));
+          }
+        })
+        .immediate(),
+    );
+    return {
+      titles: catalog.titles.length,
+      facts: catalog.facts.length,
+      recommendations: catalog.recommendations.length,
+    };
+  }
+
+  async countTitles(): Promise<number> {
+    return this.read(() => this.titleCount());
+  }
+
+  /**
+   * Readiness: the file answers a read, and if a write has failed since the
+   * last one that succeeded, a probe write (a two-page blob, inserted and
+   * deleted in one committed transaction: it needs room in the file and in
+   * the WAL, like a rating) succeeds. So /readyz is 503 while writes fail and
+   * recovers by itself, without waiting for traffic, when they work again.
+   */
+  async ping(): Promise<void> {
+    this.read(() => this.sql.ping.get());
+    if (this.writeFault) {
+      this.write(() =>
+        this.db.transaction(() => {
+          this.sql.insertProbe.run(2 * (this.db.pragma('page_size', { simple: true }) as number));
+          this.sql.clearProbe.run();
+        })(),
+      );
+    }
+  }
+
+  /** Stops maintenance and closes the file (SQLite checkpoints and removes the WAL). Idempotent. */
+  async close(): Promise<void> {
+    this.maintenance.stop();
+    if (this.db.open) this.db.close();
+  }
+
+  private titleCount(): number {
+    return (this.sql.titleCount.get() as { count: number }).count;
+  }
+
+  private read<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** Runs a write; tracks whether writes currently fail (see ping). */
+  private write<T>(work: () => T): T {
+    try {
+      const result = work();
+      this.writeFault = null;
+      return result;
+    } catch (error) {
+      const failure = this.failure(error);
+      if (failure instanceof StoreUnavailableError) this.writeFault = failure;
+      throw failure;
+    }
+  }
+
+  private failure(error: unknown): unknown {
+    const mapped = toStoreError(error);
+    if (mapped instanceof StoreUnavailableError) {
+      this.logger.error(
+        { err: error, repair: isCorruption(error) ? REPAIR_COMMAND : undefined },
+        'embedded store operation failed; nothing was written',
+      );
+    }
+    return mapped;
+  }
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** Turns a UNIQUE violation into a message that says which record collides with which. */
+function uniqueOrExplain(work: () => unknown, message: string): void {
+  try {
+    work();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      throw new Error(`${message}: keys must stay unique`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Every statement the store runs, prepared once. */
+function prepareStatements(db: Database.Database) {
+  const ids = 'SELECT value FROM json_each(?)';
+  return {
+    ping: db.prepare('SELECT 1'),
+    titlesByIds: db.prepare(`SELECT * FROM titles WHERE id IN (${ids})`),
+    titlesBySlugs: db.prepare(`SELECT * FROM titles WHERE slug IN (${ids})`),
+    titleCount: db.prepare('SELECT count FROM title_stats WHERE id = 1'),
+    page: db.prepare('SELECT * FROM titles WHERE slug > ? ORDER BY slug LIMIT ?'),
+    // CROSS JOIN keeps the trigram index as the outer loop: matches first, then their rows.
+    searchPageIndexed: db.prepare(
+      `SELECT titles.* FROM titles_fts CROSS JOIN titles ON titles.pk = titles_fts.rowid
+       WHERE titles_fts MATCH ? AND titles.slug > ? ORDER BY titles.slug LIMIT ?`,
+    ),
+    searchCountIndexed: db.prepare('SELECT count(*) AS n FROM titles_fts WHERE titles_fts MATCH ?'),
+    searchPageScan: db.prepare(
+      'SELECT * FROM titles WHERE slug > ? AND instr(name_norm, ?) > 0 ORDER BY slug LIMIT ?',
+    ),
+    searchCountScan: db.prepare('SELECT count(*) AS n FROM titles WHERE instr(name_norm, ?) > 0'),
+    factsByTitleIds: db.prepare(`SELECT * FROM facts WHERE title_id IN (${ids})`),
+    factsByIds: db.prepare(`SELECT * FROM facts WHERE id IN (${ids})`),
+    recommendationsByTitleIds: db.prepare(
+      `SELECT * FROM recommendations WHERE title_id IN (${ids}) ORDER BY title_id, position`,
+    ),
+    aggregatesByKeys: db.prepare(`SELECT * FROM aggregates WHERE target_key IN (${ids})`),
+    previousRating: db.prepare(
+      'SELECT id, score FROM ratings WHERE target_key = ? AND voter_id = ?',
+    ),
+    insertRating: db.prepare(
+      `INSERT INTO ratings (target_key, title_id, fact_id, voter_id, score, comment, created_at, updated_at)
+       VALUES (@target_key, @title_id, @fact_id, @voter_id, @score, @comment, @at, @at) RETURNING *`,
+    ),
+    updateRating: db.prepare(
+      'UPDATE ratings SET score = ?, comment = ?, updated_at = ? WHERE id = ? RETURNING *',
+    ),
+    addToAggregate: db.prepare(
+      `INSERT INTO aggregates (target_key, count, sum, d1, d2, d3, d4, d5)
+       VALUES (@target_key, @count, @sum, @d1, @d2, @d3, @d4, @d5)
+       ON CONFLICT (target_key) DO UPDATE SET
+         count = count + excluded.count, sum = sum + excluded.sum,
+         d1 = d1 + excluded.d1, d2 = d2 + excluded.d2, d3 = d3 + excluded.d3,
+         d4 = d4 + excluded.d4, d5 = d5 + excluded.d5
+       RETURNING *`,
+    ),
+    ratingsByTarget: db.prepare(
+      'SELECT * FROM ratings WHERE target_key = ? ORDER BY created_at, id',
+    ),
+    actualAggregates: db.prepare(
+      `SELECT target_key, count(*) AS count, sum(score) AS sum, sum(score = 1) AS d1,
+              sum(score = 2) AS d2, sum(score = 3) AS d3, sum(score = 4) AS d4, sum(score = 5) AS d5
+       FROM ratings GROUP BY target_key`,
+    ),
+    allAggregates: db.prepare('SELECT * FROM aggregates'),
+    replaceAggregate: db.prepare(
+      `INSERT OR REPLACE INTO aggregates (target_key, count, sum, d1, d2, d3, d4, d5)
+       VALUES (@target_key, @count, @sum, @d1, @d2, @d3, @d4, @d5)`,
+    ),
+    deleteAggregate: db.prepare('DELETE FROM aggregates WHERE target_key = ?'),
+    saveSnapshot: db.prepare(
+      `UPDATE titles SET tmdb_vote_average = ?, tmdb_vote_count = ?, tmdb_fetched_at = ?
+       WHERE id = ?`,
+    ),
+    // An existing snapshot wins over the catalog's: the catalog's is only a starting value.
+    upsertTitle: db.prepare(
+      `INSERT INTO titles (id, slug, name, name_norm, media_type, year, tagline, overview, tmdb_id,
+                           tmdb_vote_average, tmdb_vote_count, tmdb_fetched_at, verdict_blurb)
+       VALUES (@id, @slug, @name, @name_norm, @media_type, @year, @tagline, @overview, @tmdb_id,
+               @tmdb_vote_average, @tmdb_vote_count, @tmdb_fetched_at, @verdict_blurb)
+       ON CONFLICT (id) DO UPDATE SET
+         slug = excluded.slug, name = excluded.name, name_norm = excluded.name_norm,
+         media_type = excluded.media_type, year = excluded.year, tagline = excluded.tagline,
+         overview = excluded.overview, tmdb_id = excluded.tmdb_id,
+         verdict_blurb = excluded.verdict_blurb,
+         tmdb_vote_average = iif(tmdb_fetched_at IS NULL, excluded.tmdb_vote_average, tmdb_vote_average),
+         tmdb_vote_count = iif(tmdb_fetched_at IS NULL, excluded.tmdb_vote_count, tmdb_vote_count),
+         tmdb_fetched_at = coalesce(tmdb_fetched_at, excluded.tmdb_fetched_at)`,
+    ),
+    upsertFact: db.prepare(
+      `INSERT INTO facts (id, title_id, category, position, text)
+       VALUES (@id, @title_id, @category, @position, @text)
+       ON CONFLICT (id) DO UPDATE SET title_id = excluded.title_id, category = excluded.category,
+         position = excluded.position, text = excluded.text`,
+    ),
+    upsertRecommendation: db.prepare(
+      `INSERT INTO recommendations (title_id, position, recommended_title_id, label, reason)
+       VALUES (@title_id, @position, @recommended_title_id, @label, @reason)
+       ON CONFLICT (title_id, position) DO UPDATE SET
+         recommended_title_id = excluded.recommended_title_id, label = excluded.label,
+         reason = excluded.reason`,
+    ),
+    insertProbe: db.prepare('INSERT INTO write_probe (pad) VALUES (zeroblob(?))'),
+    clearProbe: db.prepare('DELETE FROM write_probe'),
+    ratingsByIds: db.prepare(`SELECT * FROM ratings WHERE id IN (${ids})`),
+    ratingsOfVoter: db.prepare(
+      `SELECT * FROM ratings WHERE voter_id = ? AND target_key IN (${ids})`,
+    ),
+    titlesByTmdbIds: db.prepare(`SELECT * FROM titles WHERE tmdb_id IN (${ids})`),
+  };
+}
