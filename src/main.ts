@@ -22,8 +22,16 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const store = await openStore(config, logger);
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
-  const app = await createApp({ config, logger, store, tmdb });
-  const url = await app.listen();
+  let app;
+  let url;
+  try {
+    app = await createApp({ config, logger, store, tmdb });
+    url = await app.listen();
+  } catch (error) {
+    // A failed start (e.g. the port is in use) leaves nothing behind: the store is closed.
+    await Promise.allSettled([tmdb.close(), store.close()]);
+    throw error;
+  }
   logger.info(
     { url: `${url}/graphql`, store: store.kind, tmdb: tmdb.enabled },
     'Reelcheck is listening',

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
-import { NedbStore } from '../../src/store/nedb/nedb-store';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { aggregateOf } from '../../src/model';
 import { execute } from '../helpers/graphql-client';
 import { buildServer, exited, freePort, startServer } from '../helpers/server-process';
@@ -56,19 +55,19 @@ describe('durability of acknowledged ratings', () => {
     await exited(server);
     console.log(`kill -9 after ${acknowledged.size} acknowledged ratings (${sent} sent)`);
 
-    // Restart on the same DATA_DIR: the server takes over the dead process's claim.
+    // Restart on the same DATA_DIR: the kernel released the dead process's lock on the file.
     server = await startServer(port, serverEnv(dataDir));
     const after = await execute(url, AccuracyDocument, { slug: 'the-glory' });
     const served = after.data!.title!.facts.slice(0, 2).reduce((n, f) => n + f.accuracy.count, 0);
     expect(served).toBeGreaterThanOrEqual(acknowledged.size);
-    // SIGTERM: graceful shutdown closes the store (its claim on DATA_DIR is released), exit 0.
+    // SIGTERM: graceful shutdown closes the store (WAL checkpointed and removed), exit 0.
     server.kill('SIGTERM');
     await exited(server);
     expect(server.exitCode).toBe(0);
-    expect(fs.existsSync(path.join(dataDir, 'reelcheck.pid'))).toBe(false);
+    expect(fs.readdirSync(dataDir)).toEqual(['reelcheck.sqlite']);
 
     // Every acknowledged rating is stored with its score; aggregates match the ratings.
-    const store = await NedbStore.open({ dataDir });
+    const store = await SqliteStore.open({ dataDir });
     try {
       const stored = new Map<string, number>();
       for (const factId of factIds.slice(0, 2)) {

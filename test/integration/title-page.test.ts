@@ -112,7 +112,7 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', store: 'nedb' });
+    expect(await ready.json()).toMatchObject({ status: 'ready', store: 'sqlite' });
   });
 
   it('answers malformed and oversized bodies in JSON, without a stack trace', async () => {

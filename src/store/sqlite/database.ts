@@ -73,14 +73,17 @@ export function openDatabase(
 /** Opens and locks one file with the store's settings; used for the store and for repairs. */
 export function connect(file: string, dataDir: string): Database.Database {
   let db: Database.Database | undefined;
+  const isNew = !fs.existsSync(file) || fs.statSync(file).size === 0;
   try {
     db = new Database(file, { timeout: 0 });
     db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('auto_vacuum = INCREMENTAL'); // takes effect on a new file only
+    // Before the first table; on an existing file the pragma would rewrite its header.
+    if (isNew) db.pragma('auto_vacuum = INCREMENTAL');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`${file} cannot use write-ahead logging (mode ${mode})`);
     db.pragma('synchronous = NORMAL');
-    db.exec('BEGIN IMMEDIATE; COMMIT'); // takes the exclusive lock now, not at the first write
+    // The first read takes the lock (held until close) without writing anything.
+    db.prepare('SELECT count(*) FROM sqlite_schema').get();
     return db;
   } catch (error) {
     db?.close();

@@ -147,7 +147,8 @@ export function backUp(file: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   const backup = path.join(dir, `${path.basename(file, '.sqlite')}-${stamp}.sqlite`);
   fs.copyFileSync(file, backup, fs.constants.COPYFILE_EXCL);
-  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${backup}-wal`);
+  const wal = `${file}-wal`;
+  if (fs.existsSync(wal) && fs.statSync(wal).size > 0) fs.copyFileSync(wal, `${backup}-wal`);
   return backup;
 }
 
