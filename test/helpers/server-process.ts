@@ -70,3 +70,30 @@ export function exited(child: ChildProcess): Promise<void> {
     else child.once('exit', () => resolve());
   });
 }
+
+/**
+ * Runs a built entry point (e.g. 'dist/src/main.js', 'dist/scripts/seed.js')
+ * to its exit, with `env` on top of PATH only; resolves to its exit code and
+ * output. `uid`/`gid` run it as another user (tests run as root in CI).
+ */
+export async function runToExit(
+  entry: string,
+  env: Record<string, string>,
+  options: { uid?: number; gid?: number; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  await exited(child);
+  clearTimeout(timer);
+  return { code: child.exitCode, stdout, stderr };
+}

@@ -27,16 +27,10 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
  * creates, syncs and removes a probe file, which is what the store will do.
  */
 export function ensureUsableDataDir(dataDir: string): void {
-  try {
-    fs.mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    throw new DataDirError(dataDir, `it cannot be created (${describe(error)})`, { cause: error });
+  createDirectory(dataDir);
+  if (!fs.statSync(dataDir).isDirectory()) {
+    throw new DataDirError(dataDir, 'it is not a directory');
   }
-  const stat = fs.statSync(dataDir);
-  if (!stat.isDirectory()) throw new DataDirError(dataDir, 'it is not a directory');
-  const kind = PSEUDO_FILESYSTEMS.get(Number(fs.statfsSync(dataDir).type));
-  if (kind) throw new DataDirError(dataDir, `it is on ${kind}, which does not keep files`);
-
   const probe = path.join(dataDir, `.reelcheck-write-check-${process.pid}`);
   try {
     const fd = fs.openSync(probe, 'w');
@@ -52,6 +46,27 @@ export function ensureUsableDataDir(dataDir: string): void {
     });
   } finally {
     fs.rmSync(probe, { force: true });
+  }
+}
+
+/**
+ * mkdir -p, one level at a time, after checking the filesystem of the nearest
+ * existing ancestor: Node's recursive mkdir spins forever on procfs (mkdir
+ * there fails with ENOENT, which it answers by creating the parent again).
+ */
+function createDirectory(dataDir: string): void {
+  const missing: string[] = [];
+  let existing = dataDir;
+  while (!fs.existsSync(existing)) {
+    missing.unshift(existing);
+    existing = path.dirname(existing);
+  }
+  const kind = PSEUDO_FILESYSTEMS.get(Number(fs.statfsSync(existing).type));
+  if (kind) throw new DataDirError(dataDir, `it is on ${kind}, which does not keep files`);
+  try {
+    for (const dir of missing) fs.mkdirSync(dir);
+  } catch (error) {
+    throw new DataDirError(dataDir, `it cannot be created (${describe(error)})`, { cause: error });
   }
 }
 

@@ -41,7 +41,7 @@ export function toStoreError(error: unknown): unknown {
       { cause: error },
     );
   }
-  if (error instanceof TypeError && /database connection is not open/.test(error.message)) {
+  if (/^The database connection is not open$/.test((error as Error | null)?.message ?? '')) {
     return new StoreUnavailableError('The embedded store is closed', { cause: error });
   }
   return error;
