@@ -564,6 +564,28 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
         expect(await search('hello" OR "wolf')).toEqual([]);
       });
 
+      it('sees catalog edits at once: new, renamed and re-slugged titles', async () => {
+        await store.upsertCatalog(
+          catalogOf({ titles: [named('the-glory', 'The Glory'), named('other', 'Other')] }),
+        );
+        expect(await search('glory')).toEqual(['the-glory']);
+        expect(await search('o')).toEqual(['other', 'the-glory']);
+        await store.upsertCatalog(
+          catalogOf({
+            titles: [
+              named('the-glory', 'The Story'),
+              named('glory-road', 'Glory Road'),
+              { ...named('other', 'Other Glory'), slug: 'another' },
+            ],
+          }),
+        );
+        expect(await search('glory')).toEqual(['another', 'glory-road']);
+        expect(await search('o')).toEqual(['another', 'glory-road', 'the-glory']);
+        const page = await store.listTitles({ first: 1, search: 'GLORY', afterSlug: 'another' });
+        expect(page).toMatchObject({ hasNextPage: false, totalCount: 2 });
+        expect(page.titles.map((t) => t.slug)).toEqual(['glory-road']);
+      });
+
       // PENDING ON MONGODB: needs a stored normalised name there (documents.ts); the lead ports it.
       (name === 'mongo' ? it.skip : it)(
         'normalises stored names too: a full-width name is found by plain text',
@@ -652,6 +674,25 @@ describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
         expect(mine).toEqual(second.rating);
         expect(mine?.createdAt).toBeInstanceOf(Date);
         expect(mine?.updatedAt).toBeInstanceOf(Date);
+      });
+
+      it('refuses an invalid score before writing anything', async () => {
+        const now = new Date('2026-12-01T00:00:00.000Z');
+        for (const score of [7, 0, 2.5]) {
+          await expect(
+            store.upsertRating({ target: GLORY, voterId: 'voter-bad', score, comment: null }, now),
+          ).rejects.toThrow(RangeError);
+        }
+        expect(await store.ratingsByTarget(targetKey(GLORY))).toEqual([]);
+        expect(await store.aggregatesByTargets([targetKey(GLORY)])).toEqual([
+          emptyAggregate(targetKey(GLORY)),
+        ]);
+        const first = await store.upsertRating(
+          { target: GLORY, voterId: 'voter-bad', score: 5, comment: null },
+          now,
+        );
+        expect(first.created).toBe(true);
+        expect(first.aggregate.distribution).toEqual([0, 0, 0, 0, 1]);
       });
 
       it('keeps fact ratings apart from the title aggregate', async () => {

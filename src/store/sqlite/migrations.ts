@@ -55,7 +55,7 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         title_id TEXT NOT NULL,
         fact_id TEXT,
         voter_id TEXT NOT NULL,
-        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        score INTEGER NOT NULL CHECK (typeof(score) = 'integer' AND score BETWEEN 1 AND 5),
         comment TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,

@@ -33,6 +33,7 @@ import { openDatabase } from './database';
 import { isCorruption, toStoreError } from './errors';
 import { REPAIR_COMMAND } from './integrity';
 import { DEFAULT_MAINTENANCE_INTERVAL_MS, Maintenance } from './maintenance';
+import { firstAfter, SearchResults } from './search-results';
 import {
   type AggregateRow,
   aggregateParams,
@@ -59,8 +60,9 @@ import {
  * rating write (read the voter's previous score, upsert the rating, add the
  * exact delta to the aggregate) is one transaction, exact under any
  * concurrency by construction. Every statement on a request path is an index
- * lookup or a bounded index walk; nothing scans a table per request except a
- * search shorter than 3 characters (see listTitles).
+ * lookup or a bounded index walk; the one O(matches) or O(titles) step, finding
+ * a search's matches, runs once per search until the catalog changes (see
+ * listTitles).
  */
 
 export interface SqliteStoreOptions {
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
   /** Set when a write failed for lack of disk, I/O or locks; cleared by the next successful write. */
   private writeFault: StoreUnavailableError | null = null;
   private readonly maintenance: Maintenance;
+  private readonly searches = new SearchResults();
   private readonly sql;
 
   private constructor(
@@ -125,41 +128,49 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Keyset pagination on the slug index: a page reads first + 1 rows after the
-   * cursor, never sorting or skipping the rows before it. The total is the
-   * maintained title count, or for a search of 3+ characters a count on the
-   * trigram index (proportional to the matches). A search of 1-2 characters
-   * cannot use the trigram index: it walks the slug index and counts by
-   * scanning the names (linear in the catalog).
+   * Without a search: keyset pagination on the slug index (first + 1 rows
+   * after the cursor, nothing before it read or sorted) and the maintained
+   * title count. With one: the search's matching slugs (cached until the
+   * catalog changes, see SearchResults) give the count and the page's slugs,
+   * whose rows are then read by slug.
    */
   async listTitles(query: TitleListQuery): Promise<TitlePage> {
     const after = query.afterSlug ?? '';
-    const limit = query.first + 1;
     const search = query.search ? normalizeForSearch(query.search) : '';
     const { rows, totalCount } = this.read(() => {
       if (search === '') {
-        return {
-          rows: this.sql.page.all(after, limit) as TitleRow[],
-          totalCount: this.titleCount(),
-        };
+        const page = this.sql.page.all(after, query.first + 1) as TitleRow[];
+        return { rows: page, totalCount: this.titleCount() };
       }
-      if ([...search].length >= TRIGRAM && !search.includes('\0')) {
-        const phrase = `"${search.replaceAll('"', '""')}"`; // an FTS5 string: matched literally
-        return {
-          rows: this.sql.searchPageIndexed.all(phrase, after, limit) as TitleRow[],
-          totalCount: (this.sql.searchCountIndexed.get(phrase) as { n: number }).n,
-        };
-      }
-      return {
-        rows: this.sql.searchPageScan.all(after, search, limit) as TitleRow[],
-        totalCount: (this.sql.searchCountScan.get(search) as { n: number }).n,
-      };
+      const matching = this.searches.matching(search, () => this.matchingSlugs(search));
+      const start = after === '' ? 0 : firstAfter(matching, after);
+      const slugs = matching.slice(start, start + query.first + 1);
+      const bySlug = new Map(
+        (this.sql.titlesBySlugs.all(JSON.stringify(slugs)) as TitleRow[]).map((row) => [
+          row.slug,
+          row,
+        ]),
+      );
+      return { rows: slugs.flatMap((slug) => bySlug.get(slug) ?? []), totalCount: matching.length };
     });
     return {
       titles: rows.slice(0, query.first).map(toTitle),
       hasNextPage: rows.length > query.first,
       totalCount,
     };
+  }
+
+  /**
+   * Slugs of the titles whose normalised name contains `search`, in slug
+   * order. 3+ characters: the trigram index, O(matches). Shorter: no trigram
+   * to look up, so the names are scanned, O(titles).
+   */
+  private matchingSlugs(search: string): string[] {
+    if ([...search].length >= TRIGRAM && !search.includes('\0')) {
+      const phrase = `"${search.replaceAll('"', '""')}"`; // an FTS5 string: matched literally
+      return this.sql.searchIndexed.pluck().all(phrase) as string[];
+    }
+    return this.sql.searchScan.pluck().all(search) as string[];
   }
 
   async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
@@ -315,8 +326,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** One transaction for the whole catalog: a re-seed is all or nothing. */
+  /** One transaction for the whole catalog: a re-seed is all or nothing. Clears cached searches. */
   async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
+    this.searches.clear();
     this.write(() =>
       this.db
         .transaction(() => {
@@ -444,15 +456,14 @@ function prepareStatements(db: Database.Database) {
     titleCount: db.prepare('SELECT count FROM title_stats WHERE id = 1'),
     page: db.prepare('SELECT * FROM titles WHERE slug > ? ORDER BY slug LIMIT ?'),
     // CROSS JOIN keeps the trigram index as the outer loop: matches first, then their rows.
-    searchPageIndexed: db.prepare(
-      `SELECT titles.* FROM titles_fts CROSS JOIN titles ON titles.pk = titles_fts.rowid
-       WHERE titles_fts MATCH ? AND titles.slug > ? ORDER BY titles.slug LIMIT ?`,
+    searchIndexed: db.prepare(
+      `SELECT titles.slug FROM titles_fts CROSS JOIN titles ON titles.pk = titles_fts.rowid
+       WHERE titles_fts MATCH ? ORDER BY titles.slug`,
     ),
-    searchCountIndexed: db.prepare('SELECT count(*) AS n FROM titles_fts WHERE titles_fts MATCH ?'),
-    searchPageScan: db.prepare(
-      'SELECT * FROM titles WHERE slug > ? AND instr(name_norm, ?) > 0 ORDER BY slug LIMIT ?',
+    // A sequential scan and a sort of the matches beats walking the slug index with a row lookup per title.
+    searchScan: db.prepare(
+      'SELECT slug FROM titles NOT INDEXED WHERE instr(name_norm, ?) > 0 ORDER BY slug',
     ),
-    searchCountScan: db.prepare('SELECT count(*) AS n FROM titles WHERE instr(name_norm, ?) > 0'),
     factsByTitleIds: db.prepare(`SELECT * FROM facts WHERE title_id IN (${ids})`),
     factsByIds: db.prepare(`SELECT * FROM facts WHERE id IN (${ids})`),
     recommendationsByTitleIds: db.prepare(
