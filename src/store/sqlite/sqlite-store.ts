@@ -177,8 +177,8 @@ export class SqliteStore implements Store {
     const rows = this.read(
       () => this.sql.factsByTitleIds.all(JSON.stringify(titleIds)) as FactRow[],
     );
-    const byTitle = groupBy(rows.map(toFact), (fact) => fact.titleId);
-    return titleIds.map((id) => (byTitle.get(id) ?? []).sort(compareFactsInPageOrder));
+    const facts = rows.map(toFact).sort(compareFactsInPageOrder);
+    return bucketsFor(titleIds, facts, (fact) => fact.titleId);
   }
 
   async factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>> {
@@ -191,8 +191,7 @@ export class SqliteStore implements Store {
     const rows = this.read(
       () => this.sql.recommendationsByTitleIds.all(JSON.stringify(titleIds)) as RecommendationRow[],
     );
-    const byTitle = groupBy(rows.map(toRecommendation), (rec) => rec.titleId);
-    return titleIds.map((id) => byTitle.get(id) ?? []);
+    return bucketsFor(titleIds, rows.map(toRecommendation), (rec) => rec.titleId);
   }
 
   async aggregatesByTargets(keys: readonly string[]): Promise<AccuracyAggregate[]> {
@@ -423,15 +422,11 @@ export class SqliteStore implements Store {
   }
 }
 
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
+/** Each key's items, in key order (repeated keys share one list): the shape batch reads answer in. */
+function bucketsFor<T>(keys: readonly string[], items: T[], keyOf: (item: T) => string): T[][] {
+  const buckets = new Map<string, T[]>(keys.map((key) => [key, []]));
+  for (const item of items) buckets.get(keyOf(item))?.push(item);
+  return keys.map((key) => buckets.get(key)!);
 }
 
 /** Turns a UNIQUE violation into a message that says which record collides with which. */
