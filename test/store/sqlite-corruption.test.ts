@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import pino from 'pino';
 import { loadCatalog } from '../../src/seed/catalog';
 import { aggregateOf, type RatingTarget, targetKey } from '../../src/model';
 import { storeFile } from '../../src/store/sqlite/database';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { buildServer, ROOT } from '../helpers/server-process';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { tempDataDir } from '../helpers/test-app';
 
 /**
@@ -65,20 +64,6 @@ function damagePage(file: string, btree: string): number {
   fs.writeSync(fd, Buffer.alloc(200, 0xff), 0, 200, (page - 1) * pageSize + 3);
   fs.closeSync(fd);
   return page;
-}
-
-function capturingLogger() {
-  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        lines.push(JSON.parse(String(chunk)));
-        callback();
-      },
-    }),
-  );
-  return { logger, lines };
 }
 
 async function expectExactAggregates(store: SqliteStore): Promise<void> {
@@ -153,10 +138,10 @@ describe('embedded store: a damaged file', () => {
     damagePage(file, 'aggregates');
     const damaged = fs.readFileSync(file);
 
-    const { logger, lines } = capturingLogger();
+    const { logger, records } = capturingLogger();
     const store = await SqliteStore.open({ dataDir, logger });
     try {
-      const warnings = lines.filter((line) => line.level === 40);
+      const warnings = records.filter((record) => record.level === 40);
       expect(warnings).toHaveLength(1);
       expect(warnings[0].msg).toMatch(/rebuilt it from the intact base tables, nothing lost/);
       const backup = warnings[0].backup as string;

@@ -75,3 +75,13 @@ function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return code ? `${code}: ${message.replace(/^\w+: /, '')}` : message;
 }
+
+const NEDB_FILES = ['titles.db', 'facts.db', 'recommendations.db', 'ratings.db', 'aggregates.db'];
+
+/**
+ * Data files of the embedded store before SQLite (nedb) in DATA_DIR. They are
+ * not read; the caller warns, so ratings kept there are never ignored silently.
+ */
+export function formerNedbFiles(dataDir: string): string[] {
+  return NEDB_FILES.filter((name) => fs.existsSync(path.join(dataDir, name)));
+}

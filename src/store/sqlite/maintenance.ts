@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../logger';
 
@@ -29,20 +30,25 @@ export class Maintenance {
   /** One round; failures are logged (a full disk is reported by writes and readiness). */
   run(): void {
     try {
-      const [checkpoint] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{
-        busy: number;
-        log: number;
-        checkpointed: number;
-      }>;
+      const walBytes = this.walBytes();
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('optimize');
-      const freed = this.db.pragma('freelist_count', { simple: true }) as number;
-      if (freed > 0) this.db.pragma('incremental_vacuum');
+      const freePages = this.db.pragma('freelist_count', { simple: true }) as number;
+      if (freePages > 0) this.db.pragma('incremental_vacuum');
       this.logger.debug(
-        { checkpointedPages: checkpoint?.checkpointed ?? 0, freedPages: freed },
+        { walBytesBefore: walBytes, walBytesAfter: this.walBytes(), freedPages: freePages },
         'embedded store maintenance done',
       );
     } catch (error) {
       this.logger.warn({ err: error }, 'embedded store maintenance failed; retrying next period');
+    }
+  }
+
+  private walBytes(): number {
+    try {
+      return fs.statSync(`${this.db.name}-wal`).size;
+    } catch {
+      return 0;
     }
   }
 

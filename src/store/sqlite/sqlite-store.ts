@@ -30,6 +30,7 @@ import {
 } from '../port';
 import { normalizeForSearch } from '../search';
 import { openDatabase } from './database';
+import { formerNedbFiles } from './data-dir';
 import { isCorruption, toStoreError } from './errors';
 import { REPAIR_COMMAND } from './integrity';
 import { DEFAULT_MAINTENANCE_INTERVAL_MS, Maintenance } from './maintenance';
@@ -103,6 +104,14 @@ export class SqliteStore implements Store {
           'rebuilt it from the intact base tables, nothing lost; the original file is kept as the backup',
       ),
     );
+    const former = formerNedbFiles(options.dataDir);
+    if (former.length > 0) {
+      logger.warn(
+        { dataDir: options.dataDir, files: former },
+        'DATA_DIR holds data files of the former nedb embedded store; they are not read ' +
+          '(the embedded store is now reelcheck.sqlite): move them away once their data is not needed',
+      );
+    }
     try {
       return new SqliteStore(
         db,
