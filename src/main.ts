@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { openStore } from './store';
+import { openRatingLimitCounters, openStore } from './store';
 import { createTmdbScoreSource } from './tmdb';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const store = await openStore(config, logger);
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
-  const app = await createApp({ config, logger, store, tmdb });
+  const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
+  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
   const url = await app.listen();
   logger.info(
     { url: `${url}/graphql`, store: store.kind, tmdb: tmdb.enabled },

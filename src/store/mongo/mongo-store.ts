@@ -53,6 +53,7 @@
  * the server is back.
  */
 import { type Collection, type Db, type Document, type Filter, MongoClient } from 'mongodb';
+import { RateLimiterMongo, type RateLimiterRes } from 'rate-limiter-flexible';
 import { newStoreId } from '../ids';
 import { type Store, StoreUnavailableError } from '../port';
 import {
@@ -527,6 +528,29 @@ export class MongoStore implements Store {
   }
 
   // ---- lifecycle -------------------------------------------------------------
+
+  /**
+   * A fixed-window rate limiter (rate-limiter-flexible) whose counters live in
+   * this database, so every process on it spends one budget. It runs like any
+   * store operation: after the schema (its unique key index makes concurrent
+   * first hits count on one counter), failing with StoreUnavailableError while
+   * not ready or unreachable. A RateLimiterRes rejection means over the limit.
+   */
+  rateLimiter(options: { keyPrefix: string; points: number; durationSeconds: number }): {
+    consume(key: string): Promise<RateLimiterRes>;
+  } {
+    const limiter = new RateLimiterMongo({
+      storeClient: this.client,
+      dbName: this.dbName,
+      tableName: COLLECTION.rateLimits,
+      keyPrefix: options.keyPrefix,
+      points: options.points,
+      duration: options.durationSeconds,
+      // ensureSchema creates them, named, with the rest of the schema.
+      disableIndexesCreation: true,
+    });
+    return { consume: (key) => this.op(() => limiter.consume(key)) };
+  }
 
   /** Connects if needed, ensures the schema (once; again after a failure), and pings the server. */
   async ping(): Promise<void> {
