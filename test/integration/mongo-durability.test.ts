@@ -111,7 +111,7 @@ describeMongo('server durability (kill -9)', (uri) => {
     const repair = await runRatingsRebuild(database);
     expect(repair.code).toBe(0);
     console.log(
-      `kill -9 after ${acknowledged.size} acknowledged ratings; rebuild: ${repair.stdout.trim().split('\n').at(-1)}`,
+      `kill -9 after ${acknowledged.size} acknowledged ratings; rebuild: ${repair.stdout.split('\n').find((line) => / repaired$|^no drift/.test(line))}`,
     );
     const check = await runRatingsRebuild(database, ['--dry-run']);
     expect(check.code).toBe(0);
