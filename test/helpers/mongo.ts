@@ -7,7 +7,7 @@ import { parseGlobalId } from '../../src/graphql/ids';
 import { aggregateOf, type AccuracyAggregate } from '../../src/model';
 import { AccuracyDocument } from '../generated/graphql';
 import { execute } from './graphql-client';
-import { exited, freePort, ROOT, startServer } from './server-process';
+import { buildServer, exited, freePort, ROOT, startServer } from './server-process';
 
 /**
  * MongoDB in tests. TEST_MONGODB_URI names a server (MongoDB 4.4+, or the
@@ -132,6 +132,14 @@ export async function servedAndRecomputed(
   };
 }
 
+/** The Glory's ids as a server gives them out: its title id and its facts' ids, in page order. */
+export async function gloryIds(url: string): Promise<{ titleId: string; factIds: string[] }> {
+  const page = await execute(url, AccuracyDocument, { slug: 'the-glory' });
+  const title = page.data?.title;
+  if (!title) throw new Error(`the-glory was not served: ${JSON.stringify(page.errors)}`);
+  return { titleId: title.id, factIds: title.facts.map((fact) => fact.id) };
+}
+
 export interface ServerOnDatabase {
   url: string;
   port: number;
@@ -161,6 +169,30 @@ export function serversOn(database: TestDatabase, env: Record<string, string> = 
       }
     },
   };
+}
+
+export type ServersOn = ReturnType<typeof serversOn>;
+
+/**
+ * For each test of the enclosing describe block: a fresh database and built
+ * servers on it (`env` on top of MONGODB_URI); after it, the servers are
+ * stopped and the database dropped. Read the fields inside tests.
+ */
+export function builtServersOnFreshDatabase(
+  uri: string,
+  env: Record<string, string> = {},
+): { database: TestDatabase; servers: ServersOn } {
+  const current = {} as { database: TestDatabase; servers: ServersOn };
+  beforeAll(buildServer, 120_000);
+  beforeEach(() => {
+    current.database = openTestDatabase(uri);
+    current.servers = serversOn(current.database, env);
+  });
+  afterEach(async () => {
+    await current.servers.stopAll();
+    await current.database.drop();
+  });
+  return current;
 }
 
 /**

@@ -1,14 +1,13 @@
-import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
+import { RateAccuracyDocument } from '../generated/graphql';
 import { execute } from '../helpers/graphql-client';
 import {
+  builtServersOnFreshDatabase,
   describeMongo,
-  openTestDatabase,
+  gloryIds,
   runRatingsRebuild,
   servedAndRecomputed,
-  serversOn,
-  type TestDatabase,
 } from '../helpers/mongo';
-import { buildServer, exited } from '../helpers/server-process';
+import { exited } from '../helpers/server-process';
 
 /**
  * The built server on MongoDB, over HTTP: 300 concurrent ratings are held
@@ -19,21 +18,11 @@ import { buildServer, exited } from '../helpers/server-process';
  * ratings:rebuild finds and repairs exactly that.
  */
 describeMongo('server durability (kill -9)', (uri) => {
-  let database: TestDatabase;
-  let servers: ReturnType<typeof serversOn>;
-  beforeAll(buildServer, 120_000);
-  beforeEach(() => {
-    database = openTestDatabase(uri);
-    servers = serversOn(database, { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' });
-  });
-  afterEach(async () => {
-    await servers.stopAll();
-    await database.drop();
-  });
+  const fixture = builtServersOnFreshDatabase(uri, { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' });
 
   /** voterId -> score of every rating stored for the target keys. */
   const storedScores = async (keys: string[]) => {
-    const ratings = await database.db
+    const ratings = await fixture.database.db
       .collection<{ voterId: string; score: number }>('ratings')
       .find({ targetKey: { $in: keys } })
       .toArray();
@@ -41,10 +30,9 @@ describeMongo('server durability (kill -9)', (uri) => {
   };
 
   it('keeps 300 concurrent ratings exact and every acknowledged one after kill -9 and restart', async () => {
+    const { database, servers } = fixture;
     let server = await servers.start();
-    const page = await execute(server.url, AccuracyDocument, { slug: 'the-glory' });
-    const titleId = page.data!.title!.id;
-    const factIds = page.data!.title!.facts.map((fact) => fact.id);
+    const { titleId, factIds } = await gloryIds(server.url);
 
     // 300 at once: the page and two facts, 100 voters each.
     const acknowledged = new Map<string, number>();
@@ -75,10 +63,9 @@ describeMongo('server durability (kill -9)', (uri) => {
   }, 90_000);
 
   it('after kill -9 in the middle of rating writes, keeps every acknowledged one; rebuild repairs the cut', async () => {
+    const { database, servers } = fixture;
     let server = await servers.start();
-    const page = await execute(server.url, AccuracyDocument, { slug: 'the-glory' });
-    const titleId = page.data!.title!.id;
-    const factIds = page.data!.title!.facts.map((fact) => fact.id);
+    const { titleId, factIds } = await gloryIds(server.url);
 
     // 20 requests in flight at all times, on two facts, until the kill.
     const acknowledged = new Map<string, number>();

@@ -1,14 +1,12 @@
-import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
+import { RateAccuracyDocument } from '../generated/graphql';
 import { execute } from '../helpers/graphql-client';
 import {
+  builtServersOnFreshDatabase,
   describeMongo,
-  openTestDatabase,
+  gloryIds,
   runRatingsRebuild,
   servedAndRecomputed,
-  serversOn,
-  type TestDatabase,
 } from '../helpers/mongo';
-import { buildServer } from '../helpers/server-process';
 
 /**
  * Two API processes on one database, as behind a load balancer: the rating
@@ -17,23 +15,12 @@ import { buildServer } from '../helpers/server-process';
  * ratings:rebuild finds no drift.
  */
 describeMongo('two servers on one database', (uri) => {
-  let database: TestDatabase;
-  let servers: ReturnType<typeof serversOn>;
-  beforeAll(buildServer, 120_000);
-  beforeEach(() => {
-    database = openTestDatabase(uri);
-    servers = serversOn(database, { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' });
-  });
-  afterEach(async () => {
-    await servers.stopAll();
-    await database.drop();
-  });
+  const fixture = builtServersOnFreshDatabase(uri, { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' });
 
   it('keep aggregates exact under 400 concurrent ratings split between them', async () => {
+    const { database, servers } = fixture;
     const [a, b] = [await servers.start(), await servers.start()];
-    const page = await execute(a.url, AccuracyDocument, { slug: 'the-glory' });
-    const titleId = page.data!.title!.id;
-    const factIds = page.data!.title!.facts.map((fact) => fact.id);
+    const { titleId, factIds } = await gloryIds(a.url);
 
     // 200 voters over the page and three facts; each rates on one server and,
     // at the same time, re-rates the same target with another score on the other.

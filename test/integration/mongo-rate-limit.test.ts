@@ -1,8 +1,15 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
+import { RateAccuracyDocument } from '../generated/graphql';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { errorCode, execute, type GraphQLResponse } from '../helpers/graphql-client';
-import { describeMongo, openTestDatabase, serversOn, type TestDatabase } from '../helpers/mongo';
+import {
+  describeMongo,
+  gloryIds,
+  openTestDatabase,
+  serversOn,
+  type ServersOn,
+  type TestDatabase,
+} from '../helpers/mongo';
 import { buildServer } from '../helpers/server-process';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -20,7 +27,7 @@ describeMongo('rating rate limit shared through MongoDB', (uri) => {
 
   describe('two API processes on one database', () => {
     beforeAll(buildServer, 120_000);
-    let servers: ReturnType<typeof serversOn>;
+    let servers: ServersOn;
     afterEach(() => servers.stopAll());
 
     it('allow RATINGS_RATE_LIMIT_PER_MINUTE ratings per client in total, not each', async () => {
@@ -30,8 +37,7 @@ describeMongo('rating rate limit shared through MongoDB', (uri) => {
         TRUST_PROXY: 'loopback',
       });
       const [a, b] = [await servers.start(), await servers.start()];
-      const page = await execute(a.url, AccuracyDocument, { slug: 'the-glory' });
-      const titleId = page.data!.title!.id;
+      const { titleId } = await gloryIds(a.url);
       const rate = (url: string, client: string, i: number) =>
         execute(
           url,
