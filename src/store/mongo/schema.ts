@@ -3,9 +3,10 @@ import { MongoSchemaError, serverCode } from './errors';
 import type { StoreLogger } from './log';
 
 /**
- * The database schema the MongoDB adapter relies on: five collections with
- * $jsonSchema validators, and the indexes that make batch reads cheap and
- * (the unique ones) make upserts correct under concurrency.
+ * The database schema the MongoDB adapter relies on: five collections of the
+ * store plus the rating limit's counters (rate_limits), with $jsonSchema
+ * validators, and the indexes that make batch reads cheap and (the unique
+ * ones) make upserts correct under concurrency.
  *
  * ensureSchema() is idempotent and safe when several processes start at once:
  * - createCollection; NamespaceExists (another process, or an older version,
