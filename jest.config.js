@@ -20,4 +20,6 @@ module.exports = {
     ],
   },
   testTimeout: 30000,
+  // The default output, plus one line saying how many tests ran against MongoDB.
+  reporters: ['default', '<rootDir>/test/reporters/mongodb-reporter.js'],
 };

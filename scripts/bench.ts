@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { openRatingLimitCounters } from '../src/store';
 import type { Store } from '../src/store/port';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { Catalog } from '../src/model';
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
   }
 
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
-  const app = await createApp({ config, logger, store, tmdb });
+  const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
+  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
   const url = await app.listen();
   try {
     const summary = (slug: string) =>

@@ -15,7 +15,7 @@ import { jsonPostsOnly } from './http/json-posts-only';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
-import { RatingRateLimiter } from './graphql/rate-limit';
+import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
 import { buildReelcheckSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import type { Store } from './store/port';
@@ -26,6 +26,8 @@ export interface AppDependencies {
   logger: Logger;
   store: Store;
   tmdb: TmdbScoreSource;
+  /** Counters of the rateAccuracy limit; where they live follows the store (openRatingLimitCounters). */
+  ratingLimits: RateLimitCounters;
 }
 
 export interface App {
@@ -54,11 +56,17 @@ const MAX_QUERY_DEPTH = 8;
  * plain HTTP routes beside /graphql (/healthz, /readyz) and Express's
  * "trust proxy" handling to decide the client address for rate limiting.
  */
-export async function createApp({ config, logger, store, tmdb }: AppDependencies): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  store,
+  tmdb,
+  ratingLimits,
+}: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
   const httpServer = http.createServer();
   const bootstrap = new StoreBootstrap(store, logger);
-  const ratingLimiter = new RatingRateLimiter(config.ratings.rateLimitPerMinute);
+  const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
 
   const schema = await buildReelcheckSchema();
   const apollo = new ApolloServer<Context>({

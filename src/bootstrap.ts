@@ -21,6 +21,7 @@ export class StoreBootstrap {
 
   /** Resolves when the store is ready, or when stop() is called first. */
   async run(): Promise<void> {
+    let lastReason: string | undefined;
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.store.ping();
@@ -32,9 +33,13 @@ export class StoreBootstrap {
         return;
       } catch (error) {
         const delay = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)];
-        this.logger.warn(
+        // Once per reason, not once per attempt: a lasting problem is one line, a new one is news.
+        const reason = error instanceof Error ? error.message : String(error);
+        const level = reason === lastReason ? 'debug' : 'warn';
+        lastReason = reason;
+        this.logger[level](
           { err: error, retryInMs: delay },
-          'store not reachable yet; serving 503 on /readyz and retrying',
+          'store not ready yet; serving 503 on /readyz and retrying',
         );
         await new Promise<void>((resolve) => {
           this.wake = resolve;

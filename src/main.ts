@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { openStore } from './store';
+import { openRatingLimitCounters, openStore } from './store';
 import { createTmdbScoreSource } from './tmdb';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,10 +22,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const store = await openStore(config, logger);
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
   let app;
   let url;
   try {
-    app = await createApp({ config, logger, store, tmdb });
+    app = await createApp({ config, logger, store, tmdb, ratingLimits });
     url = await app.listen();
   } catch (error) {
     // A failed start (e.g. the port is in use) leaves nothing behind: the store is closed.

@@ -1,27 +1,43 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { rateLimited } from '../errors';
+import type { Logger } from '../logger';
+import { StoreUnavailableError } from '../store/port';
 
 /**
- * Per-client limit on rateAccuracy, in this process's memory: a fixed budget
- * of points per minute per client address. Several API processes each keep
- * their own budget (see README for a shared one).
+ * Where the counters live: rate-limiter-flexible's consume(), which resolves
+ * when a point was spent and rejects with a RateLimiterRes when the budget is
+ * used up. In memory for the embedded store; in MongoDB with MONGODB_URI, so
+ * that every API process behind one proxy spends one budget (store/index.ts).
+ */
+export interface RateLimitCounters {
+  consume(key: string): Promise<RateLimiterRes>;
+}
+
+/**
+ * Per-client limit on rateAccuracy: a fixed budget of points per minute per
+ * client address. Fails closed: when the counters cannot be read, the rating is
+ * refused (SERVICE_UNAVAILABLE), never let through unlimited.
  */
 export class RatingRateLimiter {
-  private readonly limiter: RateLimiterMemory;
-
-  constructor(perMinute: number) {
-    this.limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
-  }
+  constructor(
+    private readonly counters: RateLimitCounters,
+    private readonly logger: Logger,
+  ) {}
 
   /** Spends one point for `client`, or throws RATE_LIMITED with the seconds until a point frees up. */
   async consume(client: string): Promise<void> {
     try {
-      await this.limiter.consume(client);
+      await this.counters.consume(client);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         throw rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
       }
-      throw rejection;
+      if (rejection instanceof StoreUnavailableError) throw rejection;
+      // Not an outage: the counters' store answered with an error. Refuse, and say why once here.
+      this.logger.error({ err: rejection }, 'rating rate limit could not be checked');
+      throw new StoreUnavailableError('The rating rate limit could not be checked', {
+        cause: rejection,
+      });
     }
   }
 }

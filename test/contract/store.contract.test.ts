@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import type Database from 'better-sqlite3';
 import { loadCatalog } from '../../src/seed/catalog';
@@ -28,6 +27,12 @@ import {
   type TmdbSnapshot,
 } from '../../src/model';
 import { type RebuildReport } from '../../src/store/port';
+import {
+  describeMongo,
+  freshDatabaseName,
+  MONGODB_SUITE,
+  TEST_MONGODB_URI,
+} from '../helpers/mongo';
 
 interface Harness {
   store: Store;
@@ -38,11 +43,14 @@ interface Harness {
 
 interface Adapter {
   name: 'sqlite' | 'mongo';
+  /** The describe title; MongoDB's is counted by the MongoDB test reporter. */
+  title: string;
   open(): Promise<Harness>;
 }
 
 const sqliteAdapter: Adapter = {
   name: 'sqlite',
+  title: 'Store contract: sqlite',
   async open() {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-contract-'));
     const store = await SqliteStore.open({ dataDir });
@@ -65,13 +73,11 @@ const sqliteAdapter: Adapter = {
   },
 };
 
-const MONGO_URI = process.env.TEST_MONGODB_URI?.trim();
-const MONGO_SKIPPED = 'TEST_MONGODB_URI is not set; no MongoDB server on this machine';
-
 const mongoAdapter = (uri: string): Adapter => ({
   name: 'mongo',
+  title: `${MONGODB_SUITE}store contract`,
   async open() {
-    const dbName = `reelcheck_test_${randomBytes(6).toString('hex')}`;
+    const dbName = freshDatabaseName();
     // dbNameOverride, not a rewritten URI path: the path also sets the default authSource.
     const store = MongoStore.create({
       uri,
@@ -112,14 +118,8 @@ const mongoAdapter = (uri: string): Adapter => ({
 });
 
 const adapters: Adapter[] = [sqliteAdapter];
-if (MONGO_URI) {
-  adapters.push(mongoAdapter(MONGO_URI));
-} else {
-  console.warn(`Store contract: MongoDB run skipped (${MONGO_SKIPPED})`);
-  describe('Store contract: mongo', () => {
-    it.skip(`skipped: ${MONGO_SKIPPED}`, () => undefined);
-  });
-}
+if (TEST_MONGODB_URI) adapters.push(mongoAdapter(TEST_MONGODB_URI));
+else describeMongo('store contract', () => undefined); // reported as skipped
 
 // ---- test data ---------------------------------------------------------------
 
@@ -182,9 +182,10 @@ const STORE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 // ---- the contract ----------------------------------------------------------------
 
-describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))(
-  'Store contract: %s',
-  (name, adapter) => {
+describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
+  '%s',
+  (_title, adapter) => {
+    const { name } = adapter;
     let harness: Harness | undefined;
     let store: Store;
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { openStore } from '../../src/store';
+import { openRatingLimitCounters, openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
 
@@ -62,9 +62,18 @@ export async function startTestApp(
   const opened = await openStore(config, logger);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
-  const app = await createApp({ config, logger, store, tmdb });
+  // From the opened store, as main.ts does: its kind decides where the counters live.
+  const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
+  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
   const url = await app.listen();
-  if (options.waitUntilReady !== false) await waitFor(() => app.bootstrap.ready);
+  if (options.waitUntilReady !== false) {
+    try {
+      await waitFor(() => app.bootstrap.ready);
+    } catch (error) {
+      await app.stop(); // else its retry loop keeps Jest from exiting
+      throw error;
+    }
+  }
   return { url, app, store, config, dataDir, logs, stop: () => app.stop() };
 }
 

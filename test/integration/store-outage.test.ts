@@ -35,7 +35,7 @@ describe('MongoDB unreachable', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(t.app.bootstrap.ready).toBe(false);
     expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
-    expect(t.logs.some((line) => line.includes('store not reachable yet'))).toBe(true);
+    expect(t.logs.some((line) => line.includes('store not ready yet'))).toBe(true);
     expect(t.logs.join('\n')).not.toContain('hunter2secret');
   });
 });

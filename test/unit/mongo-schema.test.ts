@@ -124,16 +124,19 @@ function seedCatalog(): Catalog {
 }
 
 describe('MongoDB schema spec', () => {
-  it('declares the five collections, each with a $jsonSchema over string _ids', () => {
+  it('declares the six collections, each with a $jsonSchema; ours over string _ids', () => {
     expect(SCHEMA.map((s) => s.name)).toEqual([
       'titles',
       'facts',
       'recommendations',
       'ratings',
       'aggregates',
+      'rate_limits',
     ]);
     for (const spec of SCHEMA) {
       expect(spec.jsonSchema.bsonType).toBe('object');
+      // rate-limiter-flexible writes the rate limit counters, with ObjectId _ids.
+      if (spec.name === COLLECTION.rateLimits) continue;
       expect(spec.jsonSchema.required).toContain('_id');
       expect(spec.jsonSchema.properties._id.bsonType).toBe('string');
       expect(violations(spec.jsonSchema, { _id: 'x' }).some((v) => v.includes('unknown'))).toBe(
@@ -198,7 +201,24 @@ describe('MongoDB schema spec', () => {
         unique: true,
         required: true,
       },
+      {
+        collection: 'rate_limits',
+        name: 'rate_limits_key_unique',
+        key: { key: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'rate_limits',
+        name: 'rate_limits_expire_ttl',
+        key: { expire: 1 },
+        unique: false,
+        required: false,
+      },
     ]);
+    // The counters' TTL index deletes a window's counter once its expire date has passed.
+    const ttl = indexes.find((ix) => ix.name === 'rate_limits_expire_ttl');
+    expect(ttl?.expireAfterSeconds).toBe(0);
     // Key order matters for compound indexes: targetKey first serves per-target reads.
     const ratings = indexes.find((ix) => ix.name === 'ratings_target_voter_unique');
     expect(Object.keys(ratings?.key ?? {})).toEqual(['targetKey', 'voterId']);
@@ -267,5 +287,15 @@ describe('validators accept every document the adapter writes', () => {
       violations(schema, { _id: 'title:x', ...aggregateFields(aggregateOf('title:x', [1, 5, 5])) }),
     ).toEqual([]);
     expect(violations(schema, { _id: 'title:x', count: 1, sum: 4 })).not.toEqual([]);
+  });
+
+  it('rate limit counters as RateLimiterMongo upserts them', () => {
+    const schema = schemaOf(COLLECTION.rateLimits);
+    // Its upsert: $setOnInsert { key, expire } and $inc { points }.
+    const counter = { key: 'rating:203.0.113.9', expire: new Date(), points: 1 };
+    expect(violations(schema, counter)).toEqual([]);
+    expect(violations(schema, { ...counter, expire: null })).toEqual([]);
+    expect(violations(schema, { ...counter, points: 'one' })).not.toEqual([]);
+    expect(violations(schema, { expire: new Date(), points: 1 })).not.toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import {
   type RecommendationDoc,
   type TitleDoc,
   toSnapshot,
-} from '../documents';
+} from './document-model';
 import {
   assertScore,
   type Catalog,
@@ -18,11 +18,11 @@ import {
 import { type RatingWrite } from '../port';
 
 /**
- * MongoDB write builders and input checks over the shared document model
- * (../documents.ts). Pure functions (no driver calls), so they are
+ * MongoDB write builders and input checks over the document model
+ * (./document-model.ts). Pure functions (no driver calls), so they are
  * unit-tested without a server.
  */
-export * from '../documents';
+export * from './document-model';
 
 /**
  * The name filter for a client's search text, matched literally and

@@ -1,5 +1,5 @@
 /**
- * The MongoDB store (production adapter). Same semantics as the embedded nedb
+ * The MongoDB store (production adapter). Same semantics as the embedded SQLite
  * store; both pass test/contract/store.contract.test.ts.
  *
  * ## Ratings without multi-document transactions
@@ -44,11 +44,16 @@
  * ## Availability
  *
  * `create()` does no I/O. The first operation (normally the app's `ping()`
- * loop) connects and ensures the schema; both are retried by later calls when
- * they fail. Outages map to StoreUnavailableError (errors.ts); the driver
- * reconnects on its own when the server is back.
+ * loop) connects and ensures the schema. Until that has succeeded the store is
+ * not ready: every operation fails with StoreUnavailableError (so requests get
+ * SERVICE_UNAVAILABLE, whatever the cause: an outage, or a schema problem such
+ * as duplicates under a unique index), and only `ping()` tries again, so a
+ * broken database costs one attempt per ping, not one per request. Outages map
+ * to StoreUnavailableError (errors.ts); the driver reconnects on its own when
+ * the server is back.
  */
 import { type Collection, type Db, type Document, type Filter, MongoClient } from 'mongodb';
+import { RateLimiterMongo, type RateLimiterRes } from 'rate-limiter-flexible';
 import { newStoreId } from '../ids';
 import { type Store, StoreUnavailableError } from '../port';
 import {
@@ -148,6 +153,8 @@ export class MongoStore implements Store {
   private readonly ratings: Collection<RatingDoc>;
   private readonly aggregates: Collection<AggregateDoc>;
   private readiness: Promise<void> | null = null;
+  /** Why the last readiness attempt failed; operations other than ping() fail with it. */
+  private notReady: StoreUnavailableError | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -560,9 +567,32 @@ export class MongoStore implements Store {
 
   // ---- lifecycle -------------------------------------------------------------
 
-  /** Connects if needed, ensures the schema (once), and pings the server. */
+  /**
+   * A fixed-window rate limiter (rate-limiter-flexible) whose counters live in
+   * this database, so every process on it spends one budget. It runs like any
+   * store operation: after the schema (its unique key index makes concurrent
+   * first hits count on one counter), failing with StoreUnavailableError while
+   * not ready or unreachable. A RateLimiterRes rejection means over the limit.
+   */
+  rateLimiter(options: { keyPrefix: string; points: number; durationSeconds: number }): {
+    consume(key: string): Promise<RateLimiterRes>;
+  } {
+    const limiter = new RateLimiterMongo({
+      storeClient: this.client,
+      dbName: this.dbName,
+      tableName: COLLECTION.rateLimits,
+      keyPrefix: options.keyPrefix,
+      points: options.points,
+      duration: options.durationSeconds,
+      // ensureSchema creates them, named, with the rest of the schema.
+      disableIndexesCreation: true,
+    });
+    return { consume: (key) => this.op(() => limiter.consume(key)) };
+  }
+
+  /** Connects if needed, ensures the schema (once; again after a failure), and pings the server. */
   async ping(): Promise<void> {
-    await this.op(() => this.db.command({ ping: 1 }));
+    await this.op(() => this.db.command({ ping: 1 }), { retryReadiness: true });
   }
 
   /** Waits for operations in flight, then closes the client. Later calls reject as unavailable. */
@@ -579,13 +609,13 @@ export class MongoStore implements Store {
    * Runs one store operation: after connect + schema (memoised), with driver
    * outages mapped to StoreUnavailableError and everything else propagated.
    */
-  private op<T>(work: () => Promise<T>): Promise<T> {
+  private op<T>(work: () => Promise<T>, options: { retryReadiness?: boolean } = {}): Promise<T> {
     if (this.closed) {
       return Promise.reject(new StoreUnavailableError('The MongoDB store is closed'));
     }
     const running = (async () => {
+      await this.ensureReady(options.retryReadiness ?? false);
       try {
-        await this.ensureReady();
         return await work();
       } catch (error) {
         throw toStoreError(error);
@@ -597,22 +627,46 @@ export class MongoStore implements Store {
     return running;
   }
 
-  /** Connect + ensureSchema, once; a failed attempt is forgotten so the next call retries. */
-  private ensureReady(): Promise<void> {
-    if (!this.readiness) {
-      const attempt = (async () => {
+  /**
+   * Connect + ensureSchema, once. A failed attempt is forgotten and its error
+   * kept: later calls fail fast with it until a `retry` call (ping) succeeds.
+   * Every failure is a StoreUnavailableError: not ready is not a bug.
+   */
+  private ensureReady(retry: boolean): Promise<void> {
+    if (this.readiness) return this.readiness;
+    if (this.notReady && !retry) return Promise.reject(this.notReady);
+    const attempt = (async () => {
+      try {
         // connect() also replaces a topology a failed attempt left closed.
         await this.client.connect();
         await ensureSchema(this.db, this.logger);
-        this.logger.info({ db: this.dbName }, 'MongoDB store ready');
-      })();
-      this.readiness = attempt;
-      attempt.catch(() => {
-        if (this.readiness === attempt) this.readiness = null;
-      });
-    }
-    return this.readiness;
+      } catch (error) {
+        throw notReadyError(error);
+      }
+      this.notReady = null;
+      this.logger.info({ db: this.dbName }, 'MongoDB store ready');
+    })();
+    this.readiness = attempt;
+    attempt.catch((error: StoreUnavailableError) => {
+      if (this.readiness !== attempt) return;
+      this.readiness = null;
+      this.notReady = error;
+    });
+    return attempt;
   }
+}
+
+/**
+ * Why the store is not ready, as a StoreUnavailableError: an outage as
+ * toStoreError words it, anything else (a schema the store cannot use, a
+ * server error) with its message, which names collections and indexes, never
+ * the URI. The original stays as `cause`.
+ */
+function notReadyError(error: unknown): StoreUnavailableError {
+  const mapped = toStoreError(error);
+  if (mapped instanceof StoreUnavailableError) return mapped;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`The MongoDB store is not ready: ${reason}`, { cause: error });
 }
 
 /** Retries work that failed with E11000 (a lost insert race: nothing was written). */

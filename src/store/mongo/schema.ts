@@ -3,18 +3,26 @@ import { MongoSchemaError, serverCode } from './errors';
 import type { StoreLogger } from './log';
 
 /**
- * The database schema the MongoDB adapter relies on: five collections with
- * $jsonSchema validators, and the indexes that make batch reads cheap and
- * (the unique ones) make upserts correct under concurrency.
+ * The database schema the MongoDB adapter relies on: five collections of the
+ * store plus the rating limit's counters (rate_limits), with $jsonSchema
+ * validators, and the indexes that make batch reads cheap and (the unique
+ * ones) make upserts correct under concurrency.
  *
  * ensureSchema() is idempotent and safe when several processes start at once:
  * - createCollection; NamespaceExists (another process, or an older version,
  *   created it) -> compare the stored validator and collMod only when it differs;
  * - createIndexes with explicit names; the same spec created concurrently is a
  *   no-op on the server. A conflicting index (same key or name, other options)
- *   is accepted when it is equivalent for our purposes, logged and ignored for
- *   the helper index, and a MongoSchemaError (operator action needed) for the
- *   unique indexes correctness depends on.
+ *   is accepted when it is equivalent for our purposes, skipped for helper
+ *   indexes, and a MongoSchemaError (operator action needed) for the indexes
+ *   correctness depends on.
+ *
+ * Servers that speak MongoDB's protocol without all of its commands (Amazon
+ * DocumentDB, Azure Cosmos DB for MongoDB, FerretDB, test doubles) must not
+ * keep the store from starting over something optional: a validator, collMod or
+ * helper-index option the server rejects as unsupported (CommandNotFound,
+ * CommandNotSupported, InvalidOptions), or a collMod the user may not run, is
+ * skipped, and one warning per start-up names everything skipped.
  *
  * Validators guard against foreign or corrupt writes; they never reject what the
  * adapter writes. Note what they deliberately do NOT check: aggregate counters
@@ -29,6 +37,7 @@ export const COLLECTION = {
   recommendations: 'recommendations',
   ratings: 'ratings',
   aggregates: 'aggregates',
+  rateLimits: 'rate_limits',
 } as const;
 
 export type CollectionName = (typeof COLLECTION)[keyof typeof COLLECTION];
@@ -39,6 +48,8 @@ export interface IndexSpec {
   unique: boolean;
   /** Correctness depends on it: a conflicting existing index stops the store from becoming ready. */
   required: boolean;
+  /** A TTL index: the server deletes a document this long after the date in its (single) key. */
+  expireAfterSeconds?: number;
   purpose: string;
 }
 
@@ -205,10 +216,51 @@ export const SCHEMA: readonly CollectionSpec[] = [
     // Keyed by _id = targetKey: the default _id index is all it needs.
     indexes: [],
   },
+  {
+    // rate-limiter-flexible's RateLimiterMongo documents (rate-limit.ts): one per
+    // key and window, { key, points, expire }, with the driver's ObjectId as _id.
+    name: COLLECTION.rateLimits,
+    jsonSchema: {
+      bsonType: 'object',
+      required: ['key', 'points'],
+      properties: {
+        key: string,
+        points: number,
+        expire: { bsonType: ['date', 'null'] },
+      },
+    },
+    indexes: [
+      {
+        name: 'rate_limits_key_unique',
+        key: { key: 1 },
+        unique: true,
+        required: true,
+        purpose:
+          'one counter per key: concurrent first hits of a window count on one document, and a ' +
+          'window that has expired but is not yet deleted is replaced, not duplicated',
+      },
+      {
+        name: 'rate_limits_expire_ttl',
+        key: { expire: 1 },
+        unique: false,
+        required: false,
+        expireAfterSeconds: 0,
+        purpose:
+          'deletes counters of windows that have ended; housekeeping only (an expired counter is ' +
+          'ignored and replaced whether or not it was deleted)',
+      },
+    ],
+  },
 ];
 
 const NAMESPACE_EXISTS = 48;
 const UNAUTHORIZED = 13;
+/** A server that lacks a command or an option: skip what is optional, never fail on it. */
+const UNSUPPORTED_CODES = new Set([
+  59, // CommandNotFound
+  72, // InvalidOptions
+  115, // CommandNotSupported
+]);
 const INDEX_ALREADY_EXISTS = 68;
 const INDEX_OPTIONS_CONFLICT = 85;
 const INDEX_KEY_SPECS_CONFLICT = 86;
@@ -217,21 +269,54 @@ const DUPLICATE_KEY = 11000;
 
 export const VALIDATION = { validationLevel: 'strict', validationAction: 'error' } as const;
 
-/** Creates or updates collections, validators and indexes. Idempotent; safe to race. */
-export async function ensureSchema(db: Db, logger: StoreLogger): Promise<void> {
-  for (const spec of SCHEMA) await ensureCollection(db, spec, logger);
-  for (const spec of SCHEMA) {
-    for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger);
-  }
+/** Something optional that ensureSchema went on without, and why. */
+export interface SchemaSkip {
+  collection: CollectionName;
+  what: string;
+  reason: string;
 }
 
-async function ensureCollection(db: Db, spec: CollectionSpec, logger: StoreLogger): Promise<void> {
+/**
+ * Creates or updates collections, validators and indexes. Idempotent; safe to
+ * race. Returns (and logs in one warning) what it skipped; throws when the
+ * store cannot work correctly (MongoSchemaError) or the server fails.
+ */
+export async function ensureSchema(db: Db, logger: StoreLogger): Promise<SchemaSkip[]> {
+  const skipped: SchemaSkip[] = [];
+  for (const spec of SCHEMA) await ensureCollection(db, spec, logger, skipped);
+  for (const spec of SCHEMA) {
+    for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger, skipped);
+  }
+  if (skipped.length > 0) {
+    logger.warn(
+      { skipped },
+      `MongoDB schema: skipped what this server or user does not allow: ${skipped
+        .map((skip) => `${skip.collection} ${skip.what} (${skip.reason})`)
+        .join('; ')}`,
+    );
+  }
+  return skipped;
+}
+
+async function ensureCollection(
+  db: Db,
+  spec: CollectionSpec,
+  logger: StoreLogger,
+  skipped: SchemaSkip[],
+): Promise<void> {
   const validator = { $jsonSchema: spec.jsonSchema };
   try {
     await db.createCollection(spec.name, { validator, ...VALIDATION });
     logger.info({ collection: spec.name }, 'MongoDB collection created');
     return;
   } catch (error) {
+    const reason = unsupported(error, 'create with a validator');
+    if (reason) {
+      // The server takes no validators: the collection, without one, is all it can have.
+      skipped.push({ collection: spec.name, what: 'validator', reason });
+      await createCollectionIfMissing(db, spec.name);
+      return;
+    }
     if (serverCode(error) !== NAMESPACE_EXISTS) throw error;
   }
   // It exists (created by another process a moment ago, by an older version, or
@@ -254,13 +339,33 @@ async function ensureCollection(db: Db, spec: CollectionSpec, logger: StoreLogge
     await db.command({ collMod: spec.name, validator, ...VALIDATION });
     logger.info({ collection: spec.name }, 'MongoDB collection validator updated');
   } catch (error) {
-    if (serverCode(error) !== UNAUTHORIZED) throw error;
     // The validator is a guard, not something correctness depends on.
-    logger.warn(
-      { collection: spec.name },
-      'Cannot update the MongoDB validator (the user lacks the collMod privilege); keeping the existing one',
-    );
+    const reason =
+      serverCode(error) === UNAUTHORIZED
+        ? 'the user lacks the collMod privilege; the existing validator stays'
+        : unsupported(error, 'collMod');
+    if (!reason) throw error;
+    skipped.push({ collection: spec.name, what: 'validator update', reason });
   }
+}
+
+async function createCollectionIfMissing(db: Db, name: CollectionName): Promise<void> {
+  try {
+    await db.createCollection(name);
+  } catch (error) {
+    if (serverCode(error) !== NAMESPACE_EXISTS) throw error;
+  }
+}
+
+/**
+ * "<attempt>: <CodeName> <code>" when the server rejected it as unsupported
+ * (a missing command or option), else undefined: any other error is real.
+ */
+function unsupported(error: unknown, attempt: string): string | undefined {
+  const code = serverCode(error);
+  if (code === undefined || !UNSUPPORTED_CODES.has(code)) return undefined;
+  const codeName = (error as { codeName?: unknown }).codeName;
+  return `${attempt}: ${typeof codeName === 'string' ? `${codeName} ` : ''}${code}`;
 }
 
 async function ensureIndex(
@@ -268,15 +373,32 @@ async function ensureIndex(
   collection: CollectionName,
   index: IndexSpec,
   logger: StoreLogger,
+  skipped: SchemaSkip[],
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await db
-        .collection(collection)
-        .createIndex(index.key, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+      await db.collection(collection).createIndex(index.key, {
+        name: index.name,
+        ...(index.unique ? { unique: true } : {}),
+        ...(index.expireAfterSeconds !== undefined
+          ? { expireAfterSeconds: index.expireAfterSeconds }
+          : {}),
+      });
       return;
     } catch (error) {
       const code = serverCode(error);
+      const reason = unsupported(error, 'createIndexes');
+      if (reason && !index.required) {
+        skipped.push({ collection, what: `index ${index.name}`, reason });
+        return;
+      }
+      if (reason) {
+        throw new MongoSchemaError(
+          `The server refused the index ${index.name} on ${collection} (${reason}); the store ` +
+            `relies on it (${index.purpose}). Use a server that supports it.`,
+          { cause: error },
+        );
+      }
       if (code === INDEX_BUILD_ALREADY_IN_PROGRESS && attempt < 20) {
         // Another process is building the same index: wait for it, then re-check.
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -287,15 +409,17 @@ async function ensureIndex(
         code === INDEX_KEY_SPECS_CONFLICT ||
         code === INDEX_ALREADY_EXISTS
       ) {
-        await resolveIndexConflict(db, collection, index, logger, error);
+        await resolveIndexConflict(db, collection, index, logger, skipped, error);
         return;
       }
       if (code === DUPLICATE_KEY && index.unique) {
-        const message =
+        // Not logged here: the caller retrying start-up logs it (once, not per attempt).
+        throw new MongoSchemaError(
           `Cannot create the unique index ${index.name} on ${collection}: documents share a ` +
-          `${Object.keys(index.key).join(' + ')} value. Remove the duplicates, then restart.`;
-        logger.error({ collection, index: index.name }, message);
-        throw new MongoSchemaError(message, { cause: error });
+            `${Object.keys(index.key).join(' + ')} value. Remove the duplicates; the store ` +
+            'retries on its own.',
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -304,14 +428,15 @@ async function ensureIndex(
 
 /**
  * An index with our key or our name exists with other options. Accept an
- * equivalent one (same key, same uniqueness, no partial filter or collation)
- * under another name; otherwise stop for required indexes and warn for others.
+ * equivalent one (same key, uniqueness and TTL, no partial filter or collation)
+ * under another name; otherwise stop for required indexes and skip others.
  */
 async function resolveIndexConflict(
   db: Db,
   collection: CollectionName,
   index: IndexSpec,
   logger: StoreLogger,
+  skipped: SchemaSkip[],
   cause: unknown,
 ): Promise<void> {
   const existing = await db.collection(collection).listIndexes().toArray();
@@ -319,6 +444,7 @@ async function resolveIndexConflict(
     (ix) =>
       sameKey(ix.key as Document, index.key) &&
       Boolean(ix.unique) === index.unique &&
+      ix.expireAfterSeconds === index.expireAfterSeconds &&
       ix.partialFilterExpression === undefined &&
       ix.collation === undefined,
   );
@@ -336,12 +462,13 @@ async function resolveIndexConflict(
     `MongoDB index conflict on ${collection}: cannot create ${index.name} ` +
     `${JSON.stringify(index.key)}${index.unique ? ' (unique)' : ''}; an existing index has the ` +
     `same name or key with other options: ${JSON.stringify(conflicting)}. ` +
-    'Drop or rename that index, then restart.';
-  if (index.required) {
-    logger.error({ collection, index: index.name, conflicting }, message);
-    throw new MongoSchemaError(message, { cause });
-  }
-  logger.warn({ collection, index: index.name, conflicting }, `${message} (${index.purpose})`);
+    'Drop or rename that index; the store retries on its own.';
+  if (index.required) throw new MongoSchemaError(message, { cause });
+  skipped.push({
+    collection,
+    what: `index ${index.name}`,
+    reason: `an existing index has its name or key with other options: ${JSON.stringify(conflicting)}`,
+  });
 }
 
 function sameKey(a: Document, b: Record<string, 1 | -1>): boolean {

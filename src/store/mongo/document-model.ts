@@ -6,13 +6,12 @@ import {
   type RecommendationRecord,
   type TitleRecord,
   type TmdbSnapshot,
-} from '../model';
+} from '../../model';
 
 /**
- * How records are stored as documents, in both adapters (nedb and MongoDB
- * speak the same document model): the record's id becomes `_id`, and an
- * aggregate keeps flat per-score counters (d1..d5) so a rating write is a
- * single $inc. Pure functions, no driver calls.
+ * How records are stored as MongoDB documents: the record's id becomes `_id`,
+ * and an aggregate keeps flat per-score counters (d1..d5) so a rating write is
+ * a single $inc. Pure functions, no driver calls.
  */
 
 /** A record as stored: its id is the document's `_id`. */
