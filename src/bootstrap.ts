@@ -1,4 +1,5 @@
 import type { Logger } from './logger';
+import { describeReport, writeCatalog } from './catalog/write';
 import { loadCatalog } from './seed/catalog';
 import type { Store } from './store/port';
 
@@ -26,8 +27,11 @@ export class StoreBootstrap {
       try {
         await this.store.ping();
         if ((await this.store.countTitles()) === 0) {
-          const report = await this.store.upsertCatalog(loadCatalog());
-          this.logger.info(report, 'seeded the empty store');
+          const report = await writeCatalog(this.store, loadCatalog());
+          this.logger.info(
+            { created: report.created.length },
+            `seeded the empty store: ${describeReport(report)}`,
+          );
         }
         this.ready = true;
         return;

@@ -1,16 +1,13 @@
-import type { FactRecord } from './fact';
-import type { RecommendationRecord } from './recommendation';
-import type { TitleRecord } from './title';
+import type { CuratedTitle } from './curated-title';
 
-/** Curated content as a whole: titles with their facts and recommendations (the seed, imports). */
+/** Curated content as a whole: title aggregates (the seed, catalog files, imports). */
 export interface Catalog {
-  titles: TitleRecord[];
-  facts: FactRecord[];
-  recommendations: RecommendationRecord[];
+  titles: CuratedTitle[];
 }
 
+/** What writing a catalog did, per title. */
 export interface CatalogReport {
-  titles: number;
-  facts: number;
-  recommendations: number;
+  created: string[];
+  updated: string[];
+  unchanged: string[];
 }

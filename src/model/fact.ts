@@ -7,6 +7,35 @@ export const FactCategory = {
 } as const;
 export type FactCategory = (typeof FactCategory)[keyof typeof FactCategory];
 
+/** What an editor found when checking a fact against sources. Public: readers see it. */
+export const VerificationStatus = {
+  UNVERIFIED: 'UNVERIFIED',
+  VERIFIED: 'VERIFIED',
+  DISPUTED: 'DISPUTED',
+  FALSE: 'FALSE',
+} as const;
+export type VerificationStatus = (typeof VerificationStatus)[keyof typeof VerificationStatus];
+
+export interface VerificationSource {
+  url: string;
+  label: string;
+}
+
+export interface FactVerification {
+  status: VerificationStatus;
+  note: string | null;
+  sources: VerificationSource[];
+  /** When an editor last set it; null while it was never set. */
+  updatedAt: Date | null;
+}
+
+export const UNVERIFIED: FactVerification = Object.freeze({
+  status: VerificationStatus.UNVERIFIED,
+  note: null,
+  sources: [],
+  updatedAt: null,
+}) as FactVerification;
+
 export interface FactRecord {
   id: string;
   titleId: string;
@@ -14,6 +43,10 @@ export interface FactRecord {
   /** 1-based order within (title, category), as on the page. */
   position: number;
   text: string;
+  verification: FactVerification;
+  /** 1 when added, +1 per editor change of this fact (text, position, verification). */
+  revision: number;
+  updatedAt: Date;
 }
 
 const CATEGORY_ORDER: Record<FactCategory, number> = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 };

@@ -1,6 +1,7 @@
 /**
  * The domain: records, enums and their invariants. Every other layer (store
- * adapters, GraphQL, TMDB, accuracy) depends on this module; it depends on none.
+ * adapters, GraphQL, TMDB, accuracy, curation, catalog) depends on this
+ * module; it depends on none.
  */
 export * from './title';
 export * from './fact';
@@ -8,4 +9,8 @@ export * from './recommendation';
 export * from './rating';
 export * from './aggregate';
 export * from './verdict';
+export * from './change';
+export * from './errors';
+export * from './curated-title';
+export * from './moderation';
 export * from './catalog';

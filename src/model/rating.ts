@@ -23,8 +23,16 @@ export interface RatingRecord {
   voterId: string;
   score: number;
   comment: string | null;
+  /** Set when an editor hid the comment: it is then left out of comment lists and not shown. */
+  hidden: CommentModeration | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Why and when an editor hid a rating's comment (editors only see this). */
+export interface CommentModeration {
+  reason: string;
+  at: Date;
 }
 
 /** The invariant every stored score keeps: an integer from MIN_SCORE to MAX_SCORE. */

@@ -5,5 +5,9 @@ export interface RecommendationRecord {
   /** 1-based order within the title's "Watch Next" list. */
   position: number;
   label: string;
+  /** Why to watch it; empty ("") until an editor writes one (an import leaves it empty). */
   reason: string;
 }
+
+/** A page recommends at most this many titles. */
+export const MAX_RECOMMENDATIONS = 20;

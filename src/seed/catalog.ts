@@ -1,23 +1,12 @@
+import { parseCatalog } from '../catalog/format';
 import type { Catalog } from '../model';
 import raw from './catalog.json';
 
 /**
- * The curated seed dataset (src/seed/catalog.json), made from the owner's
- * reference page. JSON has no dates, so snapshot timestamps are revived here.
+ * The curated seed dataset: src/seed/catalog.json, a catalog file (README
+ * "Catalog files") made from the owner's reference page, validated by the
+ * same schema as any import.
  */
-export function loadCatalog(): Catalog {
-  return {
-    titles: raw.titles.map((title) => ({
-      ...title,
-      mediaType: title.mediaType as Catalog['titles'][number]['mediaType'],
-      tmdbSnapshot: title.tmdbSnapshot
-        ? { ...title.tmdbSnapshot, fetchedAt: new Date(title.tmdbSnapshot.fetchedAt) }
-        : null,
-    })),
-    facts: raw.facts.map((fact) => ({
-      ...fact,
-      category: fact.category as Catalog['facts'][number]['category'],
-    })),
-    recommendations: raw.recommendations,
-  };
+export function loadCatalog(now?: Date): Catalog {
+  return parseCatalog(raw, now);
 }

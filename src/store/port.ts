@@ -1,12 +1,14 @@
 import type {
   AccuracyAggregate,
-  Catalog,
-  CatalogReport,
+  ChangeRecord,
+  CommentModeration,
+  CuratedTitle,
   FactRecord,
   MediaType,
   RatingRecord,
   RatingTarget,
   RecommendationRecord,
+  TitleEditResult,
   TitleRecord,
   TmdbSnapshot,
 } from '../model';
@@ -24,7 +26,10 @@ export interface Store {
 
   /** One entry per id, in id order; null where no title has that id. */
   titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>>;
-  /** One entry per slug, in slug order; null where no title has that slug. */
+  /**
+   * One entry per slug, in slug order; null where no title has that slug. A
+   * former slug (before a rename) resolves to its title too.
+   */
   titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>>;
   /**
    * One entry per TMDB identity (id and media type: TMDB numbers films and
@@ -73,13 +78,42 @@ export interface Store {
   /** Records the latest TMDB score of a title (last known value for restarts and outages). */
   saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void>;
 
+  /** Title aggregates (fields, slug history, facts, recommendations), in id order; null where none. */
+  curatedTitlesByIds(ids: readonly string[]): Promise<Array<CuratedTitle | null>>;
   /**
-   * Writes curated content idempotently: titles and facts by id (slug, and
-   * fact (title, category, position), must stay unique), recommendations by
-   * (title, position). Never touches ratings or aggregates, and keeps a
-   * title's existing TMDB snapshot (the catalog's is only a starting value).
+   * Every editor write and import goes through here. Each edit reads one
+   * title's aggregate (null: no such title yet) and returns the next one with
+   * its change records (null: nothing to change, nothing is written). The
+   * store writes each next aggregate and its change records atomically: a
+   * change is never stored without its record, nor a record without its
+   * change. `apply` must be pure: an adapter may run it again on fresher state
+   * after a concurrent write to the same title. Whatever `apply` throws aborts
+   * the batch with nothing written (every edit is applied to the current state
+   * before the first write). Throws SlugTakenError when a slug (current or
+   * former) already resolves to another title. Never touches ratings, and
+   * keeps a TMDB snapshot saved meanwhile unless the edit changes it.
+   *
+   * Adapters: SQLite runs the batch in one transaction. MongoDB writes each
+   * title as one atomic single-document update; see mongo-store.ts for what a
+   * crash between two titles of a batch leaves.
    */
-  upsertCatalog(catalog: Catalog): Promise<CatalogReport>;
+  editTitles(edits: readonly TitleEdit[]): Promise<TitleEditOutcome[]>;
+  /**
+   * Hides (or re-words the reason of) a rating's comment, with its change
+   * record, atomically. `apply` returns null to change nothing. Null when no
+   * rating has this id.
+   */
+  moderateRating(ratingId: string, apply: RatingModeration): Promise<RatingRecord | null>;
+  /**
+   * Ratings of one target that have a comment not hidden, newest first
+   * (updatedAt, then id, descending), after the cursor; index-backed: a page
+   * costs what it returns whatever the target's number of ratings.
+   */
+  commentsOf(targetKey: string, page: PageRequest): Promise<Page<RatingRecord>>;
+  /** A title's change records (its fields, facts, recommendations, comments), newest first. */
+  changesOfTitle(titleId: string, page: PageRequest): Promise<Page<ChangeRecord>>;
+  /** One entry per id, in id order; null where no change record has that id. */
+  changesByIds(ids: readonly string[]): Promise<Array<ChangeRecord | null>>;
   countTitles(): Promise<number>;
 
   /** Resolves when the backing database answers; rejects otherwise (readiness). */
@@ -108,6 +142,38 @@ export interface RatingWriteResult {
   aggregate: AccuracyAggregate;
   /** false when the voter's earlier rating of the target was replaced. */
   created: boolean;
+}
+
+/** One title's edit: see Store.editTitles. */
+export interface TitleEdit {
+  titleId: string;
+  apply(current: CuratedTitle | null): TitleEditResult | null;
+}
+
+export interface TitleEditOutcome {
+  /** The aggregate as stored after the batch (as it was when the edit changed nothing). */
+  title: CuratedTitle | null;
+  /** The change records stored with it (empty when nothing changed). */
+  changes: ChangeRecord[];
+}
+
+/** Decides a comment's moderation from the rating as stored; see Store.moderateRating. */
+export type RatingModeration = (
+  current: RatingRecord,
+) => { hidden: CommentModeration; change: ChangeRecord } | null;
+
+/**
+ * Keyset paging, newest first: `after` is the (time, id) of the last item of
+ * the previous page, exclusive.
+ */
+export interface PageRequest {
+  first: number;
+  after?: { at: Date; id: string } | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  hasNextPage: boolean;
 }
 
 export interface TitleListQuery {

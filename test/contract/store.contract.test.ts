@@ -16,17 +16,38 @@ import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import type { Store } from '../../src/store/port';
 import {
+  addFact,
   aggregateOf,
-  type Catalog,
+  type ChangeOperation,
+  createTitle,
+  type CuratedTitle,
+  type EditContext,
   emptyAggregate,
   type FactCategory,
-  type FactRecord,
+  hideComment,
+  moveFact,
+  type RatingRecord,
   type RatingTarget,
+  removeFact,
+  RevisionConflictError,
+  setFactVerification,
+  setRecommendations,
+  SlugTakenError,
+  type TitleEditResult,
+  updateTitle,
   type RecommendationRecord,
   targetKey,
   type TmdbSnapshot,
 } from '../../src/model';
-import { type RebuildReport } from '../../src/store/port';
+import { type RebuildReport, type TitleEdit } from '../../src/store/port';
+import {
+  catalogOf,
+  type FactPart,
+  FIXED_NOW,
+  seedStore,
+  type TitlePart,
+  titleRecord,
+} from '../fixtures/catalog';
 import {
   describeMongo,
   freshDatabaseName,
@@ -123,25 +144,11 @@ else describeMongo('store contract', () => undefined); // reported as skipped
 
 // ---- test data ---------------------------------------------------------------
 
-type CatalogTitle = Catalog['titles'][number];
-
-function title(id: string, overrides: Partial<CatalogTitle> = {}): CatalogTitle {
-  return {
-    id,
-    slug: id,
-    name: id,
-    mediaType: 'MOVIE',
-    year: null,
-    tagline: null,
-    overview: null,
-    tmdbId: null,
-    tmdbSnapshot: null,
-    verdictBlurb: null,
-    ...overrides,
-  };
+function title(id: string, overrides: Partial<TitlePart> = {}): TitlePart {
+  return { id, ...overrides };
 }
 
-function fact(id: string, titleId: string, category: FactCategory, position: number): FactRecord {
+function fact(id: string, titleId: string, category: FactCategory, position: number): FactPart {
   return { id, titleId, category, position, text: `Text of ${id}` };
 }
 
@@ -154,9 +161,9 @@ function recommendation(
   return { titleId, recommendedTitleId, position, label, reason: `${recommendedTitleId} because` };
 }
 
-function catalogOf(parts: Partial<Catalog>): Catalog {
-  return { titles: [], facts: [], recommendations: [], ...parts };
-}
+/** The seed catalog as of FIXED_NOW, so two loads compare equal. */
+const seed = () => loadCatalog(FIXED_NOW);
+const seedTitle = (id: string) => seed().titles.find((t) => t.title.id === id)!;
 
 /** Deterministic shuffle (mulberry32), so failures reproduce. */
 function shuffled<T>(items: readonly T[], seed = 42): T[] {
@@ -209,25 +216,38 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       expect(store.kind).toBe(name);
     });
 
-    describe('upsertCatalog', () => {
-      it('is idempotent: twice gives the same titles, facts and recommendations', async () => {
-        const catalog = loadCatalog();
-        const expected = { titles: 3, facts: 16, recommendations: 2 };
-        await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
-        await expect(store.upsertCatalog(catalog)).resolves.toEqual(expected);
-
+    describe('writeCatalog (editTitles)', () => {
+      it('writes the seed once: a second write changes nothing and says so', async () => {
+        const catalog = seed();
+        await expect(seedStore(store, catalog)).resolves.toEqual({
+          created: ['the-glory', 'vincenzo', 'my-name'],
+          updated: [],
+          unchanged: [],
+        });
+        await expect(seedStore(store, catalog)).resolves.toEqual({
+          created: [],
+          updated: [],
+          unchanged: ['the-glory', 'vincenzo', 'my-name'],
+        });
         expect(await store.countTitles()).toBe(3);
+        expect(await store.curatedTitlesByIds(['the-glory', 'nope'])).toEqual([
+          catalog.titles[0],
+          null,
+        ]);
         const [facts] = await store.factsByTitleIds(['the-glory']);
-        expect(facts).toHaveLength(16);
+        expect(facts).toEqual(catalog.titles[0].facts);
         const [recs] = await store.recommendationsByTitleIds(['the-glory']);
-        expect(recs).toEqual(catalog.recommendations);
-        const [glory] = await store.titlesByIds(['the-glory']);
-        expect(glory).toEqual(catalog.titles[0]);
+        expect(recs).toEqual(catalog.titles[0].recommendations);
+        // Creating is a change too: one record per created title and fact and list.
+        const { items } = await store.changesOfTitle('the-glory', { first: 100 });
+        expect(items.map((c) => c.entityType).sort()).toEqual(
+          ['TITLE', 'RECOMMENDATIONS', ...Array(16).fill('FACT')].sort(),
+        );
       });
 
       it('keeps a fetched TMDB snapshot, fills a missing one, and applies edits', async () => {
-        const catalog = loadCatalog();
-        await store.upsertCatalog(catalog);
+        const catalog = seed();
+        await seedStore(store, catalog);
         const fetched: TmdbSnapshot = {
           voteAverage: 8.7,
           voteCount: 1234,
@@ -240,37 +260,44 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
           voteCount: 10,
           fetchedAt: new Date('2026-11-25T00:00:00.000Z'),
         };
-        const edited: Catalog = {
-          titles: catalog.titles.map((t) =>
-            t.id === 'the-glory'
-              ? { ...t, name: 'The Glory (edited)' }
-              : t.id === 'vincenzo'
-                ? { ...t, tmdbSnapshot: starting }
-                : t,
-          ),
-          facts: catalog.facts.map((f) =>
-            f.id === 'the-glory-dyk-1' ? { ...f, text: 'Edited fact' } : f,
-          ),
-          recommendations: catalog.recommendations.map((r) =>
-            r.position === 2 ? { ...r, label: 'Edited label' } : r,
-          ),
+        const [glory, vincenzo, myName] = catalog.titles;
+        const edited = {
+          titles: [
+            {
+              ...glory,
+              title: { ...glory.title, name: 'The Glory (edited)' },
+              facts: glory.facts.map((f) =>
+                f.id === 'the-glory-dyk-1' ? { ...f, text: 'Edited fact' } : f,
+              ),
+              recommendations: glory.recommendations.map((r) =>
+                r.position === 2 ? { ...r, label: 'Edited label' } : r,
+              ),
+            },
+            { ...vincenzo, title: { ...vincenzo.title, tmdbSnapshot: starting } },
+            myName,
+          ],
         };
-        await store.upsertCatalog(edited);
+        await expect(seedStore(store, edited)).resolves.toEqual({
+          created: [],
+          updated: ['the-glory', 'vincenzo'],
+          unchanged: ['my-name'],
+        });
 
-        const [glory, vincenzo] = await store.titlesByIds(['the-glory', 'vincenzo']);
-        expect(glory?.tmdbSnapshot).toEqual(fetched);
-        expect(glory?.name).toBe('The Glory (edited)');
-        expect(vincenzo?.tmdbSnapshot).toEqual(starting);
+        const [storedGlory, storedVincenzo] = await store.titlesByIds(['the-glory', 'vincenzo']);
+        expect(storedGlory?.tmdbSnapshot).toEqual(fetched);
+        expect(storedGlory).toMatchObject({ name: 'The Glory (edited)', revision: 2 });
+        expect(storedVincenzo?.tmdbSnapshot).toEqual(starting);
+        expect(storedVincenzo?.revision).toBe(1); // a snapshot is not an editor change
         const [dyk] = await store.factsByIds(['the-glory-dyk-1']);
-        expect(dyk?.text).toBe('Edited fact');
+        expect(dyk).toMatchObject({ text: 'Edited fact', revision: 2 });
         const [recs] = await store.recommendationsByTitleIds(['the-glory']);
         expect(recs.map((r) => r.label)).toEqual(['More Drama', 'Edited label']);
         expect(await store.countTitles()).toBe(3);
       });
 
-      it('keeps a snapshot saved while the catalog is being re-seeded', async () => {
-        await store.upsertCatalog(loadCatalog());
-        // The save starts 0-4 microtask turns after the re-seed, to hit every interleaving.
+      it('keeps a snapshot saved while the catalog is being re-written', async () => {
+        await seedStore(store, seed());
+        // The save starts 0-4 microtask turns after the write, to hit every interleaving.
         const lost: number[] = [];
         for (let round = 0; round < 10; round++) {
           const fetched: TmdbSnapshot = {
@@ -278,8 +305,10 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
             voteCount: 4321 + round,
             fetchedAt: new Date(Date.parse('2027-02-03T04:05:06.789Z') + round),
           };
+          const renamed = seed();
+          renamed.titles[0].title.name = `The Glory ${round}`;
           await Promise.all([
-            store.upsertCatalog(loadCatalog()),
+            seedStore(store, renamed),
             (async () => {
               for (let turn = 0; turn < round % 5; turn++) await Promise.resolve();
               await store.saveTmdbSnapshot('the-glory', fetched);
@@ -293,27 +322,381 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('never touches ratings or aggregates', async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
         const { aggregate } = await store.upsertRating(
           { target: GLORY, voterId: 'voter-1', score: 4, comment: null },
           new Date('2026-12-01T00:00:00Z'),
         );
-        await store.upsertCatalog(loadCatalog());
+        const edited = seed();
+        edited.titles[0].title.tagline = 'Another tagline';
+        await seedStore(store, edited);
         expect(await store.ratingsByTarget(targetKey(GLORY))).toHaveLength(1);
         expect(await store.aggregatesByTargets([targetKey(GLORY)])).toEqual([aggregate]);
       });
     });
 
+    describe('editTitles: editor writes with revisions and change records', () => {
+      const at = (minute: number) => new Date(Date.UTC(2027, 0, 1, 0, minute));
+      let ids = 0;
+      const ctx = (operation: ChangeOperation, minute = 1): EditContext => ({
+        now: at(minute),
+        newId: () => `id${String(++ids).padStart(6, '0')}`,
+        operation,
+      });
+      const edit = (
+        titleId: string,
+        apply: (current: CuratedTitle | null) => TitleEditResult | null,
+      ): TitleEdit => ({ titleId, apply });
+      const snapshot = async (titleId: string) => ({
+        title: (await store.curatedTitlesByIds([titleId]))[0],
+        changes: (await store.changesOfTitle(titleId, { first: 100 })).items,
+      });
+      const create = (id: string, name = id, slug = id) =>
+        store.editTitles([
+          edit(id, () =>
+            createTitle(ctx('CREATE_TITLE'), {
+              ...titleRecord({ id, name, slug }),
+              tmdbSnapshot: null,
+            }),
+          ),
+        ]);
+
+      beforeEach(async () => {
+        await seedStore(store, seed());
+      });
+
+      it('creates a title at revision 1 with a change record of every field set', async () => {
+        const [outcome] = await create('new-one', 'New One');
+        expect(outcome.title?.title).toMatchObject({
+          slug: 'new-one',
+          revision: 1,
+          updatedAt: at(1),
+        });
+        expect(outcome.changes).toHaveLength(1);
+        const { title, changes } = await snapshot('new-one');
+        expect(title).toEqual(outcome.title);
+        expect(changes).toEqual(outcome.changes);
+        expect(changes[0]).toMatchObject({
+          operation: 'CREATE_TITLE',
+          entityType: 'TITLE',
+          entityId: 'new-one',
+          titleId: 'new-one',
+          revision: 1,
+          at: at(1),
+        });
+        expect(changes[0].fields).toContainEqual({ field: 'name', before: null, after: 'New One' });
+        expect(await store.changesByIds([changes[0].id, 'nope'])).toEqual([changes[0], null]);
+      });
+
+      it('updates at the expected revision; a stale one conflicts and writes nothing', async () => {
+        const [updated] = await store.editTitles([
+          edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE', 2), c!, { year: 2021 }, 1)),
+        ]);
+        expect(updated.title?.title).toMatchObject({ year: 2021, revision: 2, updatedAt: at(2) });
+        expect(updated.changes[0]).toMatchObject({
+          operation: 'UPDATE_TITLE',
+          revision: 2,
+          fields: [{ field: 'year', before: null, after: 2021 }],
+        });
+        const before = await snapshot('vincenzo');
+        await expect(
+          store.editTitles([
+            edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE', 3), c!, { year: 1999 }, 1)),
+          ]),
+        ).rejects.toMatchObject({ name: 'RevisionConflictError', currentRevision: 2 });
+        expect(await snapshot('vincenzo')).toEqual(before);
+      });
+
+      it('writes nothing, and records nothing, for an edit that changes nothing', async () => {
+        const before = await snapshot('vincenzo');
+        const [outcome] = await store.editTitles([
+          edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { name: 'Vincenzo' }, 1)),
+        ]);
+        expect(outcome).toEqual({ title: before.title, changes: [] });
+        expect(await snapshot('vincenzo')).toEqual(before);
+      });
+
+      it('keeps a former slug resolving after a rename, and no other title may take it', async () => {
+        await store.editTitles([
+          edit('vincenzo', (c) =>
+            updateTitle(
+              ctx('UPDATE_TITLE'),
+              c!,
+              { name: 'Vincenzo Cassano', slug: 'vincenzo-cassano' },
+              1,
+            ),
+          ),
+        ]);
+        const [byOld, byNew] = await store.titlesBySlugs(['vincenzo', 'vincenzo-cassano']);
+        expect(byOld).toMatchObject({ id: 'vincenzo', slug: 'vincenzo-cassano' });
+        expect(byNew).toEqual(byOld);
+        expect((await store.curatedTitlesByIds(['vincenzo']))[0]?.formerSlugs).toEqual([
+          'vincenzo',
+        ]);
+        // The listing shows the current slug only.
+        const page = await store.listTitles({ first: 10 });
+        expect(page.titles.map((t) => t.slug)).toEqual([
+          'my-name',
+          'the-glory',
+          'vincenzo-cassano',
+        ]);
+
+        const before = await snapshot('my-name');
+        await expect(create('thief', 'Thief', 'vincenzo')).rejects.toBeInstanceOf(SlugTakenError);
+        await expect(
+          store.editTitles([
+            edit('my-name', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { slug: 'vincenzo' }, 1)),
+          ]),
+        ).rejects.toMatchObject({ name: 'SlugTakenError', slug: 'vincenzo' });
+        expect(await store.titlesByIds(['thief'])).toEqual([null]);
+        expect(await snapshot('my-name')).toEqual(before);
+      });
+
+      it('adds, moves and removes facts: positions stay 1..n, only the edited fact moves its revision', async () => {
+        const [added] = await store.editTitles([
+          edit('the-glory', (c) =>
+            addFact(ctx('ADD_FACT', 2), c!, {
+              id: 'new-fact',
+              category: 'DID_YOU_KNOW',
+              text: 'New',
+              position: 2,
+            }),
+          ),
+        ]);
+        const dyk = (t: CuratedTitle | null) =>
+          t!.facts
+            .filter((f) => f.category === 'DID_YOU_KNOW')
+            .map((f) => [f.id, f.position, f.revision]);
+        expect(dyk(added.title).slice(0, 3)).toEqual([
+          ['the-glory-dyk-1', 1, 1],
+          ['new-fact', 2, 1],
+          ['the-glory-dyk-2', 3, 1],
+        ]);
+        const [moved] = await store.editTitles([
+          edit('the-glory', (c) => moveFact(ctx('MOVE_FACT', 3), c!, 'new-fact', 9)),
+        ]);
+        expect(dyk(moved.title).slice(-2)).toEqual([
+          ['the-glory-dyk-8', 8, 1],
+          ['new-fact', 9, 2],
+        ]);
+        expect(moved.changes).toEqual([
+          expect.objectContaining({
+            entityType: 'FACT',
+            entityId: 'new-fact',
+            revision: 2,
+            fields: [{ field: 'position', before: 2, after: 9 }],
+          }),
+        ]);
+        await store.editTitles([
+          edit('the-glory', (c) => removeFact(ctx('REMOVE_FACT', 4), c!, 'the-glory-dyk-1')),
+        ]);
+        const [facts] = await store.factsByTitleIds(['the-glory']);
+        expect(facts.filter((f) => f.category === 'DID_YOU_KNOW').map((f) => f.position)).toEqual([
+          1, 2, 3, 4, 5, 6, 7, 8,
+        ]);
+        expect(await store.factsByIds(['the-glory-dyk-1', 'new-fact'])).toEqual([
+          null,
+          expect.objectContaining({ id: 'new-fact', position: 8, titleId: 'the-glory' }),
+        ]);
+        const { items } = await store.changesOfTitle('the-glory', { first: 3 });
+        expect(items.map((c) => [c.operation, c.entityId, c.at])).toEqual([
+          ['REMOVE_FACT', 'the-glory-dyk-1', at(4)],
+          ['MOVE_FACT', 'new-fact', at(3)],
+          ['ADD_FACT', 'new-fact', at(2)],
+        ]);
+      });
+
+      it('stores verification and recommendations as set', async () => {
+        await store.editTitles([
+          edit('the-glory', (c) =>
+            setFactVerification(ctx('SET_FACT_VERIFICATION', 5), c!, 'the-glory-bts-1', {
+              status: 'VERIFIED',
+              note: 'Checked',
+              sources: [{ url: 'https://example.org/a', label: 'A' }],
+            }),
+          ),
+        ]);
+        const [fact] = await store.factsByIds(['the-glory-bts-1']);
+        expect(fact).toMatchObject({
+          revision: 2,
+          updatedAt: at(5),
+          verification: {
+            status: 'VERIFIED',
+            note: 'Checked',
+            sources: [{ url: 'https://example.org/a', label: 'A' }],
+            updatedAt: at(5),
+          },
+        });
+        await store.editTitles([
+          edit('the-glory', (c) =>
+            setRecommendations(ctx('SET_RECOMMENDATIONS'), c!, [
+              { recommendedTitleId: 'my-name', label: 'More Action', reason: '' },
+            ]),
+          ),
+        ]);
+        const [recs] = await store.recommendationsByTitleIds(['the-glory']);
+        expect(recs).toEqual([
+          {
+            titleId: 'the-glory',
+            recommendedTitleId: 'my-name',
+            position: 1,
+            label: 'More Action',
+            reason: '',
+          },
+        ]);
+      });
+
+      it('writes nothing of a batch in which an edit throws', async () => {
+        const before = [await snapshot('vincenzo'), await snapshot('my-name')];
+        await expect(
+          store.editTitles([
+            edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { year: 2021 }, 1)),
+            edit('my-name', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { year: 2021 }, 7)),
+          ]),
+        ).rejects.toBeInstanceOf(RevisionConflictError);
+        expect([await snapshot('vincenzo'), await snapshot('my-name')]).toEqual(before);
+      });
+
+      it('applies concurrent edits of one title one after the other, each with its record', async () => {
+        const texts = Array.from({ length: 8 }, (_, i) => `Concurrent ${i}`);
+        await Promise.all(
+          texts.map((text, i) =>
+            store.editTitles([
+              edit('my-name', (c) =>
+                addFact(ctx('ADD_FACT'), c!, { id: `c-${i}`, category: 'BEHIND_THE_SCENES', text }),
+              ),
+            ]),
+          ),
+        );
+        const [facts] = await store.factsByTitleIds(['my-name']);
+        expect(facts.map((f) => f.text).sort()).toEqual(texts);
+        expect(facts.map((f) => f.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        const { items } = await store.changesOfTitle('my-name', { first: 100 });
+        expect(items.filter((c) => c.operation === 'ADD_FACT')).toHaveLength(8);
+      });
+
+      it('pages change records newest first without repeats or gaps', async () => {
+        for (let minute = 1; minute <= 5; minute++) {
+          await store.editTitles([
+            edit('vincenzo', (c) =>
+              updateTitle(
+                ctx('UPDATE_TITLE', minute),
+                c!,
+                { year: 2000 + minute },
+                c!.title.revision,
+              ),
+            ),
+          ]);
+        }
+        const seen: number[] = [];
+        let after: { at: Date; id: string } | null = null;
+        for (;;) {
+          const page = await store.changesOfTitle('vincenzo', { first: 2, after });
+          seen.push(
+            ...page.items.filter((c) => c.operation === 'UPDATE_TITLE').map((c) => c.revision!),
+          );
+          if (!page.hasNextPage) break;
+          const last = page.items[page.items.length - 1];
+          after = { at: last.at, id: last.id };
+        }
+        expect(seen).toEqual([6, 5, 4, 3, 2]);
+      });
+    });
+
+    describe('comments and their moderation', () => {
+      const rate = (
+        voterId: string,
+        comment: string | null,
+        minute: number,
+        target: RatingTarget = GLORY,
+      ) =>
+        store.upsertRating(
+          { target, voterId, score: 3, comment },
+          new Date(Date.UTC(2027, 0, 1, 0, minute)),
+        );
+      const hide = (reason: string) => (rating: RatingRecord) =>
+        hideComment(
+          { now: new Date('2027-02-01T00:00:00Z'), newId: () => `hide-${reason.length}` },
+          rating,
+          reason,
+        );
+
+      beforeEach(async () => {
+        await seedStore(store, seed());
+      });
+
+      it('lists visible comments newest first, page by page, leaving out ratings without one', async () => {
+        for (let i = 1; i <= 7; i++) await rate(`voter-${i}`, i === 4 ? null : `Comment ${i}`, i);
+        await rate('voter-f', 'On a fact', 9, GLORY_FACT);
+        const texts: string[] = [];
+        let after: { at: Date; id: string } | null = null;
+        for (;;) {
+          const page = await store.commentsOf(targetKey(GLORY), { first: 2, after });
+          texts.push(...page.items.map((r) => r.comment!));
+          if (!page.hasNextPage) break;
+          const last = page.items[page.items.length - 1];
+          after = { at: last.updatedAt, id: last.id };
+        }
+        expect(texts).toEqual([
+          'Comment 7',
+          'Comment 6',
+          'Comment 5',
+          'Comment 3',
+          'Comment 2',
+          'Comment 1',
+        ]);
+        const fact = await store.commentsOf(targetKey(GLORY_FACT), { first: 10 });
+        expect(fact.items.map((r) => r.comment)).toEqual(['On a fact']);
+      });
+
+      it('hides a comment with its change record; it stays hidden when the voter re-rates', async () => {
+        const { rating } = await rate('voter-1', 'Rude words', 1);
+        await rate('voter-2', 'Fine words', 2);
+        const hidden = await store.moderateRating(rating.id, hide('abuse'));
+        expect(hidden).toMatchObject({
+          id: rating.id,
+          hidden: { reason: 'abuse', at: new Date('2027-02-01T00:00:00Z') },
+        });
+        expect((await store.ratingsByIds([rating.id]))[0]?.hidden).toEqual(hidden!.hidden);
+        const visible = async () =>
+          (await store.commentsOf(targetKey(GLORY), { first: 10 })).items.map((r) => r.voterId);
+        expect(await visible()).toEqual(['voter-2']);
+        await rate('voter-1', 'Rude words again', 3);
+        expect(await visible()).toEqual(['voter-2']);
+        const { items } = await store.changesOfTitle('the-glory', { first: 1 });
+        expect(items[0]).toMatchObject({
+          operation: 'HIDE_RATING_COMMENT',
+          entityType: 'RATING_COMMENT',
+          entityId: rating.id,
+          fields: [
+            {
+              field: 'hidden',
+              before: null,
+              after: { reason: 'abuse', at: '2027-02-01T00:00:00.000Z' },
+            },
+          ],
+        });
+        // Same reason again: nothing changes, nothing is recorded.
+        await store.moderateRating(rating.id, hide('abuse'));
+        expect(
+          (await store.changesOfTitle('the-glory', { first: 100 })).items.filter(
+            (c) => c.operation === 'HIDE_RATING_COMMENT',
+          ),
+        ).toHaveLength(1);
+        expect(await store.moderateRating('999999', hide('x'))).toBeNull();
+      });
+    });
+
     describe('batch reads', () => {
       beforeEach(async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
       });
 
       it('titlesByIds and titlesBySlugs answer in key order, null for unknown keys', async () => {
-        const catalog = loadCatalog();
+        const catalog = seed();
         const byId = await store.titlesByIds(['my-name', 'unknown-id', 'the-glory', 'my-name']);
         expect(byId.map((t) => t?.id ?? null)).toEqual(['my-name', null, 'the-glory', 'my-name']);
-        expect(byId[2]).toEqual(catalog.titles[0]);
+        expect(byId[2]).toEqual(catalog.titles[0].title);
         const bySlug = await store.titlesBySlugs(['vincenzo', 'no-such-slug', 'the-glory']);
         expect(bySlug.map((t) => t?.slug ?? null)).toEqual(['vincenzo', null, 'the-glory']);
         expect(await store.titlesByIds([])).toEqual([]);
@@ -321,13 +704,13 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('titlesByTmdbIds finds titles by TMDB id and media type, in key order', async () => {
-        const catalog = loadCatalog();
+        const catalog = seed();
         const found = await store.titlesByTmdbIds([
           { tmdbId: 136283, mediaType: 'MOVIE' }, // TMDB numbers films and series apart
           { tmdbId: 136283, mediaType: 'TV' },
           { tmdbId: 1, mediaType: 'TV' },
         ]);
-        expect(found).toEqual([null, catalog.titles[0], null]);
+        expect(found).toEqual([null, catalog.titles[0].title, null]);
         expect(await store.titlesByTmdbIds([])).toEqual([]);
       });
 
@@ -338,11 +721,14 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
           null,
           'the-glory-bts-1',
         ]);
-        expect(facts[0]).toEqual(loadCatalog().facts.find((f) => f.id === 'the-glory-dyk-3'));
+        expect(facts[0]).toEqual(
+          seedTitle('the-glory').facts.find((f) => f.id === 'the-glory-dyk-3'),
+        );
       });
 
       it('orders facts BEHIND_THE_SCENES first, then by position, per title', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [title('t-one'), title('t-two')],
             facts: [
@@ -374,7 +760,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('orders recommendations by position, per title', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [title('r-one'), title('r-two'), title('r-three')],
             recommendations: [
@@ -419,7 +806,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       const slugs = Array.from({ length: 25 }, (_, i) => `title-${String(i + 1).padStart(2, '0')}`);
 
       it('pages through titles in slug order without repeats or gaps', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: shuffled(slugs).map((slug) => title(slug, { name: `Name ${slug}` })),
           }),
@@ -457,7 +845,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
 
       it('searches names case-insensitively and literally, never as a pattern', async () => {
         const named = (slug: string, name: string) => title(slug, { name });
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [
               named('abc-street', 'Abc Street'),
@@ -493,7 +882,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('counts every match of the search, whatever the page and cursor', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: slugs.map((slug, i) =>
               title(slug, { name: i % 2 === 0 ? `Even Match ${i}` : `Odd ${i}` }),
@@ -525,7 +915,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       };
 
       it('finds The Glory from full-width or upper-case text', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [
               named('the-glory', 'The Glory'),
@@ -543,7 +934,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('matches "%", "_" and quotes only as themselves, at any length', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [
               named('wolf', '100% Wolf'),
@@ -566,12 +958,14 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       });
 
       it('sees catalog edits at once: new, renamed and re-slugged titles', async () => {
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({ titles: [named('the-glory', 'The Glory'), named('other', 'Other')] }),
         );
         expect(await search('glory')).toEqual(['the-glory']);
         expect(await search('o')).toEqual(['other', 'the-glory']);
-        await store.upsertCatalog(
+        await seedStore(
+          store,
           catalogOf({
             titles: [
               named('the-glory', 'The Story'),
@@ -591,7 +985,8 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
       (name === 'mongo' ? it.skip : it)(
         'normalises stored names too: a full-width name is found by plain text',
         async () => {
-          await store.upsertCatalog(
+          await seedStore(
+            store,
             catalogOf({
               titles: [
                 named('full-width', 'ＦＵＬＬ Ｗｉｄｔｈ Ｓｈｏｗ'),
@@ -608,7 +1003,7 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
 
     describe('upsertRating', () => {
       beforeEach(async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
       });
 
       it('inserts, then replaces the same voter rating, updating the aggregate by the difference', async () => {
@@ -621,6 +1016,7 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
         expect(first.created).toBe(true);
         expect(first.rating).toEqual({
           id: expect.stringMatching(STORE_ID),
+          hidden: null,
           targetKey: 'title:the-glory',
           titleId: 'the-glory',
           factId: null,
@@ -825,7 +1221,7 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
 
     describe('rebuildAggregates', () => {
       it('reports drift on a dry run and repairs it otherwise', async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
         const now = new Date('2026-12-04T00:00:00.000Z');
         for (const [voterId, score] of [
           ['voter-1', 5],
@@ -887,7 +1283,7 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
 
     describe('rebuildAggregates while ratings are written', () => {
       it('never leaves an aggregate different from its ratings', async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
         const targets: RatingTarget[] = [GLORY, GLORY_FACT];
         const writes = Array.from({ length: 400 }, (_, i) => ({
           target: targets[i % 2],
@@ -915,7 +1311,7 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
 
     describe('saveTmdbSnapshot', () => {
       it('round-trips the snapshot, Dates included, and ignores unknown titles', async () => {
-        await store.upsertCatalog(loadCatalog());
+        await seedStore(store, seed());
         const snapshot: TmdbSnapshot = {
           voteAverage: 7.25,
           voteCount: 98765,

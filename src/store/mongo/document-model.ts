@@ -1,6 +1,11 @@
 import {
   type AccuracyAggregate,
+  type ChangeRecord,
+  type CommentModeration,
+  type CuratedTitle,
+  type FactCategory,
   type FactRecord,
+  type FactVerification,
   type RatingRecord,
   ratingDelta,
   type RecommendationRecord,
@@ -9,41 +14,92 @@ import {
 } from '../../model';
 
 /**
- * How records are stored as MongoDB documents: the record's id becomes `_id`,
- * and an aggregate keeps flat per-score counters (d1..d5) so a rating write is
- * a single $inc. Pure functions, no driver calls.
+ * How records are stored as MongoDB documents. Pure functions, no driver calls.
+ *
+ * A title is ONE document with everything curated on its page (the
+ * CuratedTitle aggregate): its fields, every slug it has or had (`slugs`, a
+ * unique multikey index: a slug resolves to one title, forever), its facts in
+ * page order and its recommendations in order (positions are array order).
+ * So every editor write is a single-document atomic update (see
+ * mongo-store.ts), and `version` is the compare-and-set token every such
+ * write checks and moves. The change records of the last write ride along in
+ * `pendingChanges` until they are copied to the `changes` collection.
+ *
+ * A rating keeps `commented` (it has a comment) for the comment-list index
+ * and, when an editor hid its comment, `hidden`; `moderationVersion` and
+ * `pendingChange` do for its moderation what `version` and `pendingChanges`
+ * do for a title.
  */
 
-/** A record as stored: its id is the document's `_id`. */
-type Stored<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
+/** A fact as stored inside its title: no titleId (the parent's) and no position (array order). */
+export interface FactEntry {
+  id: string;
+  category: FactCategory;
+  text: string;
+  verification: FactVerification;
+  revision: number;
+  updatedAt: Date;
+}
 
-export type TitleDoc = Stored<TitleRecord>;
-export type FactDoc = Stored<FactRecord>;
-export type RatingDoc = Stored<RatingRecord>;
-/** Recommendations have no id of their own in the port; `_id` is the store's. */
-export type RecommendationDoc = RecommendationRecord & { _id: string };
+/** A recommendation inside its title: position is array order. */
+export type RecommendationEntry = Pick<
+  RecommendationRecord,
+  'recommendedTitleId' | 'label' | 'reason'
+>;
+
+/** A change record as stored: its id is the document's `_id`. */
+export type ChangeDoc = Omit<ChangeRecord, 'id'> & { _id: string };
+
+export type TitleDoc = Omit<TitleRecord, 'id'> & {
+  _id: string;
+  slugs: string[];
+  facts: FactEntry[];
+  recommendations: RecommendationEntry[];
+  version: number;
+  pendingChanges?: ChangeDoc[];
+};
+
+export type RatingDoc = Omit<RatingRecord, 'id'> & {
+  _id: string;
+  commented: boolean;
+  moderationVersion?: number;
+  pendingChange?: ChangeDoc;
+};
 
 export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 
 /** _id is the target key; flat per-score counters (d1..d5) so a write is a single $inc. */
 export type AggregateDoc = { _id: string; count: number; sum: number } & Record<ScoreField, number>;
 
-export function toTitle(doc: TitleDoc): TitleRecord {
+/** Title reads that need only the title's own fields leave the page's parts on the server. */
+export const TITLE_FIELDS_ONLY = {
+  slugs: 0,
+  facts: 0,
+  recommendations: 0,
+  pendingChanges: 0,
+} as const;
+
+export function toTitle(doc: Omit<TitleDoc, 'slugs' | 'facts' | 'recommendations'>): TitleRecord {
   return {
     id: doc._id,
     slug: doc.slug,
     name: doc.name,
+    originalName: doc.originalName ?? null,
     mediaType: doc.mediaType,
     year: doc.year ?? null,
     tagline: doc.tagline ?? null,
     overview: doc.overview ?? null,
+    genres: doc.genres ?? [],
+    posterPath: doc.posterPath ?? null,
     tmdbId: doc.tmdbId ?? null,
     tmdbSnapshot: doc.tmdbSnapshot ? toSnapshot(doc.tmdbSnapshot) : null,
     verdictBlurb: doc.verdictBlurb ?? null,
+    revision: doc.revision,
+    updatedAt: doc.updatedAt,
   };
 }
 
-/** Also the write form: fetchedAt always a Date (a catalog read from JSON may carry a string). */
+/** Also the write form: fetchedAt always a Date. */
 export function toSnapshot(snapshot: TmdbSnapshot): TmdbSnapshot {
   return {
     voteAverage: snapshot.voteAverage,
@@ -53,23 +109,102 @@ export function toSnapshot(snapshot: TmdbSnapshot): TmdbSnapshot {
   };
 }
 
-export function toFact(doc: FactDoc): FactRecord {
+/** A title's facts as records: positions from array order within each category. */
+export function toFacts(doc: Pick<TitleDoc, '_id' | 'facts'>): FactRecord[] {
+  const counters = new Map<FactCategory, number>();
+  return (doc.facts ?? []).map((entry) => {
+    const position = (counters.get(entry.category) ?? 0) + 1;
+    counters.set(entry.category, position);
+    return {
+      id: entry.id,
+      titleId: doc._id,
+      category: entry.category,
+      position,
+      text: entry.text,
+      verification: entry.verification,
+      revision: entry.revision,
+      updatedAt: entry.updatedAt,
+    };
+  });
+}
+
+export function toRecommendations(
+  doc: Pick<TitleDoc, '_id' | 'recommendations'>,
+): RecommendationRecord[] {
+  return (doc.recommendations ?? []).map((entry, i) => ({
+    titleId: doc._id,
+    recommendedTitleId: entry.recommendedTitleId,
+    position: i + 1,
+    label: entry.label,
+    reason: entry.reason,
+  }));
+}
+
+export function toCuratedTitle(doc: TitleDoc): CuratedTitle {
   return {
-    id: doc._id,
-    titleId: doc.titleId,
-    category: doc.category,
-    position: doc.position,
-    text: doc.text,
+    title: toTitle(doc),
+    formerSlugs: doc.slugs.filter((slug) => slug !== doc.slug),
+    facts: toFacts(doc),
+    recommendations: toRecommendations(doc),
   };
 }
 
-export function toRecommendation(doc: RecommendationDoc): RecommendationRecord {
+/**
+ * Everything of an aggregate a curated write sets (all but the TMDB
+ * snapshot, which the caller adds when the edit changed it, and the
+ * bookkeeping of the document itself). Facts must be in page order.
+ */
+export function curatedFields(
+  next: CuratedTitle,
+): Omit<TitleDoc, '_id' | 'version' | 'tmdbSnapshot' | 'pendingChanges'> {
+  const { title } = next;
   return {
-    titleId: doc.titleId,
-    recommendedTitleId: doc.recommendedTitleId,
-    position: doc.position,
-    label: doc.label,
-    reason: doc.reason,
+    slug: title.slug,
+    slugs: [title.slug, ...next.formerSlugs.filter((slug) => slug !== title.slug)],
+    name: title.name,
+    originalName: title.originalName,
+    mediaType: title.mediaType,
+    year: title.year,
+    tagline: title.tagline,
+    overview: title.overview,
+    genres: title.genres,
+    posterPath: title.posterPath,
+    tmdbId: title.tmdbId,
+    verdictBlurb: title.verdictBlurb,
+    revision: title.revision,
+    updatedAt: title.updatedAt,
+    facts: next.facts.map((fact) => ({
+      id: fact.id,
+      category: fact.category,
+      text: fact.text,
+      verification: fact.verification,
+      revision: fact.revision,
+      updatedAt: fact.updatedAt,
+    })),
+    recommendations: next.recommendations.map(({ recommendedTitleId, label, reason }) => ({
+      recommendedTitleId,
+      label,
+      reason,
+    })),
+  };
+}
+
+export function toChangeDoc(change: ChangeRecord): ChangeDoc {
+  const { id, ...rest } = change;
+  return { _id: id, ...rest };
+}
+
+export function toChange(doc: ChangeDoc): ChangeRecord {
+  const { _id, ...rest } = doc;
+  return {
+    id: _id,
+    titleId: rest.titleId,
+    at: rest.at,
+    operation: rest.operation,
+    entityType: rest.entityType,
+    entityId: rest.entityId,
+    revision: rest.revision ?? null,
+    fields: rest.fields,
   };
 }
 
@@ -82,9 +217,14 @@ export function toRating(doc: RatingDoc): RatingRecord {
     voterId: doc.voterId,
     score: doc.score,
     comment: doc.comment ?? null,
+    hidden: doc.hidden ? toModeration(doc.hidden) : null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
+}
+
+function toModeration(hidden: CommentModeration): CommentModeration {
+  return { reason: hidden.reason, at: hidden.at };
 }
 
 export function toAggregate(doc: Partial<AggregateDoc> & { _id: string }): AccuracyAggregate {

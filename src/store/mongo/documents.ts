@@ -1,20 +1,7 @@
-import type { AnyBulkWriteOperation, Filter, UpdateFilter } from 'mongodb';
-import { newStoreId } from '../ids';
+import type { Document, Filter, UpdateFilter } from 'mongodb';
 import { escapeRegExp } from '../search';
-import {
-  type FactDoc,
-  type RatingDoc,
-  type RecommendationDoc,
-  type TitleDoc,
-  toSnapshot,
-} from './document-model';
-import {
-  assertScore,
-  type Catalog,
-  type FactRecord,
-  type RecommendationRecord,
-  targetKey,
-} from '../../model';
+import { type RatingDoc } from './document-model';
+import { assertScore, targetKey } from '../../model';
 import { type RatingWrite } from '../port';
 
 /**
@@ -51,7 +38,7 @@ export function ratingUpsert(
 ): {
   filter: Filter<RatingDoc> & { targetKey: string; voterId: string };
   update: UpdateFilter<RatingDoc> & {
-    $set: Pick<RatingDoc, 'score' | 'comment' | 'updatedAt'>;
+    $set: Pick<RatingDoc, 'score' | 'comment' | 'commented' | 'updatedAt'>;
     $setOnInsert: Pick<RatingDoc, '_id' | 'titleId' | 'factId' | 'createdAt'>;
   };
 } {
@@ -68,7 +55,7 @@ export function ratingUpsert(
   return {
     filter: { targetKey: targetKey(target), voterId },
     update: {
-      $set: { score, comment, updatedAt: now },
+      $set: { score, comment, commented: comment !== null, updatedAt: now },
       $setOnInsert: {
         _id: insertedId,
         titleId: target.titleId,
@@ -80,81 +67,21 @@ export function ratingUpsert(
 }
 
 /**
- * Catalog title upserts by _id. An existing TMDB snapshot is kept: the catalog's
- * is only a starting value, set on insert, or on an existing title without one.
+ * Keyset paging newest first on (time field, _id), both descending: the
+ * items strictly after the cursor. An index on (equality fields..., time -1,
+ * _id -1) serves it as one bounded walk.
  */
-export function titleUpsertOps(
-  title: Catalog['titles'][number],
-): AnyBulkWriteOperation<TitleDoc>[] {
-  assertString(title.id, 'title id');
-  assertString(title.slug, 'title slug');
-  const snapshot = title.tmdbSnapshot ? toSnapshot(title.tmdbSnapshot) : null;
-  const ops: AnyBulkWriteOperation<TitleDoc>[] = [
-    {
-      updateOne: {
-        filter: { _id: title.id },
-        update: {
-          $set: {
-            slug: title.slug,
-            name: title.name,
-            mediaType: title.mediaType,
-            year: title.year ?? null,
-            tagline: title.tagline ?? null,
-            overview: title.overview ?? null,
-            tmdbId: title.tmdbId ?? null,
-            verdictBlurb: title.verdictBlurb ?? null,
-          },
-          $setOnInsert: { tmdbSnapshot: snapshot },
-        },
-        upsert: true,
-      },
-    },
-  ];
-  if (snapshot) {
-    // { tmdbSnapshot: null } matches a null or missing snapshot.
-    ops.push({
-      updateOne: {
-        filter: { _id: title.id, tmdbSnapshot: null },
-        update: { $set: { tmdbSnapshot: snapshot } },
-      },
-    });
+export function afterCursor(
+  timeField: string,
+  after: { at: Date; id: string } | null | undefined,
+): Document {
+  if (!after) return {};
+  assertString(after.id, 'cursor id');
+  if (!(after.at instanceof Date) || Number.isNaN(after.at.getTime())) {
+    throw new TypeError('cursor time must be a valid Date');
   }
-  return ops;
-}
-
-/** Catalog fact upsert by _id (a full replacement: the catalog owns facts). */
-export function factUpsertOp(fact: FactRecord): AnyBulkWriteOperation<FactDoc> {
-  assertString(fact.id, 'fact id');
-  assertString(fact.titleId, 'fact titleId');
   return {
-    replaceOne: {
-      filter: { _id: fact.id },
-      replacement: {
-        titleId: fact.titleId,
-        category: fact.category,
-        position: fact.position,
-        text: fact.text,
-      },
-      upsert: true,
-    },
-  };
-}
-
-/** Catalog recommendation upsert by (titleId, position); a new one gets a store id. */
-export function recommendationUpsertOp(
-  rec: RecommendationRecord,
-): AnyBulkWriteOperation<RecommendationDoc> {
-  assertString(rec.titleId, 'recommendation titleId');
-  assertString(rec.recommendedTitleId, 'recommendedTitleId');
-  return {
-    updateOne: {
-      filter: { titleId: rec.titleId, position: rec.position },
-      update: {
-        $set: { recommendedTitleId: rec.recommendedTitleId, label: rec.label, reason: rec.reason },
-        $setOnInsert: { _id: newStoreId() },
-      },
-      upsert: true,
-    },
+    $or: [{ [timeField]: { $lt: after.at } }, { [timeField]: after.at, _id: { $lt: after.id } }],
   };
 }
 

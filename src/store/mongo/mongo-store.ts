@@ -52,52 +52,68 @@
  * to StoreUnavailableError (errors.ts); the driver reconnects on its own when
  * the server is back.
  */
-import { type Collection, type Db, type Document, type Filter, MongoClient } from 'mongodb';
+import {
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  MongoClient,
+  MongoServerError,
+} from 'mongodb';
 import { RateLimiterMongo, type RateLimiterRes } from 'rate-limiter-flexible';
 import { newStoreId } from '../ids';
 import { type Store, StoreUnavailableError } from '../port';
 import {
   type AccuracyAggregate,
-  type Catalog,
-  type CatalogReport,
-  compareFactsInPageOrder,
+  type ChangeRecord,
+  type CuratedTitle,
   emptyAggregate,
   type FactRecord,
   type MediaType,
   type RatingRecord,
   type RecommendationRecord,
   sameAggregate,
+  sameValue,
+  SlugTakenError,
+  type TitleEditResult,
   type TitleRecord,
   type TmdbSnapshot,
 } from '../../model';
 import {
   type AggregateDrift,
+  type Page,
+  type PageRequest,
+  type RatingModeration,
   type RatingWrite,
   type RatingWriteResult,
   type RebuildReport,
+  type TitleEdit,
+  type TitleEditOutcome,
   type TitleListQuery,
   type TitlePage,
 } from '../port';
 import { boundedServerSelectionTimeout, redactCredentials, resolveDbName } from './connection';
 import {
+  afterCursor,
   type AggregateDoc,
   aggregateFields,
   aggregateIncrement,
   assertString,
   assertStrings,
-  factUpsertOp,
-  type FactDoc,
+  type ChangeDoc,
+  curatedFields,
   type RatingDoc,
   ratingUpsert,
-  recommendationUpsertOp,
-  type RecommendationDoc,
   searchFilter,
-  titleUpsertOps,
+  TITLE_FIELDS_ONLY,
   type TitleDoc,
   toAggregate,
-  toFact,
+  toChange,
+  toChangeDoc,
+  toCuratedTitle,
+  toFacts,
   toRating,
-  toRecommendation,
+  toRecommendations,
   toSnapshot,
   toTitle,
 } from './documents';
@@ -128,6 +144,8 @@ export interface MongoStoreOptions {
 }
 
 const DUPLICATE_KEY_ATTEMPTS = 5;
+/** Compare-and-set attempts of one curated write before it gives up (nothing written). */
+const CAS_ATTEMPTS = 10;
 const REBUILD_ROUNDS = 3;
 
 /** Per-target counts as the rebuild pipeline computes them from raw ratings. */
@@ -148,10 +166,9 @@ export class MongoStore implements Store {
   readonly kind = 'mongo' as const;
   private readonly db: Db;
   private readonly titles: Collection<TitleDoc>;
-  private readonly facts: Collection<FactDoc>;
-  private readonly recommendations: Collection<RecommendationDoc>;
   private readonly ratings: Collection<RatingDoc>;
   private readonly aggregates: Collection<AggregateDoc>;
+  private readonly changes: Collection<ChangeDoc>;
   private readiness: Promise<void> | null = null;
   /** Why the last readiness attempt failed; operations other than ping() fail with it. */
   private notReady: StoreUnavailableError | null = null;
@@ -168,10 +185,9 @@ export class MongoStore implements Store {
   ) {
     this.db = client.db(dbName);
     this.titles = this.db.collection<TitleDoc>(COLLECTION.titles);
-    this.facts = this.db.collection<FactDoc>(COLLECTION.facts);
-    this.recommendations = this.db.collection<RecommendationDoc>(COLLECTION.recommendations);
     this.ratings = this.db.collection<RatingDoc>(COLLECTION.ratings);
     this.aggregates = this.db.collection<AggregateDoc>(COLLECTION.aggregates);
+    this.changes = this.db.collection<ChangeDoc>(COLLECTION.changes);
   }
 
   /**
@@ -215,16 +231,24 @@ export class MongoStore implements Store {
   async titlesByIds(ids: readonly string[]): Promise<Array<TitleRecord | null>> {
     const keys = assertStrings(ids, 'title ids');
     if (keys.length === 0) return [];
-    const docs = await this.op(() => this.titles.find({ _id: { $in: keys } }).toArray());
+    const docs = await this.op(() =>
+      this.titles.find({ _id: { $in: keys } }, { projection: TITLE_FIELDS_ONLY }).toArray(),
+    );
     const byId = new Map(docs.map((doc) => [doc._id, toTitle(doc)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** Through the slug history (`slugs`, unique multikey index): former slugs resolve too. */
   async titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>> {
     const keys = assertStrings(slugs, 'slugs');
     if (keys.length === 0) return [];
-    const docs = await this.op(() => this.titles.find({ slug: { $in: keys } }).toArray());
-    const bySlug = new Map(docs.map((doc) => [doc.slug, toTitle(doc)]));
+    const docs = await this.op(() =>
+      this.titles
+        .find({ slugs: { $in: keys } }, { projection: { ...TITLE_FIELDS_ONLY, slugs: 1 } })
+        .toArray(),
+    );
+    const bySlug = new Map<string, TitleRecord>();
+    for (const doc of docs) for (const slug of doc.slugs) bySlug.set(slug, toTitle(doc));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
 
@@ -237,7 +261,9 @@ export class MongoStore implements Store {
       assertString(mediaType, 'mediaType');
       return { tmdbId, mediaType };
     });
-    const docs = await this.op(() => this.titles.find({ $or: filters }).toArray());
+    const docs = await this.op(() =>
+      this.titles.find({ $or: filters }, { projection: TITLE_FIELDS_ONLY }).toArray(),
+    );
     const byKey = new Map(docs.map((doc) => [`${doc.mediaType}:${doc.tmdbId}`, toTitle(doc)]));
     return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
   }
@@ -256,7 +282,7 @@ export class MongoStore implements Store {
     const [docs, totalCount] = await this.op(() =>
       Promise.all([
         this.titles
-          .find(page)
+          .find(page, { projection: TITLE_FIELDS_ONLY })
           .sort({ slug: 1 })
           .limit(first + 1)
           .toArray(),
@@ -270,22 +296,25 @@ export class MongoStore implements Store {
     };
   }
 
+  /** Facts live inside their title document, in page order. */
   async factsByTitleIds(titleIds: readonly string[]): Promise<FactRecord[][]> {
     const keys = assertStrings(titleIds, 'title ids');
     if (keys.length === 0) return [];
-    const docs = await this.op(() => this.facts.find({ titleId: { $in: keys } }).toArray());
-    const byTitle = groupBy(docs.map(toFact), (fact) => fact.titleId);
-    for (const facts of byTitle.values()) {
-      facts.sort(compareFactsInPageOrder);
-    }
+    const docs = await this.op(() =>
+      this.titles.find({ _id: { $in: keys } }, { projection: { facts: 1 } }).toArray(),
+    );
+    const byTitle = new Map(docs.map((doc) => [doc._id, toFacts(doc)]));
     return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
   }
 
+  /** The titles holding the facts, by the titles_fact_ids index. */
   async factsByIds(ids: readonly string[]): Promise<Array<FactRecord | null>> {
     const keys = assertStrings(ids, 'fact ids');
     if (keys.length === 0) return [];
-    const docs = await this.op(() => this.facts.find({ _id: { $in: keys } }).toArray());
-    const byId = new Map(docs.map((doc) => [doc._id, toFact(doc)]));
+    const docs = await this.op(() =>
+      this.titles.find({ 'facts.id': { $in: keys } }, { projection: { facts: 1 } }).toArray(),
+    );
+    const byId = new Map(docs.flatMap((doc) => toFacts(doc)).map((fact) => [fact.id, fact]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
@@ -293,13 +322,69 @@ export class MongoStore implements Store {
     const keys = assertStrings(titleIds, 'title ids');
     if (keys.length === 0) return [];
     const docs = await this.op(() =>
-      this.recommendations
-        .find({ titleId: { $in: keys } })
-        .sort({ titleId: 1, position: 1 })
+      this.titles.find({ _id: { $in: keys } }, { projection: { recommendations: 1 } }).toArray(),
+    );
+    const byTitle = new Map(docs.map((doc) => [doc._id, toRecommendations(doc)]));
+    return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
+  }
+
+  async curatedTitlesByIds(ids: readonly string[]): Promise<Array<CuratedTitle | null>> {
+    const keys = assertStrings(ids, 'title ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() =>
+      this.titles.find({ _id: { $in: keys } }, { projection: { pendingChanges: 0 } }).toArray(),
+    );
+    const byId = new Map(docs.map((doc) => [doc._id, toCuratedTitle(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** One walk of ratings_visible_comments: equality on the target, newest first from the cursor. */
+  async commentsOf(key: string, page: PageRequest): Promise<Page<RatingRecord>> {
+    assertString(key, 'target key');
+    const docs = await this.op(() =>
+      this.ratings
+        .find({
+          targetKey: key,
+          commented: true,
+          hidden: null,
+          ...afterCursor('updatedAt', page.after),
+        } as Filter<RatingDoc>)
+        .sort({ updatedAt: -1, _id: -1 })
+        .limit(page.first + 1)
         .toArray(),
     );
-    const byTitle = groupBy(docs.map(toRecommendation), (rec) => rec.titleId);
-    return titleIds.map((id) => [...(byTitle.get(id) ?? [])]);
+    return {
+      items: docs.slice(0, page.first).map(toRating),
+      hasNextPage: docs.length > page.first,
+    };
+  }
+
+  /**
+   * Copies records a crash left inside documents first (see "Audit trail"
+   * above), so a change that happened is always listed.
+   */
+  async changesOfTitle(titleId: string, page: PageRequest): Promise<Page<ChangeRecord>> {
+    assertString(titleId, 'title id');
+    return this.op(async () => {
+      await this.flushPendingOfTitle(titleId);
+      const docs = await this.changes
+        .find({ titleId, ...afterCursor('at', page.after) } as Filter<ChangeDoc>)
+        .sort({ at: -1, _id: -1 })
+        .limit(page.first + 1)
+        .toArray();
+      return {
+        items: docs.slice(0, page.first).map(toChange),
+        hasNextPage: docs.length > page.first,
+      };
+    });
+  }
+
+  async changesByIds(ids: readonly string[]): Promise<Array<ChangeRecord | null>> {
+    const keys = assertStrings(ids, 'change ids');
+    if (keys.length === 0) return [];
+    const docs = await this.op(() => this.changes.find({ _id: { $in: keys } }).toArray());
+    const byId = new Map(docs.map((doc) => [doc._id, toChange(doc)]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   async aggregatesByTargets(keys: readonly string[]): Promise<AccuracyAggregate[]> {
@@ -385,6 +470,7 @@ export class MongoStore implements Store {
             voterId: filter.voterId,
             score,
             comment,
+            hidden: before.hidden ?? null,
             createdAt: before.createdAt,
             updatedAt,
           }
@@ -396,6 +482,7 @@ export class MongoStore implements Store {
             voterId: filter.voterId,
             score,
             comment,
+            hidden: null,
             createdAt: now,
             updatedAt,
           };
@@ -533,36 +620,194 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Idempotent bulk upserts: titles by _id (an existing TMDB snapshot is kept;
-   * the catalog's only fills a missing one), facts by _id, recommendations by
-   * (titleId, position). Ratings and aggregates are never touched.
+   * Every edit is applied to the current state first (a throw aborts with
+   * nothing written; a slug another title holds is SlugTakenError then too),
+   * then each title is written by writeTitle, one atomic update each.
    */
-  async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
-    const titleOps = catalog.titles.flatMap((title) => titleUpsertOps(title));
-    const factOps = catalog.facts.map((fact) => factUpsertOp(fact));
-    const recommendationOps = catalog.recommendations.map((rec) => recommendationUpsertOp(rec));
+  async editTitles(edits: readonly TitleEdit[]): Promise<TitleEditOutcome[]> {
+    edits.forEach((edit) => assertString(edit.titleId, 'title id'));
+    return this.op(async () => {
+      const ids = edits.map((edit) => edit.titleId);
+      const docs = await this.titles.find({ _id: { $in: ids } }).toArray();
+      const byId = new Map(docs.map((doc) => [doc._id, doc]));
+      const planned = edits.map((edit) => {
+        const doc = byId.get(edit.titleId) ?? null;
+        return { edit, doc, result: edit.apply(doc ? toCuratedTitle(doc) : null) };
+      });
+      await this.checkSlugsFree(planned.flatMap(({ result }) => (result ? [result.next] : [])));
+      const outcomes: TitleEditOutcome[] = [];
+      for (const step of planned) outcomes.push(await this.writeTitle(step));
+      return outcomes;
+    });
+  }
 
-    await this.op(async () => {
-      // Upserts are idempotent, so a whole batch can be replayed when it lost an
-      // insert race to another process seeding at the same time (E11000).
-      if (titleOps.length > 0) {
-        await retryOnDuplicateKey(() => this.titles.bulkWrite(titleOps, { ordered: true }), 2);
+  /**
+   * Writes one edit: a compare-and-set on the title's `version` (or an insert
+   * for a new title) that sets the next aggregate and its change records
+   * (`pendingChanges`) in one atomic single-document update, then copies the
+   * records to `changes` and clears them. A concurrent write to the same
+   * title makes the compare-and-set miss: the title is read again and the
+   * edit applied again to it (it may now throw, e.g. a revision conflict).
+   */
+  private async writeTitle(step: {
+    edit: TitleEdit;
+    doc: TitleDoc | null;
+    result: TitleEditResult | null;
+  }): Promise<TitleEditOutcome> {
+    let { doc, result } = step;
+    for (let attempt = 1; ; attempt++) {
+      if (!result) return { title: doc ? toCuratedTitle(doc) : null, changes: [] };
+      // Records of an earlier write go to `changes` before this write replaces them.
+      if (doc?.pendingChanges) await this.flushPending(doc);
+      const changes = result.changes.map(toChangeDoc);
+      const fields = curatedFields(result.next);
+      const snapshot = result.next.title.tmdbSnapshot;
+      const snapshotChanged = !sameValue(doc?.tmdbSnapshot ?? null, snapshot);
+      let written: TitleDoc | null = null;
+      try {
+        if (!doc) {
+          written = {
+            _id: step.edit.titleId,
+            ...fields,
+            tmdbSnapshot: snapshot ? toSnapshot(snapshot) : null,
+            version: 1,
+            pendingChanges: changes,
+          };
+          await this.titles.insertOne(written);
+        } else {
+          const set = {
+            ...fields,
+            pendingChanges: changes,
+            ...(snapshotChanged ? { tmdbSnapshot: snapshot ? toSnapshot(snapshot) : null } : {}),
+          };
+          const updated = await this.titles.updateOne(
+            { _id: doc._id, version: doc.version },
+            { $set: set, $inc: { version: 1 } },
+          );
+          if (updated.matchedCount === 1) {
+            written = { ...doc, ...set, version: doc.version + 1 };
+          }
+        }
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        // Another title holds a slug; or, for a new title, another writer created it first.
+        if (doc || !duplicateOfId(error)) throw new SlugTakenError(result.next.title.slug);
       }
-      if (factOps.length > 0) {
-        await retryOnDuplicateKey(() => this.facts.bulkWrite(factOps, { ordered: true }), 2);
+      if (written) {
+        await this.flushPending(written);
+        return { title: result.next, changes: result.changes };
       }
-      if (recommendationOps.length > 0) {
-        await retryOnDuplicateKey(
-          () => this.recommendations.bulkWrite(recommendationOps, { ordered: true }),
-          2,
+      if (attempt >= CAS_ATTEMPTS) {
+        throw new StoreUnavailableError(
+          `Title ${step.edit.titleId} kept changing during the write; nothing was written, retry`,
         );
       }
+      doc = await this.titles.findOne({ _id: step.edit.titleId });
+      result = step.edit.apply(doc ? toCuratedTitle(doc) : null);
+    }
+  }
+
+  /** SlugTakenError, before anything is written, for a slug another title holds. */
+  private async checkSlugsFree(nexts: CuratedTitle[]): Promise<void> {
+    const owners = new Map<string, string>();
+    for (const next of nexts) {
+      for (const slug of [next.title.slug, ...next.formerSlugs]) owners.set(slug, next.title.id);
+    }
+    if (owners.size === 0) return;
+    const holders = await this.titles
+      .find({ slugs: { $in: [...owners.keys()] } }, { projection: { slugs: 1 } })
+      .toArray();
+    for (const holder of holders) {
+      for (const slug of holder.slugs) {
+        const owner = owners.get(slug);
+        if (owner !== undefined && owner !== holder._id) throw new SlugTakenError(slug);
+      }
+    }
+  }
+
+  /**
+   * Copies a title's pending change records to `changes` (upserts by id:
+   * repeating it is harmless), then clears them if the title has not been
+   * written since.
+   */
+  private async flushPending(doc: Pick<TitleDoc, '_id' | 'version' | 'pendingChanges'>) {
+    const pending = doc.pendingChanges ?? [];
+    if (pending.length > 0) await this.copyChanges(pending);
+    await this.titles.updateOne(
+      { _id: doc._id, version: doc.version },
+      { $unset: { pendingChanges: '' } },
+    );
+  }
+
+  private async copyChanges(changes: ChangeDoc[]): Promise<void> {
+    await this.changes.bulkWrite(
+      changes.map((change) => ({
+        replaceOne: { filter: { _id: change._id }, replacement: change, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Before a title's changes are listed: copies what a crash left in its documents. */
+  private async flushPendingOfTitle(titleId: string): Promise<void> {
+    const title = await this.titles.findOne(
+      { _id: titleId, pendingChanges: { $exists: true } },
+      { projection: { version: 1, pendingChanges: 1 } },
+    );
+    if (title) await this.flushPending(title);
+    const ratings = await this.ratings
+      .find(
+        { 'pendingChange.titleId': titleId },
+        { projection: { moderationVersion: 1, pendingChange: 1 } },
+      )
+      .toArray();
+    for (const rating of ratings) await this.flushRatingChange(rating);
+  }
+
+  private async flushRatingChange(
+    doc: Pick<RatingDoc, '_id' | 'moderationVersion' | 'pendingChange'>,
+  ): Promise<void> {
+    if (doc.pendingChange) await this.copyChanges([doc.pendingChange]);
+    await this.ratings.updateOne(
+      { _id: doc._id, moderationVersion: doc.moderationVersion },
+      { $unset: { pendingChange: '' } },
+    );
+  }
+
+  /**
+   * Like a title write: a compare-and-set on the rating's
+   * `moderationVersion` sets `hidden` and its change record in one atomic
+   * update; then the record is copied to `changes`. The rating's score and
+   * its aggregate are not touched.
+   */
+  async moderateRating(ratingId: string, apply: RatingModeration): Promise<RatingRecord | null> {
+    assertString(ratingId, 'rating id');
+    return this.op(async () => {
+      for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
+        const doc = await this.ratings.findOne({ _id: ratingId });
+        if (!doc) return null;
+        if (doc.pendingChange) await this.flushRatingChange(doc);
+        const current = toRating(doc);
+        const result = apply(current);
+        if (!result) return current;
+        const version = doc.moderationVersion ?? 0;
+        const pendingChange = toChangeDoc(result.change);
+        const updated = await this.ratings.updateOne(
+          { _id: ratingId, moderationVersion: doc.moderationVersion ?? { $exists: false } },
+          { $set: { hidden: result.hidden, moderationVersion: version + 1, pendingChange } },
+        );
+        if (updated.matchedCount === 0) continue;
+        await this.flushRatingChange({
+          _id: ratingId,
+          moderationVersion: version + 1,
+          pendingChange,
+        });
+        return { ...current, hidden: result.hidden };
+      }
+      throw new StoreUnavailableError(
+        `Rating ${ratingId} kept changing during the write; nothing was written, retry`,
+      );
     });
-    return {
-      titles: catalog.titles.length,
-      facts: catalog.facts.length,
-      recommendations: catalog.recommendations.length,
-    };
   }
 
   // ---- lifecycle -------------------------------------------------------------
@@ -683,15 +928,12 @@ async function retryOnDuplicateKey<T>(
   }
 }
 
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
+/** An E11000 on the `_id` index (rather than on a slug index). */
+function duplicateOfId(error: unknown): boolean {
+  const { keyPattern, keyValue } = error as MongoServerError & { keyValue?: Document };
+  if (keyPattern) return Object.keys(keyPattern).join() === '_id';
+  if (keyValue) return Object.keys(keyValue).join() === '_id';
+  return / index: _id_ /.test(String((error as Error).message));
 }
 
 function sleep(ms: number): Promise<void> {

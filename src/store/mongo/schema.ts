@@ -1,10 +1,13 @@
 import type { Db, Document } from 'mongodb';
 import { MongoSchemaError, serverCode } from './errors';
 import type { StoreLogger } from './log';
+import { upgradeDocuments } from './upgrade';
+import { COLLECTION } from './collections';
 
 /**
- * The database schema the MongoDB adapter relies on: five collections of the
- * store plus the rating limit's counters (rate_limits), with $jsonSchema
+ * The database schema the MongoDB adapter relies on: four collections of the
+ * store (titles, ratings, aggregates, changes) plus the rating limit's
+ * counters (rate_limits), with $jsonSchema
  * validators, and the indexes that make batch reads cheap and (the unique
  * ones) make upserts correct under concurrency.
  *
@@ -31,14 +34,7 @@ import type { StoreLogger } from './log';
  * rejected $inc would make the aggregate drift for good.
  */
 
-export const COLLECTION = {
-  titles: 'titles',
-  facts: 'facts',
-  recommendations: 'recommendations',
-  ratings: 'ratings',
-  aggregates: 'aggregates',
-  rateLimits: 'rate_limits',
-} as const;
+export { COLLECTION, LEGACY_COLLECTION } from './collections';
 
 export type CollectionName = (typeof COLLECTION)[keyof typeof COLLECTION];
 
@@ -50,6 +46,8 @@ export interface IndexSpec {
   required: boolean;
   /** A TTL index: the server deletes a document this long after the date in its (single) key. */
   expireAfterSeconds?: number;
+  /** Leaves out documents without the key (few documents have it). */
+  sparse?: boolean;
   purpose: string;
 }
 
@@ -65,24 +63,59 @@ const nullableString = { bsonType: ['string', 'null'] };
 const number = { bsonType: 'number' };
 const nullableNumber = { bsonType: ['number', 'null'] };
 const date = { bsonType: 'date' };
+const nullableDate = { bsonType: ['date', 'null'] };
 const storeId = { bsonType: 'string', minLength: 1 };
+const strings = { bsonType: 'array', items: string };
+const changeRecord = {
+  bsonType: 'object',
+  required: ['_id', 'titleId', 'at', 'operation', 'entityType', 'entityId', 'fields'],
+  properties: {
+    _id: storeId,
+    titleId: string,
+    at: date,
+    operation: string,
+    entityType: { enum: ['TITLE', 'FACT', 'RECOMMENDATIONS', 'RATING_COMMENT'] },
+    entityId: string,
+    revision: nullableNumber,
+    fields: { bsonType: 'array' },
+  },
+};
 
 export const SCHEMA: readonly CollectionSpec[] = [
   {
     name: COLLECTION.titles,
     jsonSchema: {
       bsonType: 'object',
-      required: ['_id', 'slug', 'name', 'mediaType'],
+      required: [
+        '_id',
+        'slug',
+        'slugs',
+        'name',
+        'mediaType',
+        'genres',
+        'revision',
+        'updatedAt',
+        'facts',
+        'recommendations',
+        'version',
+      ],
       properties: {
         _id: storeId,
         slug: string,
+        slugs: { bsonType: 'array', minItems: 1, items: string },
         name: string,
+        originalName: nullableString,
         mediaType: { enum: ['MOVIE', 'TV'] },
         year: nullableNumber,
         tagline: nullableString,
         overview: nullableString,
+        genres: strings,
+        posterPath: nullableString,
         tmdbId: nullableNumber,
         verdictBlurb: nullableString,
+        revision: number,
+        updatedAt: date,
+        version: number,
         tmdbSnapshot: {
           anyOf: [
             { bsonType: 'null' },
@@ -93,6 +126,46 @@ export const SCHEMA: readonly CollectionSpec[] = [
             },
           ],
         },
+        facts: {
+          bsonType: 'array',
+          items: {
+            bsonType: 'object',
+            required: ['id', 'category', 'text', 'verification', 'revision', 'updatedAt'],
+            properties: {
+              id: storeId,
+              category: { enum: ['BEHIND_THE_SCENES', 'DID_YOU_KNOW'] },
+              text: string,
+              revision: number,
+              updatedAt: date,
+              verification: {
+                bsonType: 'object',
+                required: ['status', 'sources'],
+                properties: {
+                  status: { enum: ['UNVERIFIED', 'VERIFIED', 'DISPUTED', 'FALSE'] },
+                  note: nullableString,
+                  sources: {
+                    bsonType: 'array',
+                    items: {
+                      bsonType: 'object',
+                      required: ['url', 'label'],
+                      properties: { url: string, label: string },
+                    },
+                  },
+                  updatedAt: nullableDate,
+                },
+              },
+            },
+          },
+        },
+        recommendations: {
+          bsonType: 'array',
+          items: {
+            bsonType: 'object',
+            required: ['recommendedTitleId', 'label', 'reason'],
+            properties: { recommendedTitleId: string, label: string, reason: string },
+          },
+        },
+        pendingChanges: { bsonType: 'array', items: changeRecord },
       },
     },
     indexes: [
@@ -101,14 +174,30 @@ export const SCHEMA: readonly CollectionSpec[] = [
         key: { slug: 1 },
         unique: true,
         required: true,
-        purpose: 'titlesBySlugs, listTitles order and cursor (slug > after), one title per slug',
+        purpose: 'listTitles order and cursor (slug > after), one title per current slug',
+      },
+      {
+        name: 'titles_slugs_unique',
+        key: { slugs: 1 },
+        unique: true,
+        required: true,
+        purpose:
+          'titlesBySlugs through the slug history; a slug (current or former) belongs to one ' +
+          'title, checked atomically by every write',
+      },
+      {
+        name: 'titles_fact_ids',
+        key: { 'facts.id': 1 },
+        unique: false,
+        required: false,
+        purpose: 'factsByIds: the title document holding a fact',
       },
       {
         name: 'titles_tmdb',
         key: { tmdbId: 1, mediaType: 1 },
         unique: false,
         required: false,
-        purpose: 'titlesByTmdbIds: federation entities keyed by TMDB identity',
+        purpose: 'titlesByTmdbIds: federation entities keyed by TMDB identity, TMDB imports',
       },
       {
         name: 'titles_name',
@@ -118,53 +207,6 @@ export const SCHEMA: readonly CollectionSpec[] = [
         purpose:
           'search helps only partly: an unanchored case-insensitive regex has no index bounds, ' +
           'so at best the planner scans these keys instead of whole documents (e.g. for the count)',
-      },
-    ],
-  },
-  {
-    name: COLLECTION.facts,
-    jsonSchema: {
-      bsonType: 'object',
-      required: ['_id', 'titleId', 'category', 'position', 'text'],
-      properties: {
-        _id: storeId,
-        titleId: string,
-        category: { enum: ['BEHIND_THE_SCENES', 'DID_YOU_KNOW'] },
-        position: number,
-        text: string,
-      },
-    },
-    indexes: [
-      {
-        name: 'facts_title_category_position_unique',
-        key: { titleId: 1, category: 1, position: 1 },
-        unique: true,
-        required: true,
-        purpose: 'factsByTitleIds, one fact per (title, category, position)',
-      },
-    ],
-  },
-  {
-    name: COLLECTION.recommendations,
-    jsonSchema: {
-      bsonType: 'object',
-      required: ['_id', 'titleId', 'recommendedTitleId', 'position', 'label', 'reason'],
-      properties: {
-        _id: storeId,
-        titleId: string,
-        recommendedTitleId: string,
-        position: number,
-        label: string,
-        reason: string,
-      },
-    },
-    indexes: [
-      {
-        name: 'recommendations_title_position_unique',
-        key: { titleId: 1, position: 1 },
-        unique: true,
-        required: true,
-        purpose: 'recommendationsByTitleIds, catalog upserts by (title, position)',
       },
     ],
   },
@@ -181,11 +223,41 @@ export const SCHEMA: readonly CollectionSpec[] = [
         voterId: string,
         score: { bsonType: 'number', minimum: 1, maximum: 5, multipleOf: 1 },
         comment: nullableString,
+        commented: { bsonType: 'bool' },
+        hidden: {
+          anyOf: [
+            { bsonType: 'null' },
+            {
+              bsonType: 'object',
+              required: ['reason', 'at'],
+              properties: { reason: string, at: date },
+            },
+          ],
+        },
+        moderationVersion: number,
+        pendingChange: changeRecord,
         createdAt: date,
         updatedAt: date,
       },
     },
     indexes: [
+      {
+        name: 'ratings_visible_comments',
+        key: { targetKey: 1, commented: 1, hidden: 1, updatedAt: -1, _id: -1 },
+        unique: false,
+        required: false,
+        purpose:
+          "commentsOf: a target's visible comments newest first, one bounded walk per page " +
+          'whatever the number of ratings',
+      },
+      {
+        name: 'ratings_pending_change',
+        key: { 'pendingChange.titleId': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose: 'changesOfTitle: moderation records not yet copied to changes (a crash window)',
+      },
       {
         name: 'ratings_target_voter_unique',
         key: { targetKey: 1, voterId: 1 },
@@ -215,6 +287,19 @@ export const SCHEMA: readonly CollectionSpec[] = [
     },
     // Keyed by _id = targetKey: the default _id index is all it needs.
     indexes: [],
+  },
+  {
+    name: COLLECTION.changes,
+    jsonSchema: changeRecord,
+    indexes: [
+      {
+        name: 'changes_title_at',
+        key: { titleId: 1, at: -1, _id: -1 },
+        unique: false,
+        required: false,
+        purpose: "changesOfTitle: a title's audit trail newest first, one bounded walk per page",
+      },
+    ],
   },
   {
     // rate-limiter-flexible's RateLimiterMongo documents (rate-limit.ts): one per
@@ -284,6 +369,8 @@ export interface SchemaSkip {
 export async function ensureSchema(db: Db, logger: StoreLogger): Promise<SchemaSkip[]> {
   const skipped: SchemaSkip[] = [];
   for (const spec of SCHEMA) await ensureCollection(db, spec, logger, skipped);
+  // Before the indexes: the unique slug history index needs every title upgraded.
+  await upgradeDocuments(db, logger);
   for (const spec of SCHEMA) {
     for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger, skipped);
   }
@@ -383,6 +470,7 @@ async function ensureIndex(
         ...(index.expireAfterSeconds !== undefined
           ? { expireAfterSeconds: index.expireAfterSeconds }
           : {}),
+        ...(index.sparse ? { sparse: true } : {}),
       });
       return;
     } catch (error) {

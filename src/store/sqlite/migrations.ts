@@ -3,10 +3,9 @@ import type Database from 'better-sqlite3';
 /**
  * The embedded store's schema, as ordered migrations keyed by
  * `PRAGMA user_version`: migration i brings the file from version i to i + 1.
- * Append new migrations (curation: revisions, fact verification, slug
- * history, an audit trail, hidden comments); never edit a released one.
+ * Append new migrations; never edit a released one.
  *
- * Base tables (titles, facts, recommendations, ratings) hold what cannot be
+ * Base tables (titles, title_slugs, facts, recommendations, ratings, changes) hold what cannot be
  * recomputed. Everything else is derived and rebuilt when damaged: indexes,
  * `aggregates` (from ratings), `title_stats` and `titles_fts` (from titles).
  */
@@ -98,13 +97,70 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       -- ping()'s write probe (see SqliteStore.ping); always empty between probes.
       CREATE TABLE write_probe (pad BLOB);
     `),
+  // 2: curation. Revisions and TMDB-owned fields on titles, verification and
+  // revisions on facts, slug history, comment moderation, the audit trail.
+  (db) =>
+    db.exec(`
+      ALTER TABLE titles ADD COLUMN original_name TEXT;
+      ALTER TABLE titles ADD COLUMN genres TEXT NOT NULL DEFAULT '[]';   -- JSON array of names
+      ALTER TABLE titles ADD COLUMN poster_path TEXT;
+      ALTER TABLE titles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE titles ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE titles SET updated_at = CAST(unixepoch('subsec') * 1000 AS INTEGER);
+
+      -- Every slug a title has or had (its current one included): a former slug
+      -- keeps resolving to it, and no other title may take it.
+      CREATE TABLE title_slugs (
+        slug TEXT NOT NULL PRIMARY KEY,
+        title_id TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX title_slugs_title ON title_slugs (title_id);
+      INSERT INTO title_slugs (slug, title_id) SELECT slug, id FROM titles;
+
+      ALTER TABLE facts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE facts ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE facts SET updated_at = CAST(unixepoch('subsec') * 1000 AS INTEGER);
+      ALTER TABLE facts ADD COLUMN verification_status TEXT NOT NULL DEFAULT 'UNVERIFIED'
+        CHECK (verification_status IN ('UNVERIFIED', 'VERIFIED', 'DISPUTED', 'FALSE'));
+      ALTER TABLE facts ADD COLUMN verification_note TEXT;
+      ALTER TABLE facts ADD COLUMN verification_sources TEXT NOT NULL DEFAULT '[]'; -- JSON [{url, label}]
+      ALTER TABLE facts ADD COLUMN verification_updated_at INTEGER;
+
+      ALTER TABLE ratings ADD COLUMN hidden_reason TEXT;
+      ALTER TABLE ratings ADD COLUMN hidden_at INTEGER;
+      -- Comment lists: visible comments of a target, newest first; a page reads
+      -- only its own rows, whatever the target's number of ratings.
+      CREATE INDEX ratings_visible_comments ON ratings (target_key, updated_at DESC, id DESC)
+        WHERE comment IS NOT NULL AND hidden_at IS NULL;
+
+      -- The audit trail: one row per changed entity of an editor write.
+      CREATE TABLE changes (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        revision INTEGER,
+        fields TEXT NOT NULL                 -- JSON [{field, before, after}]
+      );
+      CREATE INDEX changes_title ON changes (title_id, at DESC, id DESC);
+    `),
 ];
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables whose rows cannot be recomputed: the repair salvages these, row by row. */
-export const BASE_TABLES = ['titles', 'facts', 'recommendations', 'ratings'] as const;
+export const BASE_TABLES = [
+  'titles',
+  'title_slugs',
+  'facts',
+  'recommendations',
+  'ratings',
+  'changes',
+] as const;
 export type BaseTable = (typeof BASE_TABLES)[number];
 
 /**

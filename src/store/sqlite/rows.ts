@@ -1,11 +1,15 @@
 import {
   type AccuracyAggregate,
+  type ChangeEntityType,
+  type ChangeOperation,
+  type ChangeRecord,
   type FactCategory,
   type FactRecord,
   type MediaType,
   type RatingRecord,
   type RecommendationRecord,
   type TitleRecord,
+  type VerificationStatus,
 } from '../../model';
 import { normalizeForSearch } from '../search';
 
@@ -30,6 +34,12 @@ export interface TitleRow {
   tmdb_vote_count: number | null;
   tmdb_fetched_at: number | null;
   verdict_blurb: string | null;
+  original_name: string | null;
+  /** JSON array of genre names. */
+  genres: string;
+  poster_path: string | null;
+  revision: number;
+  updated_at: number;
 }
 
 export interface FactRow {
@@ -38,6 +48,13 @@ export interface FactRow {
   category: FactCategory;
   position: number;
   text: string;
+  revision: number;
+  updated_at: number;
+  verification_status: VerificationStatus;
+  verification_note: string | null;
+  /** JSON array of { url, label }. */
+  verification_sources: string;
+  verification_updated_at: number | null;
 }
 
 export interface RecommendationRow {
@@ -56,8 +73,22 @@ export interface RatingRow {
   voter_id: string;
   score: number;
   comment: string | null;
+  hidden_reason: string | null;
+  hidden_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface ChangeRow {
+  id: string;
+  title_id: string;
+  at: number;
+  operation: ChangeOperation;
+  entity_type: ChangeEntityType;
+  entity_id: string;
+  revision: number | null;
+  /** JSON array of { field, before, after }. */
+  fields: string;
 }
 
 export interface AggregateRow {
@@ -90,6 +121,11 @@ export function toTitle(row: TitleRow): TitleRecord {
             fetchedAt: new Date(row.tmdb_fetched_at),
           },
     verdictBlurb: row.verdict_blurb,
+    originalName: row.original_name,
+    genres: JSON.parse(row.genres) as string[],
+    posterPath: row.poster_path,
+    revision: row.revision,
+    updatedAt: new Date(row.updated_at),
   };
 }
 
@@ -111,6 +147,11 @@ export function titleParams(title: TitleRecord): Omit<TitleRow, 'pk'> {
     // A catalog read from JSON may carry the date as a string.
     tmdb_fetched_at: snapshot ? new Date(snapshot.fetchedAt).getTime() : null,
     verdict_blurb: title.verdictBlurb ?? null,
+    original_name: title.originalName,
+    genres: JSON.stringify(title.genres),
+    poster_path: title.posterPath,
+    revision: title.revision,
+    updated_at: title.updatedAt.getTime(),
   };
 }
 
@@ -121,16 +162,32 @@ export function toFact(row: FactRow): FactRecord {
     category: row.category,
     position: row.position,
     text: row.text,
+    verification: {
+      status: row.verification_status,
+      note: row.verification_note,
+      sources: JSON.parse(row.verification_sources) as FactRecord['verification']['sources'],
+      updatedAt:
+        row.verification_updated_at === null ? null : new Date(row.verification_updated_at),
+    },
+    revision: row.revision,
+    updatedAt: new Date(row.updated_at),
   };
 }
 
 export function factParams(fact: FactRecord): FactRow {
+  const { verification } = fact;
   return {
     id: fact.id,
     title_id: fact.titleId,
     category: fact.category,
     position: fact.position,
     text: fact.text,
+    revision: fact.revision,
+    updated_at: fact.updatedAt.getTime(),
+    verification_status: verification.status,
+    verification_note: verification.note,
+    verification_sources: JSON.stringify(verification.sources),
+    verification_updated_at: verification.updatedAt?.getTime() ?? null,
   };
 }
 
@@ -163,6 +220,10 @@ export function toRating(row: RatingRow): RatingRecord {
     voterId: row.voter_id,
     score: row.score,
     comment: row.comment,
+    hidden:
+      row.hidden_at === null
+        ? null
+        : { reason: row.hidden_reason ?? '', at: new Date(row.hidden_at) },
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -193,5 +254,31 @@ export function aggregateParams(aggregate: {
     d3,
     d4,
     d5,
+  };
+}
+
+export function toChange(row: ChangeRow): ChangeRecord {
+  return {
+    id: row.id,
+    titleId: row.title_id,
+    at: new Date(row.at),
+    operation: row.operation,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    revision: row.revision,
+    fields: JSON.parse(row.fields) as ChangeRecord['fields'],
+  };
+}
+
+export function changeParams(change: ChangeRecord): ChangeRow {
+  return {
+    id: change.id,
+    title_id: change.titleId,
+    at: change.at.getTime(),
+    operation: change.operation,
+    entity_type: change.entityType,
+    entity_id: change.entityId,
+    revision: change.revision,
+    fields: JSON.stringify(change.fields),
   };
 }

@@ -4,9 +4,9 @@ import type { Logger } from '../../logger';
 import {
   type AccuracyAggregate,
   assertScore,
-  type Catalog,
-  type CatalogReport,
+  type ChangeRecord,
   compareFactsInPageOrder,
+  type CuratedTitle,
   emptyAggregate,
   type FactRecord,
   type MediaType,
@@ -14,17 +14,24 @@ import {
   ratingDelta,
   type RecommendationRecord,
   sameAggregate,
+  sameValue,
+  SlugTakenError,
   targetKey,
   type TitleRecord,
   type TmdbSnapshot,
 } from '../../model';
 import {
   type AggregateDrift,
+  type Page,
+  type PageRequest,
+  type RatingModeration,
   type RatingWrite,
   type RatingWriteResult,
   type RebuildReport,
   type Store,
   StoreUnavailableError,
+  type TitleEdit,
+  type TitleEditOutcome,
   type TitleListQuery,
   type TitlePage,
 } from '../port';
@@ -38,6 +45,8 @@ import { firstAfter, SearchResults } from './search-results';
 import {
   type AggregateRow,
   aggregateParams,
+  changeParams,
+  type ChangeRow,
   factParams,
   type FactRow,
   type RatingRow,
@@ -46,6 +55,7 @@ import {
   titleParams,
   type TitleRow,
   toAggregate,
+  toChange,
   toFact,
   toRating,
   toRecommendation,
@@ -130,9 +140,15 @@ export class SqliteStore implements Store {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** Through the slug history: a former slug finds the title too. */
   async titlesBySlugs(slugs: readonly string[]): Promise<Array<TitleRecord | null>> {
-    const rows = this.read(() => this.sql.titlesBySlugs.all(JSON.stringify(slugs)) as TitleRow[]);
-    const bySlug = new Map(rows.map((row) => [row.slug, toTitle(row)]));
+    const rows = this.read(
+      () =>
+        this.sql.titlesByAnySlug.all(JSON.stringify(slugs)) as Array<
+          TitleRow & { requested: string }
+        >,
+    );
+    const bySlug = new Map(rows.map((row) => [row.requested, toTitle(row)]));
     return slugs.map((slug) => bySlug.get(slug) ?? null);
   }
 
@@ -334,35 +350,142 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** One transaction for the whole catalog: a re-seed is all or nothing. Clears cached searches. */
-  async upsertCatalog(catalog: Catalog): Promise<CatalogReport> {
-    this.searches.clear();
-    this.write(() =>
+  async curatedTitlesByIds(ids: readonly string[]): Promise<Array<CuratedTitle | null>> {
+    return this.read(() => this.db.transaction(() => ids.map((id) => this.loadCurated(id)))());
+  }
+
+  /**
+   * The whole batch is one transaction: each edit reads its title inside it
+   * (seeing the batch's earlier writes), and an edit that throws, a slug that
+   * belongs to another title or a failed statement rolls everything back.
+   * Change records are rows of the same transaction.
+   */
+  async editTitles(edits: readonly TitleEdit[]): Promise<TitleEditOutcome[]> {
+    return this.write(() =>
+      this.db
+        .transaction(() =>
+          edits.map((edit): TitleEditOutcome => {
+            const current = this.loadCurated(edit.titleId);
+            const result = edit.apply(current);
+            if (!result) return { title: current, changes: [] };
+            this.storeCurated(current, result.next);
+            for (const change of result.changes) this.sql.insertChange.run(changeParams(change));
+            return { title: result.next, changes: result.changes };
+          }),
+        )
+        .immediate(),
+    );
+  }
+
+  /** One transaction: the rating's moderation and its change record. */
+  async moderateRating(ratingId: string, apply: RatingModeration): Promise<RatingRecord | null> {
+    if (!/^[1-9]\d{0,15}$/.test(ratingId)) return null;
+    return this.write(() =>
       this.db
         .transaction(() => {
-          for (const title of catalog.titles) {
-            uniqueOrExplain(
-              () => this.sql.upsertTitle.run(titleParams(title)),
-              `catalog title ${title.id}: slug "${title.slug}" belongs to another title`,
-            );
-          }
-          for (const fact of catalog.facts) {
-            uniqueOrExplain(
-              () => this.sql.upsertFact.run(factParams(fact)),
-              `catalog fact ${fact.id}: another fact of title ${fact.titleId} is at ${fact.category} position ${fact.position}`,
-            );
-          }
-          for (const rec of catalog.recommendations) {
-            this.sql.upsertRecommendation.run(recommendationParams(rec));
-          }
+          const row = this.sql.ratingById.get(Number(ratingId)) as RatingRow | undefined;
+          if (!row) return null;
+          const current = toRating(row);
+          const result = apply(current);
+          if (!result) return current;
+          this.sql.hideComment.run(result.hidden.reason, result.hidden.at.getTime(), row.id);
+          this.sql.insertChange.run(changeParams(result.change));
+          return { ...current, hidden: result.hidden };
         })
         .immediate(),
     );
+  }
+
+  /** Walks the partial index ratings_visible_comments from the cursor: first + 1 rows. */
+  async commentsOf(key: string, page: PageRequest): Promise<Page<RatingRecord>> {
+    const after = page.after;
+    const rows = this.read(() =>
+      after
+        ? (this.sql.commentsAfter.all({
+            key,
+            at: after.at.getTime(),
+            id: Number(after.id),
+            limit: page.first + 1,
+          }) as RatingRow[])
+        : (this.sql.comments.all(key, page.first + 1) as RatingRow[]),
+    );
     return {
-      titles: catalog.titles.length,
-      facts: catalog.facts.length,
-      recommendations: catalog.recommendations.length,
+      items: rows.slice(0, page.first).map(toRating),
+      hasNextPage: rows.length > page.first,
     };
+  }
+
+  /** Walks the changes_title index from the cursor: first + 1 rows. */
+  async changesOfTitle(titleId: string, page: PageRequest): Promise<Page<ChangeRecord>> {
+    const after = page.after;
+    const rows = this.read(() =>
+      after
+        ? (this.sql.changesAfter.all({
+            key: titleId,
+            at: after.at.getTime(),
+            id: after.id,
+            limit: page.first + 1,
+          }) as ChangeRow[])
+        : (this.sql.changes.all(titleId, page.first + 1) as ChangeRow[]),
+    );
+    return {
+      items: rows.slice(0, page.first).map(toChange),
+      hasNextPage: rows.length > page.first,
+    };
+  }
+
+  async changesByIds(ids: readonly string[]): Promise<Array<ChangeRecord | null>> {
+    const rows = this.read(() => this.sql.changesByIds.all(JSON.stringify(ids)) as ChangeRow[]);
+    const byId = new Map(rows.map((row) => [row.id, toChange(row)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** A title's aggregate as stored now; null when there is no such title. */
+  private loadCurated(id: string): CuratedTitle | null {
+    const row = this.sql.titleById.get(id) as TitleRow | undefined;
+    if (!row) return null;
+    const title = toTitle(row);
+    const slugs = this.sql.slugsOfTitle.pluck().all(id) as string[];
+    return {
+      title,
+      formerSlugs: slugs.filter((slug) => slug !== title.slug),
+      facts: (this.sql.factsOfTitle.all(id) as FactRow[]).map(toFact).sort(compareFactsInPageOrder),
+      recommendations: (this.sql.recommendationsOfTitle.all(id) as RecommendationRow[]).map(
+        toRecommendation,
+      ),
+    };
+  }
+
+  /**
+   * Writes what differs between `current` and `next` (inside editTitles'
+   * transaction): the title row, its slugs, its facts, its recommendations.
+   * Facts and recommendations are rewritten whole when they differ, which
+   * keeps the (title, category, position) key valid at every statement.
+   */
+  private storeCurated(current: CuratedTitle | null, next: CuratedTitle): void {
+    const { title } = next;
+    for (const slug of [title.slug, ...next.formerSlugs]) {
+      const owner = this.sql.slugOwner.pluck().get(slug) as string | undefined;
+      if (owner !== undefined && owner !== title.id) throw new SlugTakenError(slug);
+      if (owner === undefined) this.sql.insertSlug.run(slug, title.id);
+    }
+    if (!current) {
+      this.sql.insertTitle.run(titleParams(title));
+      this.searches.clear();
+    } else if (!sameValue(current.title, title)) {
+      this.sql.updateTitle.run(titleParams(title));
+      if (current.title.name !== title.name) this.searches.clear();
+    }
+    if (!sameValue(current?.facts ?? [], next.facts)) {
+      this.sql.deleteFactsOfTitle.run(title.id);
+      for (const fact of next.facts) this.sql.insertFact.run(factParams(fact));
+    }
+    if (!sameValue(current?.recommendations ?? [], next.recommendations)) {
+      this.sql.deleteRecommendationsOfTitle.run(title.id);
+      for (const rec of next.recommendations) {
+        this.sql.insertRecommendation.run(recommendationParams(rec));
+      }
+    }
   }
 
   async countTitles(): Promise<number> {
@@ -511,34 +634,75 @@ function prepareStatements(db: Database.Database) {
       `UPDATE titles SET tmdb_vote_average = ?, tmdb_vote_count = ?, tmdb_fetched_at = ?
        WHERE id = ?`,
     ),
-    // An existing snapshot wins over the catalog's: the catalog's is only a starting value.
-    upsertTitle: db.prepare(
+    titleById: db.prepare('SELECT * FROM titles WHERE id = ?'),
+    titlesByAnySlug: db.prepare(
+      `SELECT titles.*, title_slugs.slug AS requested FROM title_slugs
+       JOIN titles ON titles.id = title_slugs.title_id
+       WHERE title_slugs.slug IN (${ids})`,
+    ),
+    slugsOfTitle: db.prepare('SELECT slug FROM title_slugs WHERE title_id = ? ORDER BY slug'),
+    slugOwner: db.prepare('SELECT title_id FROM title_slugs WHERE slug = ?'),
+    insertSlug: db.prepare('INSERT INTO title_slugs (slug, title_id) VALUES (?, ?)'),
+    insertTitle: db.prepare(
       `INSERT INTO titles (id, slug, name, name_norm, media_type, year, tagline, overview, tmdb_id,
-                           tmdb_vote_average, tmdb_vote_count, tmdb_fetched_at, verdict_blurb)
+                           tmdb_vote_average, tmdb_vote_count, tmdb_fetched_at, verdict_blurb,
+                           original_name, genres, poster_path, revision, updated_at)
        VALUES (@id, @slug, @name, @name_norm, @media_type, @year, @tagline, @overview, @tmdb_id,
-               @tmdb_vote_average, @tmdb_vote_count, @tmdb_fetched_at, @verdict_blurb)
-       ON CONFLICT (id) DO UPDATE SET
-         slug = excluded.slug, name = excluded.name, name_norm = excluded.name_norm,
-         media_type = excluded.media_type, year = excluded.year, tagline = excluded.tagline,
-         overview = excluded.overview, tmdb_id = excluded.tmdb_id,
-         verdict_blurb = excluded.verdict_blurb,
-         tmdb_vote_average = iif(tmdb_fetched_at IS NULL, excluded.tmdb_vote_average, tmdb_vote_average),
-         tmdb_vote_count = iif(tmdb_fetched_at IS NULL, excluded.tmdb_vote_count, tmdb_vote_count),
-         tmdb_fetched_at = coalesce(tmdb_fetched_at, excluded.tmdb_fetched_at)`,
+               @tmdb_vote_average, @tmdb_vote_count, @tmdb_fetched_at, @verdict_blurb,
+               @original_name, @genres, @poster_path, @revision, @updated_at)`,
     ),
-    upsertFact: db.prepare(
-      `INSERT INTO facts (id, title_id, category, position, text)
-       VALUES (@id, @title_id, @category, @position, @text)
-       ON CONFLICT (id) DO UPDATE SET title_id = excluded.title_id, category = excluded.category,
-         position = excluded.position, text = excluded.text`,
+    updateTitle: db.prepare(
+      `UPDATE titles SET slug = @slug, name = @name, name_norm = @name_norm,
+         media_type = @media_type, year = @year, tagline = @tagline, overview = @overview,
+         tmdb_id = @tmdb_id, tmdb_vote_average = @tmdb_vote_average,
+         tmdb_vote_count = @tmdb_vote_count, tmdb_fetched_at = @tmdb_fetched_at,
+         verdict_blurb = @verdict_blurb, original_name = @original_name, genres = @genres,
+         poster_path = @poster_path, revision = @revision, updated_at = @updated_at
+       WHERE id = @id`,
     ),
-    upsertRecommendation: db.prepare(
+    factsOfTitle: db.prepare('SELECT * FROM facts WHERE title_id = ?'),
+    deleteFactsOfTitle: db.prepare('DELETE FROM facts WHERE title_id = ?'),
+    insertFact: db.prepare(
+      `INSERT INTO facts (id, title_id, category, position, text, revision, updated_at,
+                          verification_status, verification_note, verification_sources,
+                          verification_updated_at)
+       VALUES (@id, @title_id, @category, @position, @text, @revision, @updated_at,
+               @verification_status, @verification_note, @verification_sources,
+               @verification_updated_at)`,
+    ),
+    recommendationsOfTitle: db.prepare(
+      'SELECT * FROM recommendations WHERE title_id = ? ORDER BY position',
+    ),
+    deleteRecommendationsOfTitle: db.prepare('DELETE FROM recommendations WHERE title_id = ?'),
+    insertRecommendation: db.prepare(
       `INSERT INTO recommendations (title_id, position, recommended_title_id, label, reason)
-       VALUES (@title_id, @position, @recommended_title_id, @label, @reason)
-       ON CONFLICT (title_id, position) DO UPDATE SET
-         recommended_title_id = excluded.recommended_title_id, label = excluded.label,
-         reason = excluded.reason`,
+       VALUES (@title_id, @position, @recommended_title_id, @label, @reason)`,
     ),
+    ratingById: db.prepare('SELECT * FROM ratings WHERE id = ?'),
+    hideComment: db.prepare('UPDATE ratings SET hidden_reason = ?, hidden_at = ? WHERE id = ?'),
+    comments: db.prepare(
+      `SELECT * FROM ratings INDEXED BY ratings_visible_comments
+       WHERE target_key = ? AND comment IS NOT NULL AND hidden_at IS NULL
+       ORDER BY updated_at DESC, id DESC LIMIT ?`,
+    ),
+    commentsAfter: db.prepare(
+      `SELECT * FROM ratings INDEXED BY ratings_visible_comments
+       WHERE target_key = @key AND comment IS NOT NULL AND hidden_at IS NULL
+         AND (updated_at < @at OR (updated_at = @at AND id < @id))
+       ORDER BY updated_at DESC, id DESC LIMIT @limit`,
+    ),
+    insertChange: db.prepare(
+      `INSERT INTO changes (id, title_id, at, operation, entity_type, entity_id, revision, fields)
+       VALUES (@id, @title_id, @at, @operation, @entity_type, @entity_id, @revision, @fields)`,
+    ),
+    changes: db.prepare(
+      'SELECT * FROM changes WHERE title_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+    ),
+    changesAfter: db.prepare(
+      `SELECT * FROM changes WHERE title_id = @key AND (at < @at OR (at = @at AND id < @id))
+       ORDER BY at DESC, id DESC LIMIT @limit`,
+    ),
+    changesByIds: db.prepare(`SELECT * FROM changes WHERE id IN (${ids})`),
     insertProbe: db.prepare('INSERT INTO write_probe (pad) VALUES (zeroblob(?))'),
     clearProbe: db.prepare('DELETE FROM write_probe'),
     ratingsByIds: db.prepare(`SELECT * FROM ratings WHERE id IN (${ids})`),

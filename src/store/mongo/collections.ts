@@ -1,0 +1,14 @@
+/** The MongoDB store's collection names (schema.ts says what each holds). */
+export const COLLECTION = {
+  titles: 'titles',
+  ratings: 'ratings',
+  aggregates: 'aggregates',
+  changes: 'changes',
+  rateLimits: 'rate_limits',
+} as const;
+
+/**
+ * Collections of the first document model, read once by the upgrade
+ * (upgrade.ts) into the title documents and no longer written.
+ */
+export const LEGACY_COLLECTION = { facts: 'facts', recommendations: 'recommendations' } as const;

@@ -1,0 +1,76 @@
+import type { Db, Document } from 'mongodb';
+import { UNVERIFIED } from '../../model';
+import type { StoreLogger } from './log';
+import { COLLECTION, LEGACY_COLLECTION } from './collections';
+
+/**
+ * Brings documents of the first document model (titles without facts inside,
+ * facts and recommendations in collections of their own, ratings without
+ * `commented`) to the current one. Runs in ensureSchema before the indexes,
+ * on every start; idempotent, and safe when several processes run it at once:
+ * each title is one conditional update that only an un-upgraded title matches.
+ * The legacy `facts` and `recommendations` collections are read, never
+ * changed or dropped (drop them once every process runs this version).
+ */
+export async function upgradeDocuments(db: Db, logger: StoreLogger): Promise<void> {
+  const titles = db.collection<Document>(COLLECTION.titles);
+  const facts = db.collection<Document>(LEGACY_COLLECTION.facts);
+  const recommendations = db.collection<Document>(LEGACY_COLLECTION.recommendations);
+  let upgraded = 0;
+  for await (const title of titles.find({ version: { $exists: false } })) {
+    const now = new Date();
+    const ownFacts = await facts
+      .find({ titleId: title._id })
+      .sort({ category: 1, position: 1 })
+      .toArray();
+    const ownRecommendations = await recommendations
+      .find({ titleId: title._id })
+      .sort({ position: 1 })
+      .toArray();
+    const result = await titles.updateOne(
+      { _id: title._id, version: { $exists: false } },
+      {
+        $set: {
+          slugs: [title.slug],
+          originalName: title.originalName ?? null,
+          genres: title.genres ?? [],
+          posterPath: title.posterPath ?? null,
+          revision: 1,
+          updatedAt: now,
+          // BEHIND_THE_SCENES sorts before DID_YOU_KNOW: page order.
+          facts: ownFacts.map((fact) => ({
+            id: fact._id,
+            category: fact.category,
+            text: fact.text,
+            verification: UNVERIFIED,
+            revision: 1,
+            updatedAt: now,
+          })),
+          recommendations: ownRecommendations.map((rec) => ({
+            recommendedTitleId: rec.recommendedTitleId,
+            label: rec.label,
+            reason: rec.reason,
+          })),
+          version: 1,
+        },
+      },
+    );
+    upgraded += result.modifiedCount;
+  }
+  const ratings = db.collection<Document>(COLLECTION.ratings);
+  const commented = await ratings.updateMany(
+    { commented: { $exists: false }, comment: { $type: 'string' } },
+    { $set: { commented: true } },
+  );
+  const uncommented = await ratings.updateMany(
+    { commented: { $exists: false } },
+    { $set: { commented: false } },
+  );
+  const ratingsUpgraded = commented.modifiedCount + uncommented.modifiedCount;
+  if (upgraded > 0 || ratingsUpgraded > 0) {
+    logger.info(
+      { titles: upgraded, ratings: ratingsUpgraded },
+      'MongoDB documents upgraded to the curation model',
+    );
+  }
+}
