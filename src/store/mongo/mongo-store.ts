@@ -244,7 +244,10 @@ export class MongoStore implements Store {
     if (keys.length === 0) return [];
     const docs = await this.op(() =>
       this.titles
-        .find({ slugs: { $in: keys } }, { projection: { ...TITLE_FIELDS_ONLY, slugs: 1 } })
+        .find(
+          { slugs: { $in: keys } },
+          { projection: { facts: 0, recommendations: 0, pendingChanges: 0 } },
+        )
         .toArray(),
     );
     const bySlug = new Map<string, TitleRecord>();
