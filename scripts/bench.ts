@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app';
+import { parseCatalog } from '../src/catalog/format';
+import { writeCatalog } from '../src/catalog/write';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { openRatingLimitCounters } from '../src/store';
@@ -20,38 +22,27 @@ import { createTmdbScoreSource } from '../src/tmdb';
 const HEAVY_RATINGS = Number(process.env.BENCH_RATINGS ?? 20_000);
 const RUNS = 200;
 
+/** `count` titles with three facts each and a recommendation of the next, as a catalog file. */
 function catalog(count: number): Catalog {
   const ids = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
-  return {
+  return parseCatalog({
+    format: 'reelcheck-catalog',
+    version: 1,
     titles: ids.map((id, i) => ({
       id,
       slug: id,
       name: `Bench ${i}`,
       mediaType: 'TV',
-      year: null,
-      tagline: null,
-      overview: null,
-      tmdbId: null,
-      tmdbSnapshot: null,
-      verdictBlurb: null,
-    })),
-    facts: ids.flatMap((id) =>
-      [1, 2, 3].map((position) => ({
+      facts: [1, 2, 3].map((position) => ({
         id: `${id}-f${position}`,
-        titleId: id,
-        category: 'DID_YOU_KNOW' as const,
-        position,
+        category: 'DID_YOU_KNOW',
         text: `fact ${position}`,
       })),
-    ),
-    recommendations: ids.map((id, i) => ({
-      titleId: id,
-      recommendedTitleId: ids[(i + 1) % ids.length],
-      position: 1,
-      label: 'More Drama',
-      reason: 'bench',
+      recommendations: [
+        { titleId: ids[(i + 1) % ids.length], label: 'More Drama', reason: 'bench' },
+      ],
     })),
-  };
+  });
 }
 
 async function median(runs: number, work: () => Promise<void>): Promise<number> {
@@ -91,7 +82,7 @@ async function main(): Promise<void> {
       };
     },
   }) as Store;
-  await store.upsertCatalog(catalog(60));
+  await writeCatalog(store, catalog(60));
 
   console.log(`writing ${HEAVY_RATINGS} ratings for bench-000 and 10 for bench-001...`);
   const now = new Date();

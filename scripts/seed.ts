@@ -1,13 +1,15 @@
 import 'reflect-metadata';
+import { describeReport, writeCatalog } from '../src/catalog/write';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { loadCatalog } from '../src/seed/catalog';
 import { openStore } from '../src/store';
 
 /**
- * `npm run seed`: writes the curated catalog into the configured store.
- * Idempotent: records are upserted by their stable ids, ratings untouched.
- * On the embedded store, stop the server first (one process owns DATA_DIR).
+ * `npm run seed`: writes the curated seed catalog (src/seed/catalog.json, a
+ * catalog file) into the configured store, as `catalog:import` would.
+ * Idempotent: a second run changes nothing; ratings are never touched. On the
+ * embedded store, stop the server first (one process owns DATA_DIR).
  */
 async function seed(): Promise<void> {
   const config = loadConfig();
@@ -15,9 +17,9 @@ async function seed(): Promise<void> {
   const store = await openStore(config, logger);
   try {
     await store.ping();
-    const report = await store.upsertCatalog(loadCatalog());
+    const report = await writeCatalog(store, loadCatalog());
     console.log(
-      `seeded ${store.kind} store: ${report.titles} titles, ${report.facts} facts, ${report.recommendations} recommendations (${await store.countTitles()} titles in total)`,
+      `seeded ${store.kind} store: ${describeReport(report)} (${await store.countTitles()} titles in total)`,
     );
   } finally {
     await store.close();

@@ -1,5 +1,5 @@
 import { TitleListDeepDocument } from '../generated/graphql';
-import { syntheticCatalog } from '../fixtures/catalog';
+import { seedStore, syntheticCatalog } from '../fixtures/catalog';
 import { execute } from '../helpers/graphql-client';
 import { startCountingTestApp, type TestApp } from '../helpers/test-app';
 
@@ -12,7 +12,7 @@ describe('store calls per query', () => {
   let calls: Map<string, number>;
   beforeAll(async () => {
     ({ calls, ...t } = await startCountingTestApp());
-    await t.store.upsertCatalog(syntheticCatalog(60));
+    await seedStore(t.store, syntheticCatalog(60));
   });
   afterAll(() => t.stop());
 

@@ -5,7 +5,7 @@ import {
   TitlePageDocument,
 } from '../generated/graphql';
 import { readReferencePage } from '../fixtures/reference-page';
-import { syntheticCatalog } from '../fixtures/catalog';
+import { seedStore, syntheticCatalog } from '../fixtures/catalog';
 import { errorCode, execute, type GraphQLResponse, postRaw } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -159,7 +159,7 @@ describe('titles connection', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
-    await t.store.upsertCatalog(syntheticCatalog(23));
+    await seedStore(t.store, syntheticCatalog(23));
   });
   afterAll(() => t.stop());
 

@@ -1,6 +1,6 @@
 import { TitleListScoresDocument, TitlePageDocument } from '../generated/graphql';
 import { startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
-import { syntheticCatalog } from '../fixtures/catalog';
+import { seedStore, syntheticCatalog } from '../fixtures/catalog';
 import { execute } from '../helpers/graphql-client';
 import { startTestApp, type TestApp, waitFor } from '../helpers/test-app';
 
@@ -18,10 +18,10 @@ describe('Title.tmdbScore against a live (fake) TMDB', () => {
       env: { TMDB_API_BASE_URL: tmdb.baseUrl, TMDB_API_TOKEN: TOKEN, TMDB_TIMEOUT_MS: '800' },
     });
     const catalog = syntheticCatalog(50);
-    catalog.titles.forEach((title) =>
+    catalog.titles.forEach(({ title }) =>
       tmdb.setScore(title.mediaType, title.tmdbId!, { voteAverage: 7, voteCount: title.tmdbId! }),
     );
-    await t.store.upsertCatalog(catalog);
+    await seedStore(t.store, catalog);
   });
   afterAll(async () => {
     await t.stop();
@@ -82,7 +82,7 @@ describe('Title.tmdbScore while TMDB hangs', () => {
         TMDB_TIMEOUT_MS: String(TIMEOUT_MS),
       },
     });
-    await t.store.upsertCatalog(syntheticCatalog(50));
+    await seedStore(t.store, syntheticCatalog(50));
   });
   afterAll(async () => {
     await t.stop();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadCatalog } from '../../src/seed/catalog';
+import { seedStore } from '../fixtures/catalog';
 import { aggregateOf, type RatingTarget, targetKey } from '../../src/model';
 import { storeFile } from '../../src/store/sqlite/database';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
@@ -34,7 +35,7 @@ interface Written {
 async function populatedDataDir(): Promise<{ dataDir: string; written: Written[] }> {
   const dataDir = tempDataDir('reelcheck-corrupt-');
   const store = await SqliteStore.open({ dataDir });
-  await store.upsertCatalog(loadCatalog());
+  await seedStore(store, loadCatalog());
   const written: Written[] = [];
   for (let i = 0; i < 3000; i++) {
     const target = TARGETS[i % TARGETS.length];

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { seedStore, syntheticCatalog } from '../fixtures/catalog';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { capturingLogger } from '../helpers/capturing-logger';
 import { tempDataDir, waitFor } from '../helpers/test-app';
@@ -16,7 +17,7 @@ describe('embedded store: DATA_DIR ownership', () => {
     await expect(SqliteStore.open({ dataDir })).rejects.toThrow(
       `DATA_DIR ${dataDir} is in use by another Reelcheck process`,
     );
-    await first.upsertCatalog({ titles: [], facts: [], recommendations: [] });
+    await seedStore(first, { titles: [] });
     await first.close();
     const second = await SqliteStore.open({ dataDir });
     await expect(second.ping()).resolves.toBeUndefined();
@@ -48,7 +49,7 @@ describe('embedded store: DATA_DIR ownership', () => {
   it('leaves only its database file behind after close', async () => {
     const dataDir = tempDataDir('reelcheck-owner-');
     const store = await SqliteStore.open({ dataDir });
-    await store.upsertCatalog({ titles: [], facts: [], recommendations: [] });
+    await seedStore(store, syntheticCatalog(1));
     await store.close();
     await store.close(); // idempotent
     expect(fs.readdirSync(dataDir)).toEqual(['reelcheck.sqlite']);

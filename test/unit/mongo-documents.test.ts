@@ -4,10 +4,13 @@ import {
   assertStrings,
   ratingUpsert,
   searchFilter,
-  titleUpsertOps,
   toAggregate,
   toTitle,
+  afterCursor,
+  curatedFields,
+  toCuratedTitle,
 } from '../../src/store/mongo/documents';
+import { loadCatalog } from '../../src/seed/catalog';
 import { aggregateOf } from '../../src/model';
 import { type RatingWrite } from '../../src/store/port';
 
@@ -152,50 +155,71 @@ describe('caller values never become operators', () => {
   });
 });
 
-describe('titles', () => {
-  it('keeps the catalog snapshot only as a starting value, with a Date', () => {
-    const [insert, fill] = titleUpsertOps({
-      id: 't',
-      slug: 't',
-      name: 'T',
-      mediaType: 'TV',
-      year: null,
-      tagline: null,
-      overview: null,
-      tmdbId: null,
-      verdictBlurb: null,
-      // As read from JSON: a string date.
-      tmdbSnapshot: {
-        voteAverage: 8,
-        voteCount: 0,
-        fetchedAt: '2026-11-25T00:00:00.000Z' as unknown as Date,
-      },
-    });
-    expect(insert).toMatchObject({
-      updateOne: {
-        filter: { _id: 't' },
-        update: {
-          $setOnInsert: { tmdbSnapshot: { fetchedAt: new Date('2026-11-25T00:00:00.000Z') } },
-        },
-        upsert: true,
-      },
-    });
-    expect(JSON.stringify(insert)).not.toContain('"$set":{"tmdbSnapshot"');
-    expect(fill).toMatchObject({ updateOne: { filter: { _id: 't', tmdbSnapshot: null } } });
+describe('title documents', () => {
+  const catalog = loadCatalog(new Date('2026-12-01T00:00:00Z'));
+
+  it('hold the whole aggregate and read back to it: positions from array order', () => {
+    for (const curated of catalog.titles) {
+      const doc = {
+        _id: curated.title.id,
+        ...curatedFields(curated),
+        tmdbSnapshot: curated.title.tmdbSnapshot,
+        version: 1,
+      };
+      expect(doc.facts.map((f) => f.id)).toEqual(curated.facts.map((f) => f.id));
+      expect(JSON.stringify(doc.facts)).not.toContain('position');
+      expect(toCuratedTitle(doc)).toEqual(curated);
+    }
+  });
+
+  it('list every slug, the current one first', () => {
+    const [glory] = catalog.titles;
+    const renamed = {
+      ...glory,
+      title: { ...glory.title, slug: 'glory' },
+      formerSlugs: ['the-glory', 'glory'],
+    };
+    expect(curatedFields(renamed).slugs).toEqual(['glory', 'the-glory']);
   });
 
   it('maps documents to records, filling absent nullable fields', () => {
-    expect(toTitle({ _id: 'x', slug: 'x', name: 'X', mediaType: 'MOVIE' } as never)).toEqual({
+    const updatedAt = new Date();
+    expect(
+      toTitle({
+        _id: 'x',
+        slug: 'x',
+        name: 'X',
+        mediaType: 'MOVIE',
+        revision: 3,
+        updatedAt,
+      } as never),
+    ).toEqual({
       id: 'x',
       slug: 'x',
       name: 'X',
+      originalName: null,
       mediaType: 'MOVIE',
       year: null,
       tagline: null,
       overview: null,
+      genres: [],
+      posterPath: null,
       tmdbId: null,
       tmdbSnapshot: null,
       verdictBlurb: null,
+      revision: 3,
+      updatedAt,
     });
+  });
+});
+
+describe('afterCursor', () => {
+  it('pages strictly after (time, id), newest first', () => {
+    const at = new Date('2027-01-01T00:00:00Z');
+    expect(afterCursor('at', { at, id: 'abc' })).toEqual({
+      $or: [{ at: { $lt: at } }, { at, _id: { $lt: 'abc' } }],
+    });
+    expect(afterCursor('at', null)).toEqual({});
+    expect(() => afterCursor('at', { at, id: { $gt: '' } as never })).toThrow(TypeError);
   });
 });

@@ -1,15 +1,15 @@
-import type { AnyBulkWriteOperation, Document } from 'mongodb';
-import catalogJson from '../../src/seed/catalog.json';
+import type { Document } from 'mongodb';
 import {
   aggregateFields,
   aggregateIncrement,
-  factUpsertOp,
+  curatedFields,
   ratingUpsert,
-  recommendationUpsertOp,
-  titleUpsertOps,
+  toChangeDoc,
+  toRating,
 } from '../../src/store/mongo/documents';
+import { loadCatalog } from '../../src/seed/catalog';
 import { canonicalJson, COLLECTION, SCHEMA, VALIDATION } from '../../src/store/mongo/schema';
-import { aggregateOf, type Catalog, type FactCategory, type MediaType } from '../../src/model';
+import { aggregateOf, createTitle, type CuratedTitle, hideComment } from '../../src/model';
 
 /**
  * A small evaluator for the $jsonSchema subset the validators use. It refuses
@@ -26,6 +26,8 @@ const KNOWN_KEYWORDS = new Set([
   'maximum',
   'multipleOf',
   'minLength',
+  'items',
+  'minItems',
 ]);
 
 function bsonTypeOf(value: unknown): string[] {
@@ -63,6 +65,13 @@ function violations(schema: Document, value: unknown, at = '$'): string[] {
       out.push(`${at}: not a multiple of ${schema.multipleOf}`);
     }
   }
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) {
+      out.push(`${at}: fewer than minItems`);
+    }
+    if (schema.items)
+      value.forEach((item, i) => out.push(...violations(schema.items, item, `${at}[${i}]`)));
+  }
   if (
     typeof value === 'string' &&
     schema.minLength !== undefined &&
@@ -91,46 +100,29 @@ function schemaOf(name: string): Document {
   return spec.jsonSchema;
 }
 
-/** The document an upsert inserts: equality fields of the filter, then $set and $setOnInsert. */
-function insertedBy<T extends Document>(op: AnyBulkWriteOperation<T>): Document {
-  if ('updateOne' in op) {
-    const { filter, update } = op.updateOne as { filter: Document; update: Document };
-    const equalities = Object.fromEntries(
-      Object.entries(filter).filter(
-        ([, v]) => v === null || typeof v !== 'object' || v instanceof Date,
-      ),
-    );
-    return { ...equalities, ...update.$set, ...update.$setOnInsert };
-  }
-  if ('replaceOne' in op) {
-    const { filter, replacement } = op.replaceOne as { filter: Document; replacement: Document };
-    return { _id: filter._id, ...replacement };
-  }
-  throw new Error('unexpected op');
-}
-
-function seedCatalog(): Catalog {
+/** A title document as MongoStore.editTitles writes it (insert, with pending change records). */
+function titleDocument(curated: CuratedTitle): Document {
+  const changes = createTitle(
+    { now: new Date(), newId: () => 'c1', operation: 'CREATE_TITLE' },
+    { ...curated.title },
+    curated,
+  ).changes;
   return {
-    titles: catalogJson.titles.map((t) => ({
-      ...t,
-      mediaType: t.mediaType as MediaType,
-      tmdbSnapshot: t.tmdbSnapshot
-        ? { ...t.tmdbSnapshot, fetchedAt: new Date(t.tmdbSnapshot.fetchedAt) }
-        : null,
-    })),
-    facts: catalogJson.facts.map((f) => ({ ...f, category: f.category as FactCategory })),
-    recommendations: catalogJson.recommendations,
+    _id: curated.title.id,
+    ...curatedFields(curated),
+    tmdbSnapshot: curated.title.tmdbSnapshot,
+    version: 1,
+    pendingChanges: changes.map(toChangeDoc),
   };
 }
 
 describe('MongoDB schema spec', () => {
-  it('declares the six collections, each with a $jsonSchema; ours over string _ids', () => {
+  it('declares the five collections, each with a $jsonSchema; ours over string _ids', () => {
     expect(SCHEMA.map((s) => s.name)).toEqual([
       'titles',
-      'facts',
-      'recommendations',
       'ratings',
       'aggregates',
+      'changes',
       'rate_limits',
     ]);
     for (const spec of SCHEMA) {
@@ -168,6 +160,20 @@ describe('MongoDB schema spec', () => {
       },
       {
         collection: 'titles',
+        name: 'titles_slugs_unique',
+        key: { slugs: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'titles',
+        name: 'titles_fact_ids',
+        key: { 'facts.id': 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'titles',
         name: 'titles_tmdb',
         key: { tmdbId: 1, mediaType: 1 },
         unique: false,
@@ -181,18 +187,18 @@ describe('MongoDB schema spec', () => {
         required: false,
       },
       {
-        collection: 'facts',
-        name: 'facts_title_category_position_unique',
-        key: { titleId: 1, category: 1, position: 1 },
-        unique: true,
-        required: true,
+        collection: 'ratings',
+        name: 'ratings_visible_comments',
+        key: { targetKey: 1, commented: 1, hidden: 1, updatedAt: -1, _id: -1 },
+        unique: false,
+        required: false,
       },
       {
-        collection: 'recommendations',
-        name: 'recommendations_title_position_unique',
-        key: { titleId: 1, position: 1 },
-        unique: true,
-        required: true,
+        collection: 'ratings',
+        name: 'ratings_pending_change',
+        key: { 'pendingChange.titleId': 1 },
+        unique: false,
+        required: false,
       },
       {
         collection: 'ratings',
@@ -200,6 +206,13 @@ describe('MongoDB schema spec', () => {
         key: { targetKey: 1, voterId: 1 },
         unique: true,
         required: true,
+      },
+      {
+        collection: 'changes',
+        name: 'changes_title_at',
+        key: { titleId: 1, at: -1, _id: -1 },
+        unique: false,
+        required: false,
       },
       {
         collection: 'rate_limits',
@@ -233,31 +246,58 @@ describe('MongoDB schema spec', () => {
 });
 
 describe('validators accept every document the adapter writes', () => {
-  it('titles, facts and recommendations upserted from the seed catalog', () => {
-    const catalog = seedCatalog();
-    const titleDocs = catalog.titles.flatMap((t) => titleUpsertOps(t).slice(0, 1).map(insertedBy));
-    expect(titleDocs).toHaveLength(3);
-    for (const doc of titleDocs) expect(violations(schemaOf(COLLECTION.titles), doc)).toEqual([]);
-    expect(titleDocs[0].tmdbSnapshot.fetchedAt).toBeInstanceOf(Date);
-
-    for (const fact of catalog.facts) {
-      expect(violations(schemaOf(COLLECTION.facts), insertedBy(factUpsertOp(fact)))).toEqual([]);
-    }
-    for (const rec of catalog.recommendations) {
-      const doc = insertedBy(recommendationUpsertOp(rec));
-      expect(doc._id).toMatch(/^[0-9a-f]{24}$/);
-      expect(violations(schemaOf(COLLECTION.recommendations), doc)).toEqual([]);
+  it('title documents of the seed catalog, facts, recommendations and change records inside', () => {
+    const docs = loadCatalog().titles.map(titleDocument);
+    expect(docs).toHaveLength(3);
+    for (const doc of docs) expect(violations(schemaOf(COLLECTION.titles), doc)).toEqual([]);
+    expect(docs[0].facts).toHaveLength(16);
+    expect(docs[0].tmdbSnapshot.fetchedAt).toBeInstanceOf(Date);
+    const broken = {
+      ...docs[0],
+      facts: [{ ...docs[0].facts[0], verification: { status: 'MAYBE' } }],
+    };
+    expect(violations(schemaOf(COLLECTION.titles), broken)).not.toEqual([]);
+    for (const change of docs[0].pendingChanges) {
+      expect(violations(schemaOf(COLLECTION.changes), change)).toEqual([]);
     }
   });
 
   it('a title TMDB snapshot, as saveTmdbSnapshot writes it', () => {
-    const [insert] = titleUpsertOps({
-      ...seedCatalog().titles[0],
+    const doc = titleDocument(loadCatalog().titles[1]);
+    const saved = {
+      ...doc,
       tmdbSnapshot: { voteAverage: 7.5, voteCount: 3, fetchedAt: new Date() },
-    });
-    expect(violations(schemaOf(COLLECTION.titles), insertedBy(insert))).toEqual([]);
-    const broken = { ...insertedBy(insert), tmdbSnapshot: { voteAverage: 7.5 } };
+    };
+    expect(violations(schemaOf(COLLECTION.titles), saved)).toEqual([]);
+    const broken = { ...doc, tmdbSnapshot: { voteAverage: 7.5 } };
     expect(violations(schemaOf(COLLECTION.titles), broken)).not.toEqual([]);
+  });
+
+  it('a rating with a hidden comment and its pending change record', () => {
+    const rating = {
+      _id: 'r1',
+      targetKey: 'title:t',
+      titleId: 't',
+      factId: null,
+      voterId: 'voter-1',
+      score: 2,
+      comment: 'Rude',
+      commented: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    const result = hideComment(
+      { now: new Date(), newId: () => 'c1' },
+      toRating({ ...rating, hidden: null }),
+      'abuse',
+    )!;
+    const doc = {
+      ...rating,
+      hidden: result.hidden,
+      moderationVersion: 1,
+      pendingChange: toChangeDoc(result.change),
+    };
+    expect(violations(schemaOf(COLLECTION.ratings), doc)).toEqual([]);
   });
 
   it('ratings inserted by the upsert, for titles and facts', () => {

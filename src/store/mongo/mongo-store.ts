@@ -120,6 +120,7 @@ import {
 import { isDuplicateKeyError, toStoreError } from './errors';
 import { silentLogger, type StoreLogger } from './log';
 import { COLLECTION, ensureSchema } from './schema';
+import { upgradeDocuments } from './upgrade';
 
 export interface MongoStoreOptions {
   /** mongodb:// or mongodb+srv:// connection string; pool sizes and timeouts come from it. */
@@ -887,7 +888,7 @@ export class MongoStore implements Store {
       try {
         // connect() also replaces a topology a failed attempt left closed.
         await this.client.connect();
-        await ensureSchema(this.db, this.logger);
+        await ensureSchema(this.db, this.logger, () => upgradeDocuments(this.db, this.logger));
       } catch (error) {
         throw notReadyError(error);
       }

@@ -1,7 +1,6 @@
 import type { Db, Document } from 'mongodb';
 import { MongoSchemaError, serverCode } from './errors';
 import type { StoreLogger } from './log';
-import { upgradeDocuments } from './upgrade';
 import { COLLECTION } from './collections';
 
 /**
@@ -366,11 +365,15 @@ export interface SchemaSkip {
  * race. Returns (and logs in one warning) what it skipped; throws when the
  * store cannot work correctly (MongoSchemaError) or the server fails.
  */
-export async function ensureSchema(db: Db, logger: StoreLogger): Promise<SchemaSkip[]> {
+export async function ensureSchema(
+  db: Db,
+  logger: StoreLogger,
+  beforeIndexes: () => Promise<void> = async () => undefined,
+): Promise<SchemaSkip[]> {
   const skipped: SchemaSkip[] = [];
   for (const spec of SCHEMA) await ensureCollection(db, spec, logger, skipped);
-  // Before the indexes: the unique slug history index needs every title upgraded.
-  await upgradeDocuments(db, logger);
+  // The document upgrade (upgrade.ts): the unique slug history index needs every title upgraded.
+  await beforeIndexes();
   for (const spec of SCHEMA) {
     for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger, skipped);
   }

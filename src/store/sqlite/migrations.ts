@@ -113,7 +113,7 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE TABLE title_slugs (
         slug TEXT NOT NULL PRIMARY KEY,
         title_id TEXT NOT NULL
-      ) WITHOUT ROWID;
+      );  -- a rowid table: the repair salvages base tables by rowid
       CREATE INDEX title_slugs_title ON title_slugs (title_id);
       INSERT INTO title_slugs (slug, title_id) SELECT slug, id FROM titles;
 
