@@ -74,14 +74,14 @@ export function exited(child: ChildProcess): Promise<void> {
 /**
  * Runs a built entry point (e.g. 'dist/src/main.js', 'dist/scripts/seed.js')
  * to its exit, with `env` on top of PATH only; resolves to its exit code and
- * output. `uid`/`gid` run it as another user (tests run as root in CI).
+ * output. `args` go to the script; `uid`/`gid` run it as another user (tests run as root in CI).
  */
 export async function runToExit(
   entry: string,
   env: Record<string, string>,
-  options: { uid?: number; gid?: number; timeoutMs?: number } = {},
+  options: { uid?: number; gid?: number; timeoutMs?: number; args?: string[] } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, entry)], {
+  const child = spawn(process.execPath, [path.join(ROOT, entry), ...(options.args ?? [])], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,8 +41,14 @@ describe('embedded store across processes', () => {
     const dataDir = tempDataDir('reelcheck-busy-');
     const server = await startServer(await freePort(), { DATA_DIR: dataDir });
     try {
-      for (const script of ['dist/scripts/seed.js', 'dist/scripts/store-repair.js']) {
-        const refused = await runToExit(script, { DATA_DIR: dataDir });
+      for (const script of [
+        'dist/scripts/seed.js',
+        'dist/scripts/store-repair.js',
+        'dist/scripts/catalog-export.js',
+        'dist/scripts/catalog-import.js',
+      ]) {
+        const args = script.includes('catalog-import') ? ['src/seed/catalog.json'] : [];
+        const refused = await runToExit(script, { DATA_DIR: dataDir }, { args });
         expect(refused.code).toBe(1);
         expect(refused.stderr).toContain(
           `DATA_DIR ${dataDir} is in use by another Reelcheck process`,
@@ -53,7 +59,8 @@ describe('embedded store across processes', () => {
       await exited(server);
     }
     const seeded = await runToExit('dist/scripts/seed.js', { DATA_DIR: dataDir });
-    expect(seeded.stdout).toContain('seeded sqlite store: 3 titles');
+    // The server seeded it already: the seed script finds nothing to change.
+    expect(seeded.stdout).toContain('seeded sqlite store: no changes');
     expect(seeded.code).toBe(0);
   });
 
