@@ -8,6 +8,9 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import cors from 'cors';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
+import { editorAccess } from './curation/editor-auth';
+import { CurationService } from './curation/service';
+import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
 import { createErrorFormatter } from './errors';
 import { explorerRouter } from './explorer/explorer';
@@ -19,7 +22,7 @@ import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit'
 import { buildReelcheckSchema } from './graphql/schema';
 import type { Logger } from './logger';
 import type { Store } from './store/port';
-import type { TmdbScoreSource } from './tmdb';
+import { type TmdbScoreSource, TmdbTitles } from './tmdb';
 
 export interface AppDependencies {
   config: Config;
@@ -67,6 +70,9 @@ export async function createApp({
   const httpServer = http.createServer();
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
+  const curation = new CurationService(store);
+  const tmdbTitles = new TmdbTitles(config.tmdb, logger);
+  const tmdbImporter = new TmdbImporter(store, curation, tmdbTitles);
 
   const schema = await buildReelcheckSchema();
   const apollo = new ApolloServer<Context>({
@@ -141,6 +147,9 @@ export async function createApp({
         ratingLimiter,
         loaders: createLoaders(store, tmdb.createLoader()),
         clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        editorAccess: editorAccess(config.adminToken, req.headers.authorization),
+        curation,
+        tmdbImporter,
       }),
     }),
   );
@@ -173,6 +182,7 @@ export async function createApp({
       bootstrap.stop();
       await apollo.stop(); // drains the HTTP server (plugin above)
       await tmdb.close();
+      tmdbTitles.close();
       await store.close();
     },
   };

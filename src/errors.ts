@@ -2,6 +2,12 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
+import {
+  EntityNotFoundError,
+  InvalidEditError,
+  RevisionConflictError,
+  SlugTakenError,
+} from './model';
 import { StoreUnavailableError } from './store/port';
 
 /**
@@ -15,6 +21,9 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -35,8 +44,54 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
   });
 }
 
-export function upstreamUnavailable(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE } });
+export function upstreamUnavailable(
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE, ...extensions },
+  });
+}
+
+/** An editor operation without a valid editor token (HTTP 401). */
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+  });
+}
+
+/** An operation this server does not allow at all (editor operations without ADMIN_TOKEN). */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } },
+  });
+}
+
+/**
+ * The GraphQL error for a domain rule that refused an edit (src/model/errors.ts),
+ * or null for anything else. CONFLICT carries what a client needs to retry.
+ */
+export function domainError(error: unknown): GraphQLError | null {
+  if (error instanceof RevisionConflictError) {
+    return new GraphQLError(error.message, {
+      extensions: {
+        code: ErrorCode.CONFLICT,
+        entity: error.entity,
+        expectedRevision: error.expectedRevision,
+        currentRevision: error.currentRevision,
+      },
+    });
+  }
+  if (error instanceof SlugTakenError) {
+    return new GraphQLError(`${error.message}; retry, another slug will be chosen`, {
+      extensions: { code: ErrorCode.CONFLICT, slug: error.slug },
+    });
+  }
+  if (error instanceof EntityNotFoundError) return notFound(error.message, error.field);
+  if (error instanceof InvalidEditError) {
+    return badUserInput(`${error.field}: ${error.message}`, error.field);
+  }
+  return null;
 }
 
 /** Flattens class-validator's nested errors into "field.path: constraint" entries. */
@@ -79,6 +134,15 @@ export function createErrorFormatter(options: {
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+      };
+    }
+    const domain = domainError(original);
+    if (domain) {
+      return {
+        message: domain.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: domain.extensions,
       };
     }
     const code = formatted.extensions?.code;

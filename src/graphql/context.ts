@@ -1,3 +1,6 @@
+import type { EditorAccess } from '../curation/editor-auth';
+import type { CurationService } from '../curation/service';
+import type { TmdbImporter } from '../curation/tmdb-import';
 import type { Logger } from '../logger';
 import type { Store } from '../store/port';
 import type { Loaders } from './loaders';
@@ -11,4 +14,10 @@ export interface Context {
   ratingLimiter: RatingRateLimiter;
   /** The client's address as decided by TRUST_PROXY (see README: "Client address"). */
   clientAddress: string;
+  /** Whether this request may use editor operations (Authorization: Bearer <ADMIN_TOKEN>). */
+  editorAccess: EditorAccess;
+  /** Editors' operations on curated content. */
+  curation: CurationService;
+  /** importTitleFromTmdb. */
+  tmdbImporter: TmdbImporter;
 }

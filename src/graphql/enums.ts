@@ -1,12 +1,64 @@
 import { registerEnumType } from 'type-graphql';
 import { VERDICT_THRESHOLDS } from '../accuracy/verdict';
-import { AccuracyVerdict, FactCategory, MediaType } from '../model';
+import {
+  AccuracyVerdict,
+  ChangeEntityType,
+  ChangeOperation,
+  FactCategory,
+  MediaType,
+  VerificationStatus,
+} from '../model';
 
 /**
  * The model's enums, registered as GraphQL enums: one source for each set of
  * values, so a stored value and a GraphQL value are the same string.
  */
-export { AccuracyVerdict, FactCategory, MediaType };
+export {
+  AccuracyVerdict,
+  ChangeEntityType,
+  ChangeOperation,
+  FactCategory,
+  MediaType,
+  VerificationStatus,
+};
+
+registerEnumType(VerificationStatus, {
+  name: 'VerificationStatus',
+  description: 'What an editor found when checking a fact against sources (see Fact.verification).',
+  valuesConfig: {
+    UNVERIFIED: { description: 'Not checked yet: the page states it as it is.' },
+    VERIFIED: { description: 'Checked and confirmed by the sources.' },
+    DISPUTED: { description: 'Sources contradict it in part, or tell another story.' },
+    FALSE: { description: 'Sources show it is wrong; the note says what is right.' },
+  },
+});
+registerEnumType(ChangeOperation, {
+  name: 'ChangeOperation',
+  description: 'The editor operation (or import) that made a change.',
+  valuesConfig: {
+    CREATE_TITLE: { description: 'createTitle' },
+    UPDATE_TITLE: { description: 'updateTitle' },
+    ADD_FACT: { description: 'addFact' },
+    UPDATE_FACT: { description: 'updateFact' },
+    MOVE_FACT: { description: 'moveFact' },
+    REMOVE_FACT: { description: 'removeFact' },
+    SET_FACT_VERIFICATION: { description: 'setFactVerification' },
+    SET_RECOMMENDATIONS: { description: 'setRecommendations' },
+    HIDE_RATING_COMMENT: { description: 'hideRatingComment' },
+    IMPORT_FROM_TMDB: { description: 'importTitleFromTmdb' },
+    IMPORT_CATALOG: { description: 'npm run catalog:import (and the seed)' },
+  },
+});
+registerEnumType(ChangeEntityType, {
+  name: 'ChangeEntityType',
+  description: 'What a change record is about.',
+  valuesConfig: {
+    TITLE: { description: "The title's own fields." },
+    FACT: { description: 'One fact (added, changed, moved, verified or removed).' },
+    RECOMMENDATIONS: { description: 'The title\'s "Watch Next" list, as a whole.' },
+    RATING_COMMENT: { description: "A viewer's comment (hidden by an editor)." },
+  },
+});
 
 registerEnumType(MediaType, {
   name: 'MediaType',

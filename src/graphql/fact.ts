@@ -15,10 +15,42 @@ import { type FactRecord, type TitleRecord, targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
 import { FACTS_PER_TITLE, listComplexity } from './complexity';
 import type { Context } from './context';
-import { FactCategory } from './enums';
+import { FactCategory, VerificationStatus } from './enums';
 import { toGlobalId } from './ids';
 import { Node } from './node';
 import { Title } from './title';
+
+@ObjectType({ description: 'A source an editor checked a fact against.' })
+export class VerificationSource {
+  @Field({ description: 'Where to read it (http or https).' })
+  url!: string;
+
+  @Field({ description: 'What it is, e.g. "Wikipedia: Crash Landing on You".' })
+  label!: string;
+}
+
+@ObjectType({
+  description:
+    "An editor's verdict on a fact, public so readers see which facts are checked, disputed or false.",
+})
+export class FactVerification {
+  @Field(() => VerificationStatus, { description: 'What the sources say about the fact.' })
+  status!: VerificationStatus;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'What is right instead, or why the fact is disputed.',
+  })
+  note!: string | null;
+
+  @Field(() => [VerificationSource], {
+    description: 'The sources checked (none while UNVERIFIED).',
+  })
+  sources!: VerificationSource[];
+
+  @Field(() => Date, { nullable: true, description: 'When an editor set it; null if never.' })
+  updatedAt!: Date | null;
+}
 
 @Directive('@key(fields: "id")')
 @ObjectType({
@@ -34,6 +66,20 @@ export class Fact extends Node {
 
   @Field(() => Int, { description: '1-based position within its category, as on the page.' })
   position!: number;
+
+  @Field(() => FactVerification, {
+    description: 'What an editor found when checking the fact; UNVERIFIED until someone does.',
+  })
+  verification!: FactVerification;
+
+  @Field(() => Int, {
+    description:
+      "1 when added, +1 per editor change of this fact (text, move, verification): send it as updateFact's expectedRevision.",
+  })
+  revision!: number;
+
+  @Field({ description: 'When revision last moved.' })
+  updatedAt!: Date;
 }
 
 @Resolver(() => Fact)

@@ -6,7 +6,8 @@ import { badUserInput } from '../errors';
  * it reaches the store, and node(id) find the type; each type's strict key
  * pattern means no client value can become a query operator.
  */
-export type NodeType = 'Title' | 'Fact' | 'Rating' | 'AccuracySummary' | 'Recommendation';
+export type NodeType =
+  'Title' | 'Fact' | 'Rating' | 'AccuracySummary' | 'Recommendation' | 'Change';
 
 const STORE_ID = '[A-Za-z0-9_-]{1,64}';
 
@@ -19,6 +20,7 @@ const KEY_PATTERNS: Record<NodeType, RegExp> = {
   AccuracySummary: new RegExp(`^(?:title|fact):${STORE_ID}$`),
   // "<title id>.<recommended title id>": a title recommends another title at most once.
   Recommendation: new RegExp(`^${STORE_ID}\\.${STORE_ID}$`),
+  Change: new RegExp(`^${STORE_ID}$`),
 };
 
 const NODE_TYPES = Object.keys(KEY_PATTERNS) as NodeType[];
@@ -74,4 +76,25 @@ export function parseTitleCursor(cursor: string): string | null {
   const slug = decoded.slice('slug:'.length);
   if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug)) return null;
   return toTitleCursor(slug) === cursor ? slug : null;
+}
+
+/**
+ * Cursors of newest-first lists (comments, changes): the item's time and id,
+ * opaque to clients. `kind` keeps a comment cursor from being used on changes.
+ */
+export function toKeysetCursor(kind: 'comment' | 'change', at: Date, id: string): string {
+  return Buffer.from(`${kind}:${at.getTime()}:${id}`, 'utf8').toString('base64url');
+}
+
+export function parseKeysetCursor(
+  kind: 'comment' | 'change',
+  cursor: string,
+): { at: Date; id: string } | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
+  const match = new RegExp(`^${kind}:(\\d{1,15}):(${STORE_ID})$`).exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match) return null;
+  const at = new Date(Number(match[1]));
+  return toKeysetCursor(kind, at, match[2]) === cursor ? { at, id: match[2] } : null;
 }

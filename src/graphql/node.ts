@@ -1,6 +1,7 @@
 import { ArrayMaxSize } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, ID, InterfaceType, Query, Resolver } from 'type-graphql';
 import { summarize } from '../accuracy/summary';
+import { assertEditor } from '../curation/editor-auth';
 import { badUserInput } from '../errors';
 import type { Context } from './context';
 import { listComplexity } from './complexity';
@@ -44,6 +45,12 @@ async function loadNode(ctx: Context, type: NodeType, key: string): Promise<obje
       const [kind, id] = key.split(':');
       const target = await (kind === 'title' ? loaders.titleById : loaders.factById).load(id);
       return target ? asNode(type, summarize(await loaders.aggregateByTarget.load(key))) : null;
+    }
+    case 'Change': {
+      // Editors only, like Title.changes.
+      assertEditor(ctx.editorAccess);
+      const [change] = await ctx.store.changesByIds([key]);
+      return asNode(type, change);
     }
     case 'Recommendation': {
       const [titleId, recommendedTitleId] = key.split('.');

@@ -3,6 +3,7 @@ import {
   Arg,
   Args,
   ArgsType,
+  Authorized,
   Ctx,
   Directive,
   Field,
@@ -16,6 +17,7 @@ import {
   Root,
 } from 'type-graphql';
 import { type AccuracySummaryData, summarize } from '../accuracy/summary';
+import { EDITOR } from '../curation/editor-auth';
 import { notFound } from '../errors';
 import {
   type FactRecord,
@@ -45,9 +47,6 @@ const MAX_COMMENT_LENGTH = 500;
 export class Rating extends Node {
   @Field(() => Int, { description: 'From 1 (inaccurate) to 5 (accurate); see ratingScale.' })
   score!: number;
-
-  @Field(() => String, { nullable: true, description: "The voter's comment, if they left one." })
-  comment!: string | null;
 
   @Field({ description: 'When the voter first rated this target.' })
   createdAt!: Date;
@@ -117,11 +116,38 @@ class ViewerRatingArgs {
   voterId!: string;
 }
 
+@ObjectType({ description: "Why and when an editor hid a rating's comment (editors only)." })
+export class CommentModeration {
+  @Field({ description: "The editor's reason." })
+  reason!: string;
+
+  @Field({ description: 'When the comment was hidden.' })
+  hiddenAt!: Date;
+}
+
 @Resolver(() => Rating)
 export class RatingResolver {
   @FieldResolver(() => ID, { description: "The rating's global ID." })
   id(@Root() rating: RatingRecord): string {
     return toGlobalId('Rating', rating.id);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "The voter's comment, if they left one; null while an editor has it hidden (editors still see it).",
+  })
+  comment(@Root() rating: RatingRecord, @Ctx() ctx: Context): string | null {
+    return rating.hidden && ctx.editorAccess !== 'editor' ? null : rating.comment;
+  }
+
+  @Authorized(EDITOR)
+  @FieldResolver(() => CommentModeration, {
+    nullable: true,
+    description: 'Editors only: why and when the comment was hidden; null when it is not.',
+  })
+  moderation(@Root() rating: RatingRecord): CommentModeration | null {
+    return rating.hidden ? { reason: rating.hidden.reason, hiddenAt: rating.hidden.at } : null;
   }
 
   /**

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { GraphQLScalarType, type GraphQLSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { editorAuthChecker } from '../curation/editor-auth';
 import { AccuracySummaryResolver, RatingScaleResolver } from './accuracy';
+import { ChangeResolver, TitleChangesResolver } from './changes';
+import { FactCommentsResolver, TitleCommentsResolver } from './comments';
+import { EditingResolver } from './editing';
 import { FactResolver, TitleFactsResolver } from './fact';
 import { buildSubgraph, printSubgraph } from './federation';
 import { NodeResolver } from './node';
@@ -61,7 +65,13 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
       RatingResolver,
       TitleViewerRatingResolver,
       FactViewerRatingResolver,
+      TitleCommentsResolver,
+      FactCommentsResolver,
+      ChangeResolver,
+      TitleChangesResolver,
+      EditingResolver,
     ],
+    authChecker: editorAuthChecker,
     scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: { forbidUnknownValues: false },
   });
@@ -69,7 +79,8 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
   // once here, before the schema is used.
   schema.getQueryType()!.description =
     'Title pages (title, titles), any object by ID (node, nodes), and the rating scale.';
-  schema.getMutationType()!.description = 'Viewers rate the accuracy of title pages and facts.';
+  schema.getMutationType()!.description =
+    'Viewers rate the accuracy of title pages and facts; editors (Authorization: Bearer <ADMIN_TOKEN>) curate titles, facts, recommendations and comments.';
   return schema;
 }
 

@@ -62,6 +62,31 @@ export class Title extends Node {
 
   @Field(() => String, { nullable: true, description: 'The editorial "Accuracy Verdict" text.' })
   verdictBlurb!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The name in its original language, e.g. "더 글로리" (from TMDB).',
+  })
+  originalName!: string | null;
+
+  @Field(() => [String], { description: 'Genre names, e.g. ["Drama", "Mystery"].' })
+  genres!: string[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'TMDB\'s poster path, e.g. "/abc.jpg": an image URL is https://image.tmdb.org/t/p/<size><posterPath>.',
+  })
+  posterPath!: string | null;
+
+  @Field(() => Int, {
+    description:
+      "1 when created, +1 per editor change of the title's own fields: send it as updateTitle's expectedRevision.",
+  })
+  revision!: number;
+
+  @Field({ description: 'When revision last moved.' })
+  updatedAt!: Date;
 }
 
 @ObjectType({ description: 'One title in a page of titles, with its cursor (Relay).' })
@@ -75,26 +100,45 @@ export class TitleEdge {
 
 @ObjectType({ description: 'Where a page of a connection sits in the whole list (Relay).' })
 export class PageInfo {
-  @Field({ description: 'True when more titles follow: ask again with after: endCursor.' })
+  @Field({ description: 'True when more items follow: ask again with after: endCursor.' })
   hasNextPage!: boolean;
 
   @Field({
     description:
-      'True when this page was asked for after a cursor, so titles come before it. Lists are read forwards only (first/after).',
+      'True when this page was asked for after a cursor, so items come before it. Lists are read forwards only (first/after).',
   })
   hasPreviousPage!: boolean;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Cursor of the first title; null when empty.',
+    description: 'Cursor of the first item; null when empty.',
   })
   startCursor!: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Cursor of the last title; null when empty.',
+    description: 'Cursor of the last item; null when empty.',
   })
   endCursor!: string | null;
+}
+
+/** A Relay page from items with cursors; `after` says whether items come before it. */
+export function connectionOf<T>(
+  items: T[],
+  cursorOf: (item: T) => string,
+  hasNextPage: boolean,
+  after: unknown,
+): { edges: Array<{ cursor: string; node: T }>; pageInfo: PageInfo } {
+  const edges = items.map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: after != null,
+      startCursor: edges.length > 0 ? edges[0].cursor : null,
+      endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
+    },
+  };
 }
 
 @ObjectType({ description: 'A page of titles (Relay connection), in slug order.' })
@@ -187,15 +231,13 @@ export class TitleResolver {
       afterSlug,
     });
     for (const title of page.titles) ctx.loaders.titleById.prime(title.id, title);
-    const edges = page.titles.map((node) => ({ cursor: toTitleCursor(node.slug), node }));
     return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: afterSlug !== null,
-        startCursor: edges.length > 0 ? edges[0].cursor : null,
-        endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
-      },
+      ...connectionOf(
+        page.titles,
+        (title) => toTitleCursor(title.slug),
+        page.hasNextPage,
+        afterSlug,
+      ),
       totalCount: page.totalCount,
     };
   }

@@ -15,7 +15,13 @@ import {
   VerificationStatus,
 } from './fact';
 import { MAX_RECOMMENDATIONS, type RecommendationRecord } from './recommendation';
-import { TITLE_CONTENT_FIELDS, type TitleContent, type TitleRecord } from './title';
+import {
+  TITLE_CONTENT_FIELDS,
+  type TitleContent,
+  type TitleRecord,
+  type TMDB_OWNED_FIELDS,
+  type TmdbSnapshot,
+} from './title';
 
 /**
  * A title with everything curated on its page: the aggregate an editor
@@ -238,6 +244,58 @@ export function replaceCuratedTitle(
   );
   const formerSlugs = [...new Set([...current.formerSlugs, ...incoming.formerSlugs])];
   return commitEdit(ctx, current, { ...incoming, title, formerSlugs }, { moved });
+}
+
+/** What TMDB owns on a title: an import sets these and the score snapshot, never curated text. */
+export type TmdbOwnedContent = Pick<TitleRecord, (typeof TMDB_OWNED_FIELDS)[number]>;
+
+/**
+ * A title from TMDB: created with TMDB's fields, or its TMDB-owned fields
+ * (and score snapshot) refreshed, leaving its verdict, facts and existing
+ * recommendations as they are. `recommend` adds "Watch Next" entries for
+ * titles not listed yet (reason left empty for an editor), up to the maximum.
+ */
+export function importFromTmdb(
+  ctx: EditContext,
+  current: CuratedTitle | null,
+  tmdb: {
+    id: string;
+    slug: string;
+    tmdbId: number;
+    mediaType: TitleRecord['mediaType'];
+    content: TmdbOwnedContent;
+    snapshot: TmdbSnapshot;
+  },
+  recommend: ReadonlyArray<Pick<RecommendationRecord, 'recommendedTitleId' | 'label'>> = [],
+): TitleEditResult | null {
+  const listed = new Set(current?.recommendations.map((r) => r.recommendedTitleId) ?? []);
+  const added = recommend
+    .filter((r) => !listed.has(r.recommendedTitleId) && r.recommendedTitleId !== tmdb.id)
+    .map((r) => ({ ...r, titleId: tmdb.id, position: 0, reason: '' }));
+  const recommendations = [...(current?.recommendations ?? []), ...added].slice(
+    0,
+    MAX_RECOMMENDATIONS,
+  );
+  if (!current) {
+    return createTitle(
+      ctx,
+      {
+        id: tmdb.id,
+        slug: tmdb.slug,
+        ...tmdb.content,
+        mediaType: tmdb.mediaType,
+        tmdbId: tmdb.tmdbId,
+        tmdbSnapshot: tmdb.snapshot,
+        verdictBlurb: null,
+      },
+      { recommendations },
+    );
+  }
+  return commitEdit(ctx, current, {
+    ...current,
+    title: { ...current.title, ...tmdb.content, slug: tmdb.slug, tmdbSnapshot: tmdb.snapshot },
+    recommendations,
+  });
 }
 
 // ---- bookkeeping shared by every edit ----------------------------------------------

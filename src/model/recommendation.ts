@@ -11,3 +11,18 @@ export interface RecommendationRecord {
 
 /** A page recommends at most this many titles. */
 export const MAX_RECOMMENDATIONS = 20;
+
+const MAX_LABEL_LENGTH = 60;
+
+/**
+ * The label of an imported "Watch Next" entry: "More <genre>" from the first
+ * genre (in the page title's order) the two titles share; else "More
+ * <the recommended title's first genre>"; else "More like this".
+ */
+export function recommendationLabel(
+  pageGenres: readonly string[],
+  recommendedGenres: readonly string[],
+): string {
+  const genre = pageGenres.find((g) => recommendedGenres.includes(g)) ?? recommendedGenres[0];
+  return genre ? `More ${genre}`.slice(0, MAX_LABEL_LENGTH) : 'More like this';
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { MediaType } from '../model';
 import { TmdbError } from './errors';
-import type { TmdbVotes } from './types';
+import type { TmdbTitleDetails, TmdbTitleRef, TmdbVotes } from './types';
 
 export type TmdbClientConfig = Pick<Config['tmdb'], 'baseUrl' | 'apiToken' | 'apiKey'>;
 
@@ -13,6 +13,31 @@ export type TmdbClientConfig = Pick<Config['tmdb'], 'baseUrl' | 'apiToken' | 'ap
 const votesSchema = z.object({
   vote_average: z.number().finite().min(0).max(10),
   vote_count: z.number().int().nonnegative(),
+});
+
+/** The part of /tv/{id} and /movie/{id} a title import uses (TV names it `name`, films `title`). */
+const detailsSchema = votesSchema.extend({
+  id: z.number().int().positive(),
+  name: z.string().min(1).optional(),
+  title: z.string().min(1).optional(),
+  original_name: z.string().nullish(),
+  original_title: z.string().nullish(),
+  tagline: z.string().nullish(),
+  overview: z.string().nullish(),
+  first_air_date: z.string().nullish(),
+  release_date: z.string().nullish(),
+  genres: z.array(z.object({ id: z.number(), name: z.string().min(1) })).default([]),
+  poster_path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._-]{1,100}$/)
+    .nullish(),
+});
+
+/** /tv/{id}/recommendations and /movie/{id}/recommendations: the first page of results. */
+const recommendationsSchema = z.object({
+  results: z.array(
+    z.object({ id: z.number().int().positive(), media_type: z.enum(['tv', 'movie']).optional() }),
+  ),
 });
 
 /** Network error codes are short upper-case identifiers; anything else is not copied into logs. */
@@ -55,6 +80,54 @@ export class TmdbClient {
   /** GET /tv/{id} or /movie/{id} and return its validated vote numbers. */
   async fetchVotes(mediaType: MediaType, tmdbId: number, signal?: AbortSignal): Promise<TmdbVotes> {
     const path = tmdbPath(mediaType, tmdbId);
+    const data = await this.getJson(path, votesSchema, signal);
+    return { voteAverage: data.vote_average, voteCount: data.vote_count };
+  }
+
+  /** GET /tv/{id} or /movie/{id}: what a title import takes from TMDB, validated. */
+  async fetchDetails(
+    mediaType: MediaType,
+    tmdbId: number,
+    signal?: AbortSignal,
+  ): Promise<TmdbTitleDetails> {
+    const path = tmdbPath(mediaType, tmdbId);
+    const data = await this.getJson(path, detailsSchema, signal);
+    const name = mediaType === 'TV' ? data.name : data.title;
+    if (!name) throw new TmdbError('malformed', path, { code: 'NO_NAME' });
+    const date = mediaType === 'TV' ? data.first_air_date : data.release_date;
+    const year = date && /^\d{4}-/.test(date) ? Number(date.slice(0, 4)) : null;
+    const text = (value: string | null | undefined) => (value?.trim() ? value.trim() : null);
+    return {
+      tmdbId,
+      mediaType,
+      name,
+      originalName: text(mediaType === 'TV' ? data.original_name : data.original_title),
+      tagline: text(data.tagline),
+      overview: text(data.overview),
+      year,
+      genres: data.genres.map((genre) => genre.name),
+      posterPath: data.poster_path ?? null,
+      voteAverage: data.vote_average,
+      voteCount: data.vote_count,
+    };
+  }
+
+  /** GET /{tv|movie}/{id}/recommendations: the titles TMDB recommends, in its order. */
+  async fetchRecommendations(
+    mediaType: MediaType,
+    tmdbId: number,
+    signal?: AbortSignal,
+  ): Promise<TmdbTitleRef[]> {
+    const path = `${tmdbPath(mediaType, tmdbId)}/recommendations`;
+    const data = await this.getJson(path, recommendationsSchema, signal);
+    return data.results.map((result) => ({
+      tmdbId: result.id,
+      mediaType: result.media_type ? (result.media_type === 'tv' ? 'TV' : 'MOVIE') : mediaType,
+    }));
+  }
+
+  /** One GET, its status mapped to TmdbError, its body validated by `schema` ('malformed' if not). */
+  private async getJson<T>(path: string, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
     let response;
     try {
       response = await this.http.get<unknown>(`${this.config.baseUrl}${path}`, { signal });
@@ -70,9 +143,9 @@ export class TmdbClient {
     if (response.status < 200 || response.status >= 300) {
       throw new TmdbError('http', path, { status: response.status });
     }
-    const parsed = votesSchema.safeParse(response.data);
+    const parsed = schema.safeParse(response.data);
     if (!parsed.success) throw new TmdbError('malformed', path, { status: response.status });
-    return { voteAverage: parsed.data.vote_average, voteCount: parsed.data.vote_count };
+    return parsed.data;
   }
 
   /** Drops kept-alive sockets so a closing process (or a test) has nothing left open. */

@@ -14,7 +14,11 @@ export type {
   TmdbScoreSource,
   SaveTmdbSnapshot,
   TmdbVotes,
+  TmdbTitleDetails,
+  TmdbTitleRef,
 } from './types';
+export { TmdbTitles } from './titles';
+export type { TmdbTitleSource } from './titles';
 export { DEFAULT_RESILIENCE } from './resilience';
 export type { ResilienceSettings, CircuitStatus } from './resilience';
 export { TmdbClient, tmdbPath, parseRetryAfter } from './client';

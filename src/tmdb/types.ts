@@ -34,3 +34,22 @@ export interface TmdbScoreSource {
   createLoader(): TmdbScoreLoader;
   close(): Promise<void> | void;
 }
+
+/** A title as TMDB describes it: what importTitleFromTmdb takes (see TmdbClient.fetchDetails). */
+export interface TmdbTitleDetails extends TmdbVotes {
+  tmdbId: number;
+  mediaType: MediaType;
+  name: string;
+  originalName: string | null;
+  tagline: string | null;
+  overview: string | null;
+  year: number | null;
+  genres: string[];
+  posterPath: string | null;
+}
+
+/** A title TMDB points at (a recommendation). */
+export interface TmdbTitleRef {
+  tmdbId: number;
+  mediaType: MediaType;
+}
