@@ -8,12 +8,19 @@
  *   afterAll(() => tmdb.close());
  *
  * Routes: GET /3/tv/:id and /3/movie/:id (the /3 prefix is optional). A known
- * id answers 200 `{ id, vote_average, vote_count }`; an unknown id answers 404
+ * id answers 200 `{ id, vote_average, vote_count }` plus the details set with
+ * setDetails (TMDB's field names: name/title, original_name/original_title,
+ * tagline, overview, first_air_date/release_date, genres, poster_path);
+ * GET /3/tv/:id/recommendations and /3/movie/:id/recommendations answer
+ * `{ page: 1, results: [{ id, media_type }] }` as set with setRecommendations
+ * (an id with a score but none set answers an empty list). An unknown id answers 404
  * with TMDB's error body; without a Bearer token or api_key it answers 401
  * (turn off with `startFakeTmdb({ requireAuth: false })`).
  *
  * Knobs:
  *   setScore(mediaType, id, { voteAverage, voteCount })  what an id answers.
+ *   setDetails(mediaType, id, details)  name, genres... of an id (setScore it too).
+ *   setRecommendations(mediaType, id, [{ mediaType, id }])  its recommendations.
  *   behave(behavior, target?)  how to answer: globally, or for one
  *     { mediaType, id } (a per-id behavior wins over the global one).
  *     behavior fields, combinable:
@@ -54,6 +61,18 @@ export interface FakeBehavior {
   times?: number;
 }
 
+/** What a title's details answer carries besides its votes (TMDB's names are used in the answer). */
+export interface FakeDetails {
+  name: string;
+  originalName?: string;
+  tagline?: string;
+  overview?: string;
+  /** YYYY-MM-DD (first_air_date for TV, release_date for films). */
+  date?: string;
+  genres?: string[];
+  posterPath?: string | null;
+}
+
 export interface FakeTarget {
   mediaType: FakeMediaType;
   id: number;
@@ -80,6 +99,8 @@ export interface FakeTmdb {
   readonly maxInFlight: number;
   count(path?: string): number;
   setScore(mediaType: FakeMediaType, id: number, score: FakeScore): void;
+  setDetails(mediaType: FakeMediaType, id: number, details: FakeDetails): void;
+  setRecommendations(mediaType: FakeMediaType, id: number, targets: FakeTarget[]): void;
   behave(behavior: FakeBehavior | null, target?: FakeTarget): void;
   resetRequests(): void;
   reset(): void;
@@ -100,6 +121,8 @@ export function pathOf(mediaType: FakeMediaType, id: number): string {
 export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<FakeTmdb> {
   const requireAuth = options.requireAuth ?? true;
   const scores = new Map<string, FakeScore>();
+  const details = new Map<string, FakeDetails>();
+  const recommendations = new Map<string, FakeTarget[]>();
   const behaviors = new Map<string, FakeBehavior>();
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -165,6 +188,17 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
       });
     }
     if (behavior && 'body' in behavior) return sendJson(res, 200, behavior.body);
+    const titlePath = record.mediaType ? pathOf(record.mediaType, record.id!) : '';
+    if (record.path.endsWith('/recommendations')) {
+      if (!scores.has(titlePath)) return sendJson(res, 404, { success: false, status_code: 34 });
+      return sendJson(res, 200, {
+        page: 1,
+        results: (recommendations.get(titlePath) ?? []).map((target) => ({
+          id: target.id,
+          media_type: target.mediaType === 'TV' ? 'tv' : 'movie',
+        })),
+      });
+    }
     const score = record.mediaType ? scores.get(record.path) : undefined;
     if (!score) {
       return sendJson(res, 404, {
@@ -177,13 +211,14 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
       id: record.id,
       vote_average: score.voteAverage,
       vote_count: score.voteCount,
+      ...detailsBody(record.mediaType!, details.get(record.path)),
     });
   };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake-tmdb');
     const path = url.pathname.replace(/^\/3(?=\/)/, '');
-    const match = /^\/(tv|movie)\/(\d+)$/.exec(path);
+    const match = /^\/(tv|movie)\/(\d+)(?:\/recommendations)?$/.exec(path);
     const record: ReceivedRequest = {
       method: req.method ?? 'GET',
       path,
@@ -246,6 +281,12 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
     setScore(mediaType, id, score) {
       scores.set(pathOf(mediaType, id), { ...score });
     },
+    setDetails(mediaType, id, value) {
+      details.set(pathOf(mediaType, id), { ...value });
+    },
+    setRecommendations(mediaType, id, targets) {
+      recommendations.set(pathOf(mediaType, id), [...targets]);
+    },
     behave(behavior, target) {
       const key = target ? pathOf(target.mediaType, target.id) : GLOBAL;
       if (behavior) behaviors.set(key, { ...behavior });
@@ -254,6 +295,8 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
     resetRequests,
     reset() {
       scores.clear();
+      details.clear();
+      recommendations.clear();
       behaviors.clear();
       resetRequests();
     },
@@ -264,5 +307,20 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
       for (const socket of sockets) socket.destroy();
       await closed;
     },
+  };
+}
+
+/** A details answer in TMDB's own field names (TV and films name them differently). */
+function detailsBody(mediaType: FakeMediaType, details: FakeDetails | undefined) {
+  if (!details) return {};
+  const tv = mediaType === 'TV';
+  return {
+    [tv ? 'name' : 'title']: details.name,
+    [tv ? 'original_name' : 'original_title']: details.originalName ?? details.name,
+    tagline: details.tagline ?? '',
+    overview: details.overview ?? '',
+    [tv ? 'first_air_date' : 'release_date']: details.date ?? '',
+    genres: (details.genres ?? []).map((name, i) => ({ id: i + 1, name })),
+    poster_path: details.posterPath ?? null,
   };
 }
