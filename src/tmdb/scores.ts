@@ -105,11 +105,18 @@ export class TmdbScores {
    * one page and resolves all of the page's titles together. Each key yields
    * a score, null (no credentials and no snapshot) or an UPSTREAM_UNAVAILABLE
    * error for that key alone, never a rejected batch.
+   *
+   * Keyed per title, not per TMDB id: two titles sharing an id must both reach
+   * resolve() so that both snapshots are saved; fetchShared still sends one
+   * HTTP request per TMDB id.
    */
   createLoader(): TmdbScoreLoader {
     return new DataLoader<TmdbScoreRequest, TmdbScore | null, string>(
       (requests) => Promise.all(requests.map((request) => this.resolveSafely(request))),
-      { cacheKeyFn: (request) => scoreKey(request.mediaType, request.tmdbId) },
+      {
+        cacheKeyFn: (request) =>
+          `${scoreKey(request.mediaType, request.tmdbId)}/${request.titleId}`,
+      },
     );
   }
 
