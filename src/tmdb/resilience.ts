@@ -163,16 +163,6 @@ export class TmdbResilience {
     }
   }
 
-  /** Milliseconds left of a Retry-After pause (0 when calls may go out). */
-  get pausedForMs(): number {
-    return this.gate.remainingMs();
-  }
-
-  /** Milliseconds left of the pause after TMDB refused our credentials (0 when calls may go out). */
-  get credentialsPausedForMs(): number {
-    return this.credentials.remainingMs();
-  }
-
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
