@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
 import { openRatingLimitCounters } from '../src/store';
 import type { Store } from '../src/store/port';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
@@ -14,7 +15,8 @@ import { createTmdbScoreSource } from '../src/tmdb';
 /**
  * `npm run bench`: the speed targets, as ratios (machine-independent):
  *  1. reading a summary for a target with many ratings vs one with few (target: ~1);
- *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0).
+ *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0);
+ *  3. time to refuse issue 9's abusive documents vs a title page query (target: <= 1).
  * Timings are medians over repeated runs on the embedded store.
  */
 const HEAVY_RATINGS = Number(process.env.BENCH_RATINGS ?? 20_000);
@@ -65,14 +67,23 @@ async function median(runs: number, work: () => Promise<void>): Promise<number> 
   return times[Math.floor(times.length / 2)];
 }
 
-async function post(url: string, query: string): Promise<void> {
+async function send(url: string, query: string): Promise<{ errors?: unknown }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query }),
   });
-  const body = (await res.json()) as { errors?: unknown };
+  return (await res.json()) as { errors?: unknown };
+}
+
+async function post(url: string, query: string): Promise<void> {
+  const body = await send(url, query);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
+}
+
+async function refused(url: string, query: string): Promise<void> {
+  const body = await send(url, query);
+  if (!body.errors) throw new Error('an abusive document was answered');
 }
 
 async function main(): Promise<void> {
@@ -118,9 +129,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const metrics = createMetrics();
+  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
   const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
-  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
+  const app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics });
   const url = await app.listen();
   try {
     const summary = (slug: string) =>
@@ -148,6 +160,19 @@ async function main(): Promise<void> {
     console.log(
       `title list: time 50 titles / 5 titles = ${t50.toFixed(2)}/${t5.toFixed(2)} ms -> ratio ${(t50 / t5).toFixed(2)} (10x the data)`,
     );
+
+    const titlePage = `{ title(slug: "bench-001") { name facts { text accuracy { count } } recommendations { title { name } } } }`;
+    const pageMs = await median(RUNS / 4, () => post(url, titlePage));
+    const abusive = {
+      '1,440 aliased title lookups over a nested fragment': `query($s:String){ ${Array.from({ length: 1440 }, (_, i) => `a${i}:title(slug:$s){...G}`).join(' ')} } fragment G on Title { facts { text title { facts { text } } } }`,
+      '3,000 aliased __schema listings': `{${Array.from({ length: 3000 }, (_, i) => `s${i}:__schema{types{fields{name}}}`).join(' ')}}`,
+    };
+    for (const [what, query] of Object.entries(abusive)) {
+      const refusalMs = await median(RUNS / 4, () => refused(url, query));
+      console.log(
+        `refusal: ${what} ${refusalMs.toFixed(2)} ms vs a title page ${pageMs.toFixed(2)} ms -> ratio ${(refusalMs / pageMs).toFixed(2)} (target <= 1: refused before it runs)`,
+      );
+    }
   } finally {
     await app.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,11 +1,9 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import cors from 'cors';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import type { Config } from './config';
@@ -14,10 +12,19 @@ import { explorerRouter } from './explorer/explorer';
 import { jsonPostsOnly } from './http/json-posts-only';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
+import { QUERY_LIMITS, QUERY_PARSE_OPTIONS, queryLimitRules } from './graphql/limits';
 import { createLoaders } from './graphql/loaders';
+import { observeOperations } from './graphql/observe-operations';
+import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-rules';
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
+import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
+import { clientAddress } from './http/client-address';
+import { requestId, requestLogger } from './http/request-id';
+import { corsPolicy, securityHeaders } from './http/security';
+import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { Store } from './store/port';
 import type { TmdbScoreSource } from './tmdb';
 
@@ -28,6 +35,7 @@ export interface AppDependencies {
   tmdb: TmdbScoreSource;
   /** Counters of the rateAccuracy limit; where they live follows the store (openRatingLimitCounters). */
   ratingLimits: RateLimitCounters;
+  metrics: Metrics;
 }
 
 export interface App {
@@ -40,12 +48,7 @@ export interface App {
 }
 
 const READY_PING_TIMEOUT_MS = 2000;
-/**
- * Title -> facts -> title -> facts ... is a cycle; without a bound one request
- * could ask for unbounded work. The deepest page query needs 7 levels
- * (titles.edges.node.recommendations.title.accuracy.count).
- */
-const MAX_QUERY_DEPTH = 8;
+const BODY_LIMIT = '100kb';
 
 /**
  * Builds HTTP + Apollo from already-built dependencies. main.ts and the
@@ -62,9 +65,10 @@ export async function createApp({
   store,
   tmdb,
   ratingLimits,
+  metrics,
 }: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
-  const httpServer = http.createServer();
+  const httpServer = createHttpServer(config.http);
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
 
@@ -76,19 +80,12 @@ export async function createApp({
     csrfPrevention: false,
     // main.ts owns the signals: it stops Apollo, TMDB and the store in order.
     stopOnTerminationSignals: false,
-    validationRules: [
-      maxDepthRule({
-        n: MAX_QUERY_DEPTH,
-        // Report as a validation error (400, GRAPHQL_VALIDATION_FAILED); throwing would be a 500.
-        propagateOnRejection: false,
-        onReject: [(context, error) => context?.reportError(error)],
-      }),
-    ],
+    // Query limits (limits.ts, complexity.ts) and one mutation field per operation.
+    parseOptions: QUERY_PARSE_OPTIONS,
+    maxRecursiveSelections: QUERY_LIMITS.selections,
+    validationRules: [...queryLimitRules(), oneMutationFieldRule],
     includeStacktraceInErrorResponses: !production,
-    formatError: createErrorFormatter({
-      production,
-      onInternalError: (err) => logger.error({ err }, 'unexpected error while resolving'),
-    }),
+    formatError: createErrorFormatter({ production, onError: (code) => metrics.errorSent(code) }),
     logger: {
       debug: (msg) => logger.debug(msg),
       info: (msg) => logger.info(msg),
@@ -98,6 +95,9 @@ export async function createApp({
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimit(schema),
+      refuseSubscriptions(),
+      legacyJsonStatus(),
+      observeOperations(metrics, logger),
       // Browsers get our own offline GraphiQL (src/explorer), or nothing with EXPLORER=false.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -109,6 +109,7 @@ export async function createApp({
   // Who the client is, for the ratings rate limit: the socket peer unless
   // TRUST_PROXY says which proxies' X-Forwarded-For to believe.
   app.set('trust proxy', config.trustProxy);
+  app.use(requestId(logger), securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -127,20 +128,24 @@ export async function createApp({
     }
   });
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
   if (config.explorer) app.use(explorerRouter('/graphql'));
 
   app.use(
     '/graphql',
-    cors(),
+    corsPolicy(config.http.corsOrigins),
     jsonPostsOnly(),
-    express.json({ limit: '100kb' }),
+    express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => ({
+      context: async ({ req, res }): Promise<Context> => ({
         store,
-        logger,
+        logger: requestLogger(res, logger),
         ratingLimiter,
         loaders: createLoaders(store, tmdb.createLoader()),
-        clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        clientAddress: clientAddress(req),
       }),
     }),
   );
@@ -181,18 +186,20 @@ export async function createApp({
 /**
  * Errors before GraphQL runs (malformed JSON, oversized body) answered in the
  * GraphQL response shape instead of Express's HTML page, which shows a stack
- * trace outside production.
+ * trace outside production. An oversized body is refused as soon as it passes
+ * the limit, and the connection is closed so the rest is never read.
  */
 function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
   return (err, _req, res, next) => {
     if (res.headersSent) return next(err);
     const status: number = err?.status ?? err?.statusCode ?? 500;
-    if (status >= 500) logger.error({ err }, 'unhandled HTTP error');
+    if (status >= 500) requestLogger(res, logger).error({ err }, 'unhandled HTTP error');
+    if (status === 413) res.set('connection', 'close');
     const [message, code] =
       err?.type === 'entity.parse.failed'
         ? ['The request body is not valid JSON', 'BAD_REQUEST']
         : status === 413
-          ? ['The request body is too large (limit 100kb)', 'PAYLOAD_TOO_LARGE']
+          ? [`The request body is too large (limit ${BODY_LIMIT})`, 'PAYLOAD_TOO_LARGE']
           : status < 500 && err?.expose
             ? [String(err.message), 'BAD_REQUEST']
             : ['Internal server error', 'INTERNAL_SERVER_ERROR'];

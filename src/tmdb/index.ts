@@ -14,6 +14,7 @@ export type {
   TmdbScoreSource,
   SaveTmdbSnapshot,
   TmdbVotes,
+  TmdbMetrics,
 } from './types';
 export { DEFAULT_RESILIENCE } from './resilience';
 export type { ResilienceSettings, CircuitStatus } from './resilience';

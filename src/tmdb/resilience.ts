@@ -26,6 +26,7 @@ import {
 } from './credentials-gate';
 import { TmdbError } from './errors';
 import { RetryAfterGate } from './retry-after-gate';
+import { NO_TMDB_METRICS, type TmdbMetrics } from './types';
 
 /** Knobs of the call pipeline; tests shrink the timings, production keeps the defaults. */
 export interface ResilienceSettings {
@@ -99,6 +100,7 @@ export class TmdbResilience {
     private readonly settings: ResilienceSettings,
     private readonly logger: Logger,
     now: () => number,
+    private readonly metrics: TmdbMetrics = NO_TMDB_METRICS,
   ) {
     this.retryPolicy = retry(handleWhen(isTransient), {
       maxAttempts: settings.maxRetries,
@@ -186,10 +188,12 @@ export class TmdbResilience {
     }
     try {
       const result = await this.attemptWithinBudget(path, attempt, signal);
+      this.metrics.request('ok');
       this.noteCredentials(pass, 'accepted');
       return result;
     } catch (error) {
       const status = error instanceof TmdbError ? error.status : undefined;
+      this.metrics.request(error instanceof TmdbError ? error.kind : 'network');
       this.noteCredentials(pass, credentialsVerdict(error), status);
       throw error;
     }
