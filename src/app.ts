@@ -19,6 +19,7 @@ import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-r
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
 import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
+import { bodyLimit, payloadTooLarge } from './http/body-limit';
 import { clientAddress } from './http/client-address';
 import { requestId, requestLogger } from './http/request-id';
 import { corsPolicy, securityHeaders } from './http/security';
@@ -48,7 +49,7 @@ export interface App {
 }
 
 const READY_PING_TIMEOUT_MS = 2000;
-const BODY_LIMIT = '100kb';
+const BODY_LIMIT_BYTES = 100 * 1024;
 
 /**
  * Builds HTTP + Apollo from already-built dependencies. main.ts and the
@@ -138,7 +139,8 @@ export async function createApp({
     '/graphql',
     corsPolicy(config.http.corsOrigins),
     jsonPostsOnly(),
-    express.json({ limit: BODY_LIMIT }),
+    bodyLimit(BODY_LIMIT_BYTES),
+    express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<Context> => ({
         store,
@@ -184,25 +186,24 @@ export async function createApp({
 }
 
 /**
- * Errors before GraphQL runs (malformed JSON, oversized body) answered in the
- * GraphQL response shape instead of Express's HTML page, which shows a stack
- * trace outside production. An oversized body is refused as soon as it passes
- * the limit, and the connection is closed so the rest is never read.
+ * Errors before GraphQL runs (malformed JSON, a compressed body over the
+ * limit) answered in the GraphQL response shape instead of Express's HTML
+ * page, which shows a stack trace outside production.
  */
 function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
-  return (err, _req, res, next) => {
-    if (res.headersSent) return next(err);
+  return (err, _req, res, _next) => {
+    // Already answered: bodyLimit refused the body, and body-parser reports
+    // the same once the connection is gone.
+    if (res.headersSent) return;
     const status: number = err?.status ?? err?.statusCode ?? 500;
+    if (status === 413) return payloadTooLarge(res, BODY_LIMIT_BYTES);
     if (status >= 500) requestLogger(res, logger).error({ err }, 'unhandled HTTP error');
-    if (status === 413) res.set('connection', 'close');
     const [message, code] =
       err?.type === 'entity.parse.failed'
         ? ['The request body is not valid JSON', 'BAD_REQUEST']
-        : status === 413
-          ? [`The request body is too large (limit ${BODY_LIMIT})`, 'PAYLOAD_TOO_LARGE']
-          : status < 500 && err?.expose
-            ? [String(err.message), 'BAD_REQUEST']
-            : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+        : status < 500 && err?.expose
+          ? [String(err.message), 'BAD_REQUEST']
+          : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }
