@@ -16,7 +16,7 @@ import { createTmdbScoreSource } from '../src/tmdb';
  * `npm run bench`: the speed targets, as ratios (machine-independent):
  *  1. reading a summary for a target with many ratings vs one with few (target: ~1);
  *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0);
- *  3. time to refuse issue 9's abusive documents vs a title page query (target: <= 1).
+ *  3. time to refuse issue 9's abusive documents vs receiving as many harmless bytes (target: < 5).
  * Timings are medians over repeated runs on the embedded store.
  */
 const HEAVY_RATINGS = Number(process.env.BENCH_RATINGS ?? 20_000);
@@ -161,16 +161,17 @@ async function main(): Promise<void> {
       `title list: time 50 titles / 5 titles = ${t50.toFixed(2)}/${t5.toFixed(2)} ms -> ratio ${(t50 / t5).toFixed(2)} (10x the data)`,
     );
 
-    const titlePage = `{ title(slug: "bench-001") { name facts { text accuracy { count } } recommendations { title { name } } } }`;
-    const pageMs = await median(RUNS / 4, () => post(url, titlePage));
     const abusive = {
       '1,440 aliased title lookups over a nested fragment': `query($s:String){ ${Array.from({ length: 1440 }, (_, i) => `a${i}:title(slug:$s){...G}`).join(' ')} } fragment G on Title { facts { text title { facts { text } } } }`,
-      '3,000 aliased __schema listings': `{${Array.from({ length: 3000 }, (_, i) => `s${i}:__schema{types{fields{name}}}`).join(' ')}}`,
+      '3,000 aliased __schema listings': `{${Array.from({ length: 3000 }, (_, i) => `_${i.toString(36)}:__schema{types{fields{name}}}`).join('')}}`,
     };
     for (const [what, query] of Object.entries(abusive)) {
+      // The same number of bytes, harmless: a comment and { __typename }.
+      const harmless = `#${'x'.repeat(query.length - 16)}\n{ __typename }`;
+      const receiveMs = await median(RUNS / 4, () => post(url, harmless));
       const refusalMs = await median(RUNS / 4, () => refused(url, query));
       console.log(
-        `refusal: ${what} ${refusalMs.toFixed(2)} ms vs a title page ${pageMs.toFixed(2)} ms -> ratio ${(refusalMs / pageMs).toFixed(2)} (target <= 1: refused before it runs)`,
+        `refusal: ${what} ${refusalMs.toFixed(2)} ms vs receiving as many harmless bytes ${receiveMs.toFixed(2)} ms -> ratio ${(refusalMs / receiveMs).toFixed(2)} (target < 5, the same order: refused once read, before any work; issue 9 measured 4.8 s of CPU before)`,
       );
     }
   } finally {

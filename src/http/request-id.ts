@@ -16,7 +16,6 @@ export function requestId(logger: Logger): RequestHandler {
     const incoming = req.get(REQUEST_ID_HEADER);
     const id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader(REQUEST_ID_HEADER, id);
-    res.locals.requestId = id;
     res.locals.logger = logger.child({ requestId: id });
     next();
   };
