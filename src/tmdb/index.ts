@@ -15,9 +15,10 @@ export type {
   SaveTmdbSnapshot,
   TmdbVotes,
   TmdbMetrics,
+  CircuitStatus,
 } from './types';
 export { DEFAULT_RESILIENCE } from './resilience';
-export type { ResilienceSettings, CircuitStatus } from './resilience';
+export type { ResilienceSettings } from './resilience';
 export { TmdbClient, tmdbPath, parseRetryAfter } from './client';
 export type { TmdbClientConfig } from './client';
 export { TmdbError } from './errors';

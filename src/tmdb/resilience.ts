@@ -1,3 +1,4 @@
+import type { CircuitStatus } from './types';
 import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
@@ -67,8 +68,6 @@ export const DEFAULT_RESILIENCE: Omit<ResilienceSettings, 'maxConcurrency' | 'at
   credentialsPauseMs: 5 * 60_000,
   negativeCacheTtlMs: 10 * 60_000,
 };
-
-export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
 
 const isTransient = (error: unknown) => error instanceof TmdbError && error.transient;
 

@@ -9,13 +9,9 @@ import { TmdbClient, tmdbPath } from './client';
 import { settleWithin } from './deadline';
 import { TmdbError } from './errors';
 import { NegativeCache } from './negative-cache';
+import { DEFAULT_RESILIENCE, type ResilienceSettings, TmdbResilience } from './resilience';
 import {
   type CircuitStatus,
-  DEFAULT_RESILIENCE,
-  type ResilienceSettings,
-  TmdbResilience,
-} from './resilience';
-import {
   NO_TMDB_METRICS,
   type SaveTmdbSnapshot,
   type TmdbMetrics,

@@ -1,7 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { MediaType, TmdbSnapshot } from '../model';
 import type { TmdbFailureKind } from './errors';
-import type { CircuitStatus } from './resilience';
 
 /** What a resolver asks for: the title, its TMDB identity and the last score we stored for it. */
 export interface TmdbScoreRequest {
@@ -37,6 +36,7 @@ export interface TmdbScoreSource {
   close(): Promise<void> | void;
 }
 
+export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
 /** Where a page's score came from: the fresh cache, a known value served stale, or neither. */
 export type ScoreLookup = 'hit' | 'stale' | 'miss';
 
