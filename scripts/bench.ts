@@ -7,6 +7,7 @@ import { parseCatalog } from '../src/catalog/format';
 import { writeCatalog } from '../src/catalog/write';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
 import { openRatingLimitCounters } from '../src/store';
 import type { Store } from '../src/store/port';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store';
@@ -16,7 +17,8 @@ import { createTmdbScoreSource } from '../src/tmdb';
 /**
  * `npm run bench`: the speed targets, as ratios (machine-independent):
  *  1. reading a summary for a target with many ratings vs one with few (target: ~1);
- *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0).
+ *  2. store calls and time for a 50-title page vs a 5-title page (calls: 1.0);
+ *  3. time to refuse issue 9's abusive documents vs receiving as many harmless bytes (target: < 5).
  * Timings are medians over repeated runs on the embedded store.
  */
 const HEAVY_RATINGS = Number(process.env.BENCH_RATINGS ?? 20_000);
@@ -56,14 +58,23 @@ async function median(runs: number, work: () => Promise<void>): Promise<number> 
   return times[Math.floor(times.length / 2)];
 }
 
-async function post(url: string, query: string): Promise<void> {
+async function send(url: string, query: string): Promise<{ errors?: unknown }> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query }),
   });
-  const body = (await res.json()) as { errors?: unknown };
+  return (await res.json()) as { errors?: unknown };
+}
+
+async function post(url: string, query: string): Promise<void> {
+  const body = await send(url, query);
   if (body.errors) throw new Error(JSON.stringify(body.errors));
+}
+
+async function refused(url: string, query: string): Promise<void> {
+  const body = await send(url, query);
+  if (!body.errors) throw new Error('an abusive document was answered');
 }
 
 async function main(): Promise<void> {
@@ -109,9 +120,10 @@ async function main(): Promise<void> {
     );
   }
 
-  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const metrics = createMetrics();
+  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
   const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
-  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
+  const app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics });
   const url = await app.listen();
   try {
     const summary = (slug: string) =>
@@ -139,6 +151,20 @@ async function main(): Promise<void> {
     console.log(
       `title list: time 50 titles / 5 titles = ${t50.toFixed(2)}/${t5.toFixed(2)} ms -> ratio ${(t50 / t5).toFixed(2)} (10x the data)`,
     );
+
+    const abusive = {
+      '1,440 aliased title lookups over a nested fragment': `query($s:String){ ${Array.from({ length: 1440 }, (_, i) => `a${i}:title(slug:$s){...G}`).join(' ')} } fragment G on Title { facts { text title { facts { text } } } }`,
+      '3,000 aliased __schema listings': `{${Array.from({ length: 3000 }, (_, i) => `_${i.toString(36)}:__schema{types{fields{name}}}`).join('')}}`,
+    };
+    for (const [what, query] of Object.entries(abusive)) {
+      // The same number of bytes, harmless: a comment and { __typename }.
+      const harmless = `#${'x'.repeat(query.length - 16)}\n{ __typename }`;
+      const receiveMs = await median(RUNS / 4, () => post(url, harmless));
+      const refusalMs = await median(RUNS / 4, () => refused(url, query));
+      console.log(
+        `refusal: ${what} ${refusalMs.toFixed(2)} ms vs receiving as many harmless bytes ${receiveMs.toFixed(2)} ms -> ratio ${(refusalMs / receiveMs).toFixed(2)} (target < 5, the same order: refused once read, before any work; issue 9 measured 4.8 s of CPU before)`,
+      );
+    }
   } finally {
     await app.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,11 +1,9 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import cors from 'cors';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import { editorAccess } from './curation/editor-auth';
@@ -17,10 +15,20 @@ import { explorerRouter } from './explorer/explorer';
 import { jsonPostsOnly } from './http/json-posts-only';
 import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
+import { QUERY_LIMITS, QUERY_PARSE_OPTIONS, queryLimitRules } from './graphql/limits';
 import { createLoaders } from './graphql/loaders';
+import { observeOperations } from './graphql/observe-operations';
+import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-rules';
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
+import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
+import { bodyLimit, payloadTooLarge } from './http/body-limit';
+import { clientAddress } from './http/client-address';
+import { requestId, requestLogger } from './http/request-id';
+import { corsPolicy, securityHeaders } from './http/security';
+import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { Store } from './store/port';
 import { type TmdbScoreSource, TmdbTitles } from './tmdb';
 
@@ -31,6 +39,7 @@ export interface AppDependencies {
   tmdb: TmdbScoreSource;
   /** Counters of the rateAccuracy limit; where they live follows the store (openRatingLimitCounters). */
   ratingLimits: RateLimitCounters;
+  metrics: Metrics;
 }
 
 export interface App {
@@ -43,12 +52,7 @@ export interface App {
 }
 
 const READY_PING_TIMEOUT_MS = 2000;
-/**
- * Title -> facts -> title -> facts ... is a cycle; without a bound one request
- * could ask for unbounded work. The deepest page query needs 7 levels
- * (titles.edges.node.recommendations.title.accuracy.count).
- */
-const MAX_QUERY_DEPTH = 8;
+const BODY_LIMIT_BYTES = 100 * 1024;
 
 /**
  * Builds HTTP + Apollo from already-built dependencies. main.ts and the
@@ -65,9 +69,10 @@ export async function createApp({
   store,
   tmdb,
   ratingLimits,
+  metrics,
 }: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
-  const httpServer = http.createServer();
+  const httpServer = createHttpServer(config.http);
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
   const curation = new CurationService(store);
@@ -82,19 +87,12 @@ export async function createApp({
     csrfPrevention: false,
     // main.ts owns the signals: it stops Apollo, TMDB and the store in order.
     stopOnTerminationSignals: false,
-    validationRules: [
-      maxDepthRule({
-        n: MAX_QUERY_DEPTH,
-        // Report as a validation error (400, GRAPHQL_VALIDATION_FAILED); throwing would be a 500.
-        propagateOnRejection: false,
-        onReject: [(context, error) => context?.reportError(error)],
-      }),
-    ],
+    // Query limits (limits.ts, complexity.ts) and one mutation field per operation.
+    parseOptions: QUERY_PARSE_OPTIONS,
+    maxRecursiveSelections: QUERY_LIMITS.selections,
+    validationRules: [...queryLimitRules(), oneMutationFieldRule],
     includeStacktraceInErrorResponses: !production,
-    formatError: createErrorFormatter({
-      production,
-      onInternalError: (err) => logger.error({ err }, 'unexpected error while resolving'),
-    }),
+    formatError: createErrorFormatter({ production, onError: (code) => metrics.errorSent(code) }),
     logger: {
       debug: (msg) => logger.debug(msg),
       info: (msg) => logger.info(msg),
@@ -104,6 +102,9 @@ export async function createApp({
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimit(schema),
+      refuseSubscriptions(),
+      legacyJsonStatus(),
+      observeOperations(metrics, logger),
       // Browsers get our own offline GraphiQL (src/explorer), or nothing with EXPLORER=false.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -115,6 +116,7 @@ export async function createApp({
   // Who the client is, for the ratings rate limit: the socket peer unless
   // TRUST_PROXY says which proxies' X-Forwarded-For to believe.
   app.set('trust proxy', config.trustProxy);
+  app.use(requestId(logger), securityHeaders());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -133,20 +135,25 @@ export async function createApp({
     }
   });
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
   if (config.explorer) app.use(explorerRouter('/graphql'));
 
   app.use(
     '/graphql',
-    cors(),
+    corsPolicy(config.http.corsOrigins),
     jsonPostsOnly(),
-    express.json({ limit: '100kb' }),
+    bodyLimit(BODY_LIMIT_BYTES),
+    express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req }): Promise<Context> => ({
+      context: async ({ req, res }): Promise<Context> => ({
         store,
-        logger,
+        logger: requestLogger(res, logger),
         ratingLimiter,
         loaders: createLoaders(store, tmdb.createLoader()),
-        clientAddress: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        clientAddress: clientAddress(req),
         editorAccess: editorAccess(config.adminToken, req.headers.authorization),
         curation,
         tmdbImporter,
@@ -189,23 +196,24 @@ export async function createApp({
 }
 
 /**
- * Errors before GraphQL runs (malformed JSON, oversized body) answered in the
- * GraphQL response shape instead of Express's HTML page, which shows a stack
- * trace outside production.
+ * Errors before GraphQL runs (malformed JSON, a compressed body over the
+ * limit) answered in the GraphQL response shape instead of Express's HTML
+ * page, which shows a stack trace outside production.
  */
 function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
-  return (err, _req, res, next) => {
-    if (res.headersSent) return next(err);
+  return (err, _req, res, _next) => {
+    // Already answered: bodyLimit refused the body, and body-parser reports
+    // the same once the connection is gone.
+    if (res.headersSent) return;
     const status: number = err?.status ?? err?.statusCode ?? 500;
-    if (status >= 500) logger.error({ err }, 'unhandled HTTP error');
+    if (status === 413) return payloadTooLarge(res, BODY_LIMIT_BYTES);
+    if (status >= 500) requestLogger(res, logger).error({ err }, 'unhandled HTTP error');
     const [message, code] =
       err?.type === 'entity.parse.failed'
         ? ['The request body is not valid JSON', 'BAD_REQUEST']
-        : status === 413
-          ? ['The request body is too large (limit 100kb)', 'PAYLOAD_TOO_LARGE']
-          : status < 500 && err?.expose
-            ? [String(err.message), 'BAD_REQUEST']
-            : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
+        : status < 500 && err?.expose
+          ? [String(err.message), 'BAD_REQUEST']
+          : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

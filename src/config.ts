@@ -67,11 +67,35 @@ const envSchema = z.object({
     unsetIfBlank,
     z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   ),
+  CORS_ORIGINS: z.preprocess(
+    unsetIfBlank,
+    z
+      .string()
+      .trim()
+      .default('*')
+      .refine(
+        isCorsOrigins,
+        'must be * or a comma-separated list of origins such as https://app.example.com (scheme, host and port only)',
+      ),
+  ),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  HTTP_MAX_CONNECTIONS: positiveInt(1_024),
   TRUST_PROXY: optionalString.refine(
     (value) => value === undefined || isTrustProxyValue(value),
     'must be true, false, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback / linklocal / uniquelocal',
   ),
 });
+
+/** Rules between variables, checked once each variable is valid. */
+const checkedEnvSchema = envSchema.refine(
+  (env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS,
+  {
+    message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  },
+);
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -99,6 +123,17 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Serve GraphiQL (offline, from our own assets) to browsers at GET /graphql. */
   explorer: boolean;
+  http: {
+    /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
+    corsOrigins: '*' | string[];
+    /** Time allowed to receive a request's headers, and the whole request; then 408 and close. */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveTimeoutMs: number;
+    /** Connections beyond this are closed at once. */
+    maxConnections: number;
+  };
 }
 
 /** Thrown by loadConfig; its message lists every bad variable, never a secret's value. */
@@ -126,6 +161,20 @@ function isTrustProxyValue(raw: string): boolean {
   });
 }
 
+/** CORS_ORIGINS: `*`, or origins as a browser sends them (no path, no trailing slash). */
+function isCorsOrigins(raw: string): boolean {
+  return raw === '*' || raw.split(',').every((part) => isOrigin(part.trim()));
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /** TRUST_PROXY: unset/false -> do not trust X-Forwarded-For; a number -> hops; else addresses. */
 function parseTrustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw === 'false' || raw === '0') return false;
@@ -136,7 +185,7 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string {
 
 /** Reads and validates the environment; throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
@@ -168,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ratings: { rateLimitPerMinute: e.RATINGS_RATE_LIMIT_PER_MINUTE },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     explorer: e.EXPLORER === 'true',
+    http: {
+      corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
   };
 }
 

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics';
 import { openRatingLimitCounters, openStore } from './store';
+import { observeStore } from './store/observed-store';
 import { createTmdbScoreSource } from './tmdb';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -20,13 +22,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const store = await openStore(config, logger);
-  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
-  const ratingLimits = openRatingLimitCounters(store, config.ratings.rateLimitPerMinute);
+  const metrics = createMetrics();
+  const opened = await openStore(config, logger);
+  const store = observeStore(opened, metrics.storeCall);
+  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
+  // From the opened store: its kind decides where the counters live.
+  const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
   let app;
   let url;
   try {
-    app = await createApp({ config, logger, store, tmdb, ratingLimits });
+    app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics });
     url = await app.listen();
   } catch (error) {
     // A failed start (e.g. the port is in use) leaves nothing behind: the store is closed.

@@ -1,20 +1,40 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import {
+  type DocumentNode,
+  getVariableValues,
+  GraphQLError,
+  type GraphQLSchema,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isUnionType,
+  type OperationDefinitionNode,
+} from 'graphql';
 import {
   type ComplexityEstimator,
   fieldExtensionsEstimator,
   getComplexity,
   simpleEstimator,
 } from 'graphql-query-complexity';
+import { ErrorCode } from '../errors';
+import { QUERY_LIMITS } from './limits';
 
 /**
  * A cost bound on each operation, estimated before it runs. The depth limit
  * stops endless title -> facts -> title nesting; this stops breadth: list
  * fields multiply the cost of what is selected under them (titles by `first`,
- * facts and recommendations by a typical page's size). A 100-title listing with
- * every page field costs about 14,000; an abusive nested listing, hundreds of thousands.
+ * facts and recommendations by a typical page's size, introspection lists by
+ * the schema's own sizes). A 100-title listing with every page field costs
+ * about 14,000; an abusive nested listing, hundreds of thousands.
  */
 export const MAX_QUERY_COMPLEXITY = 20_000;
+/**
+ * Selections the estimator visits once fragments are expanded. Validation
+ * already refuses more than QUERY_LIMITS.selections; should anything get past
+ * it, the estimate stops here and the operation is refused, not run unmeasured.
+ */
+export const MAX_ESTIMATED_SELECTIONS = QUERY_LIMITS.selections;
 
 /** List sizes the estimate assumes: the reference page has 8 + 8 facts and 2 recommendations. */
 export const FACTS_PER_TITLE = 16;
@@ -27,40 +47,149 @@ export function listComplexity(
   return ({ args, childComplexity }) => 1 + count(args) * childComplexity;
 }
 
-/** Rejects an operation whose estimated cost exceeds MAX_QUERY_COMPLEXITY (400, QUERY_TOO_COMPLEX). */
+export interface CostRequest {
+  document: DocumentNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * The estimated cost of a request, or a QUERY_TOO_COMPLEX error when it cannot
+ * be measured. A pure function of (schema, document, operationName,
+ * variables), so an estimate can be cached per document and variables.
+ * Variables must already coerce (see complexityLimit).
+ */
+export function createCostEstimator(schema: GraphQLSchema): (request: CostRequest) => number {
+  const estimators = [
+    fieldExtensionsEstimator(),
+    introspectionEstimator(schema),
+    simpleEstimator({ defaultComplexity: 1 }),
+  ];
+  return ({ document, operationName, variables }) => {
+    try {
+      return getComplexity({
+        schema,
+        query: document,
+        operationName: operationName ?? undefined,
+        variables: variables ?? {},
+        estimators,
+        // The estimator gives up when its count reaches maxQueryNodes.
+        maxQueryNodes: MAX_ESTIMATED_SELECTIONS + 1,
+      });
+    } catch {
+      // Fail closed: whatever stopped the estimate (too many selections once
+      // fragments are expanded, an argument the estimator cannot read), an
+      // operation we cannot measure does not run.
+      throw queryTooComplex(
+        `The operation's cost cannot be estimated: it has more than ${MAX_ESTIMATED_SELECTIONS} selections once fragments are expanded, or arguments that cannot be read; select less`,
+        { limit: 'nodes' },
+      );
+    }
+  };
+}
+
+/**
+ * Refuses, before anything runs, an operation whose estimated cost exceeds
+ * MAX_QUERY_COMPLEXITY or cannot be estimated (400, QUERY_TOO_COMPLEX).
+ */
 export function complexityLimit(schema: GraphQLSchema): ApolloServerPlugin {
+  const estimate = createCostEstimator(schema);
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
-          let complexity: number;
-          try {
-            complexity = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName,
-              variables: request.variables,
-              estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch {
-            // Variables that do not coerce: execution reports them as BAD_USER_INPUT.
-            return;
-          }
+        async didResolveOperation({ request, document, operation }) {
+          // Nothing runs without a resolved operation (OPERATION_RESOLUTION_FAILURE)
+          // or with variables that do not coerce (BAD_USER_INPUT): nothing to measure.
+          if (!operation || !coerces(schema, operation, request.variables)) return;
+          const complexity = estimate({
+            document,
+            operationName: request.operationName,
+            variables: request.variables,
+          });
           if (complexity > MAX_QUERY_COMPLEXITY) {
-            throw new GraphQLError(
+            throw queryTooComplex(
               `The operation is too costly (estimated ${complexity}, limit ${MAX_QUERY_COMPLEXITY}): ask for fewer titles or select less under them`,
-              {
-                extensions: {
-                  code: 'QUERY_TOO_COMPLEX',
-                  complexity,
-                  maxComplexity: MAX_QUERY_COMPLEXITY,
-                  http: { status: 400 },
-                },
-              },
+              { limit: 'cost', complexity },
             );
           }
         },
       };
     },
   };
+}
+
+function coerces(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): boolean {
+  const { errors } = getVariableValues(
+    schema,
+    operation.variableDefinitions ?? [],
+    variables ?? {},
+    {
+      maxErrors: 1,
+    },
+  );
+  return !errors;
+}
+
+function queryTooComplex(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.QUERY_TOO_COMPLEX,
+      maxComplexity: MAX_QUERY_COMPLEXITY,
+      ...extensions,
+      http: { status: 400 },
+    },
+  });
+}
+
+/**
+ * Introspection costs like any other field: its list fields multiply what is
+ * selected under them by sizes taken from this schema. Per-type lists use the
+ * mean over all types, so `__schema { types { fields } }` costs about as many
+ * fields as the schema has, and each nesting of the type -> field -> type
+ * cycle multiplies the cost again.
+ */
+function introspectionEstimator(schema: GraphQLSchema): ComplexityEstimator {
+  const sizes = introspectionListSizes(schema);
+  return ({ type, field, childComplexity }) => {
+    const size = sizes.get(`${type.name}.${field.name}`);
+    return size === undefined ? undefined : 1 + size * childComplexity;
+  };
+}
+
+function introspectionListSizes(schema: GraphQLSchema): Map<string, number> {
+  const types = Object.values(schema.getTypeMap());
+  const directives = schema.getDirectives();
+  const fields = types.flatMap((type) =>
+    isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : [],
+  );
+  const sum = (counts: number[]) => counts.reduce((total, count) => total + count, 0);
+  const mean = (total: number, over: number) => Math.max(1, Math.ceil(total / Math.max(over, 1)));
+  const perType = (count: (type: (typeof types)[number]) => number) =>
+    mean(sum(types.map(count)), types.length);
+  return new Map([
+    ['__Schema.types', types.length],
+    ['__Schema.directives', directives.length],
+    ['__Type.fields', mean(fields.length, types.length)],
+    [
+      '__Type.inputFields',
+      perType((t) => (isInputObjectType(t) ? Object.keys(t.getFields()).length : 0)),
+    ],
+    ['__Type.enumValues', perType((t) => (isEnumType(t) ? t.getValues().length : 0))],
+    [
+      '__Type.interfaces',
+      perType((t) => (isObjectType(t) || isInterfaceType(t) ? t.getInterfaces().length : 0)),
+    ],
+    [
+      '__Type.possibleTypes',
+      perType((t) =>
+        isUnionType(t) || isInterfaceType(t) ? schema.getPossibleTypes(t).length : 0,
+      ),
+    ],
+    ['__Field.args', mean(sum(fields.map((f) => f.args.length)), fields.length)],
+    ['__Directive.args', mean(sum(directives.map((d) => d.args.length)), directives.length)],
+  ]);
 }

@@ -3,6 +3,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { execute, type GraphQLSchema, isInterfaceType, isObjectType, parse } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import { createResolversMap } from 'type-graphql';
+import { badUserInput } from '../errors';
 import { MAX_QUERY_COMPLEXITY } from './complexity';
 import type { Context } from './context';
 import { parseGlobalId } from './ids';
@@ -105,8 +106,35 @@ export function buildSubgraph(schema: GraphQLSchema): GraphQLSchema {
       ...entities.extensions,
       complexity: entitiesComplexity,
     };
+    const resolveEntities = entities.resolve!;
+    entities.resolve = (source, args, context, info) => {
+      requireRepresentations(args.representations as unknown[]);
+      return resolveEntities(source, args, context, info);
+    };
   }
   return subgraph;
+}
+
+const ENTITY_TYPES = Object.keys(referenceResolvers);
+
+/**
+ * `_Any` takes any value, and @apollo/subgraph throws a plain Error (an
+ * INTERNAL_SERVER_ERROR, logged as a bug) for one that is not an object naming
+ * an entity type: that is the caller's mistake, BAD_USER_INPUT naming it.
+ */
+function requireRepresentations(representations: unknown[]): void {
+  const bad = representations.findIndex(
+    (r) =>
+      typeof r !== 'object' ||
+      r === null ||
+      !ENTITY_TYPES.includes((r as Representation).__typename as string),
+  );
+  if (bad < 0) return;
+  const field = `representations[${bad}]`;
+  throw badUserInput(
+    `${field} must be an object whose __typename is one of ${ENTITY_TYPES.join(', ')}`,
+    field,
+  );
 }
 
 /** The committed subgraph SDL (schema/subgraph.graphql): exactly what `_service { sdl }` answers. */

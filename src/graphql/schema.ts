@@ -73,7 +73,8 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
     ],
     authChecker: editorAuthChecker,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    validate: { forbidUnknownValues: false },
+    // class-validator runs on every input; TypeGraphQL skips null/undefined optional fields.
+    validate: true,
   });
   // TypeGraphQL has no option for the root types' descriptions; they are set
   // once here, before the schema is used.

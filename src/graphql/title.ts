@@ -1,4 +1,4 @@
-import { IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Matches, Max, MaxLength, Min } from 'class-validator';
 import {
   Args,
   ArgsType,
@@ -172,7 +172,6 @@ class TitlesArgs {
     nullable: true,
     description: 'Case-insensitive text the name must contain.',
   })
-  @IsOptional()
   @MaxLength(100, { message: 'search must be at most 100 characters' })
   search?: string | null;
 

@@ -49,12 +49,4 @@ export class ScoreCache {
   set(key: string, score: CachedScore): void {
     this.entries.set(key, score);
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

@@ -62,11 +62,6 @@ export class CredentialsGate {
     }
     return null;
   }
-
-  /** Milliseconds left of the current pause (0 when not paused, even while a trial is out). */
-  remainingMs(): number {
-    return this.pause.remainingMs();
-  }
 }
 
 /**

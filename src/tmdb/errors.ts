@@ -65,7 +65,3 @@ function describe(
   const detail = details.status !== undefined ? `HTTP ${details.status}` : details.code;
   return `${what} failed: ${kind}${detail ? ` (${detail})` : ''}`;
 }
-
-export function isTmdbError(error: unknown): error is TmdbError {
-  return error instanceof TmdbError;
-}

@@ -16,11 +16,13 @@ export type {
   TmdbVotes,
   TmdbTitleDetails,
   TmdbTitleRef,
+  TmdbMetrics,
+  CircuitStatus,
 } from './types';
 export { TmdbTitles } from './titles';
 export type { TmdbTitleSource } from './titles';
 export { DEFAULT_RESILIENCE } from './resilience';
-export type { ResilienceSettings, CircuitStatus } from './resilience';
+export type { ResilienceSettings } from './resilience';
 export { TmdbClient, tmdbPath, parseRetryAfter } from './client';
 export type { TmdbClientConfig } from './client';
 export { TmdbError } from './errors';

@@ -39,8 +39,4 @@ export class NegativeCache {
   forget(key: string): void {
     this.until.delete(key);
   }
-
-  get size(): number {
-    return this.until.size;
-  }
 }

@@ -1,3 +1,4 @@
+import type { CircuitStatus } from './types';
 import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
@@ -26,6 +27,7 @@ import {
 } from './credentials-gate';
 import { TmdbError } from './errors';
 import { RetryAfterGate } from './retry-after-gate';
+import { NO_TMDB_METRICS, type TmdbMetrics } from './types';
 
 /** Knobs of the call pipeline; tests shrink the timings, production keeps the defaults. */
 export interface ResilienceSettings {
@@ -67,8 +69,6 @@ export const DEFAULT_RESILIENCE: Omit<ResilienceSettings, 'maxConcurrency' | 'at
   negativeCacheTtlMs: 10 * 60_000,
 };
 
-export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
-
 const isTransient = (error: unknown) => error instanceof TmdbError && error.transient;
 
 // Errors are matched with instanceof: cockatiel 3.2.1's isTaskCancelledError()
@@ -99,6 +99,7 @@ export class TmdbResilience {
     private readonly settings: ResilienceSettings,
     private readonly logger: Logger,
     now: () => number,
+    private readonly metrics: TmdbMetrics = NO_TMDB_METRICS,
   ) {
     this.retryPolicy = retry(handleWhen(isTransient), {
       maxAttempts: settings.maxRetries,
@@ -163,16 +164,6 @@ export class TmdbResilience {
     }
   }
 
-  /** Milliseconds left of a Retry-After pause (0 when calls may go out). */
-  get pausedForMs(): number {
-    return this.gate.remainingMs();
-  }
-
-  /** Milliseconds left of the pause after TMDB refused our credentials (0 when calls may go out). */
-  get credentialsPausedForMs(): number {
-    return this.credentials.remainingMs();
-  }
-
   dispose(): void {
     for (const subscription of this.subscriptions) subscription.dispose();
   }
@@ -196,10 +187,12 @@ export class TmdbResilience {
     }
     try {
       const result = await this.attemptWithinBudget(path, attempt, signal);
+      this.metrics.request('ok');
       this.noteCredentials(pass, 'accepted');
       return result;
     } catch (error) {
       const status = error instanceof TmdbError ? error.status : undefined;
+      this.metrics.request(error instanceof TmdbError ? error.kind : 'network');
       this.noteCredentials(pass, credentialsVerdict(error), status);
       throw error;
     }

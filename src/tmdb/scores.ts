@@ -9,13 +9,16 @@ import { TmdbClient, tmdbPath } from './client';
 import { settleWithin } from './deadline';
 import { TmdbError } from './errors';
 import { NegativeCache } from './negative-cache';
+import { DEFAULT_RESILIENCE, type ResilienceSettings, TmdbResilience } from './resilience';
 import {
   type CircuitStatus,
-  DEFAULT_RESILIENCE,
-  type ResilienceSettings,
-  TmdbResilience,
-} from './resilience';
-import type { SaveTmdbSnapshot, TmdbScore, TmdbScoreLoader, TmdbScoreRequest } from './types';
+  NO_TMDB_METRICS,
+  type SaveTmdbSnapshot,
+  type TmdbMetrics,
+  type TmdbScore,
+  type TmdbScoreLoader,
+  type TmdbScoreRequest,
+} from './types';
 
 export const TMDB_UNAVAILABLE_MESSAGE = 'TMDB score is temporarily unavailable';
 
@@ -34,6 +37,8 @@ export interface TmdbScoresOptions {
   resilience?: Partial<Omit<ResilienceSettings, 'maxConcurrency' | 'attemptTimeoutMs'>>;
   /** LRU bound of the process-wide score cache (and of the negative cache). */
   cacheMaxEntries?: number;
+  /** Counts requests and cache lookups, and reads the circuit state (GET /metrics). */
+  metrics?: TmdbMetrics;
 }
 
 interface InflightFetch {
@@ -63,6 +68,7 @@ export class TmdbScores {
   private readonly cache: ScoreCache;
   private readonly unusable: NegativeCache;
   private readonly resilience: TmdbResilience;
+  private readonly metrics: TmdbMetrics;
   private readonly inflight = new Map<string, InflightFetch>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly lifetime = new AbortController();
@@ -94,7 +100,9 @@ export class TmdbScores {
       this.now,
       options.cacheMaxEntries,
     );
-    this.resilience = new TmdbResilience(settings, this.logger, this.now);
+    this.metrics = options.metrics ?? NO_TMDB_METRICS;
+    this.resilience = new TmdbResilience(settings, this.logger, this.now, this.metrics);
+    this.metrics.watchCircuit(() => this.circuitState);
     if (!this.enabled) {
       this.logger.info('TMDB credentials not configured: serving stored TMDB snapshots only');
     }
@@ -105,11 +113,18 @@ export class TmdbScores {
    * one page and resolves all of the page's titles together. Each key yields
    * a score, null (no credentials and no snapshot) or an UPSTREAM_UNAVAILABLE
    * error for that key alone, never a rejected batch.
+   *
+   * Keyed per title, not per TMDB id: two titles sharing an id must both reach
+   * resolve() so that both snapshots are saved; fetchShared still sends one
+   * HTTP request per TMDB id.
    */
   createLoader(): TmdbScoreLoader {
     return new DataLoader<TmdbScoreRequest, TmdbScore | null, string>(
       (requests) => Promise.all(requests.map((request) => this.resolveSafely(request))),
-      { cacheKeyFn: (request) => scoreKey(request.mediaType, request.tmdbId) },
+      {
+        cacheKeyFn: (request) =>
+          `${scoreKey(request.mediaType, request.tmdbId)}/${request.titleId}`,
+      },
     );
   }
 
@@ -156,9 +171,13 @@ export class TmdbScores {
     }
     const key = scoreKey(request.mediaType, request.tmdbId);
     const cached = this.cache.get(key);
-    if (cached?.fresh) return asScore(cached.score, false);
+    if (cached?.fresh) {
+      this.metrics.lookup('hit');
+      return asScore(cached.score, false);
+    }
 
     const known = newest(cached?.score, request.snapshot);
+    this.metrics.lookup(known ? 'stale' : 'miss');
     if (this.unusable.has(key)) return known ? asScore(known, true) : unavailable();
     if (known) {
       this.refreshInBackground(request);

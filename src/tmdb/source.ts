@@ -10,6 +10,7 @@ export interface TmdbScoreSourceDependencies {
   store: Pick<Store, 'saveTmdbSnapshot'>;
   now?: TmdbScoresOptions['now'];
   resilience?: TmdbScoresOptions['resilience'];
+  metrics?: TmdbScoresOptions['metrics'];
 }
 
 /** Production wiring: the process-wide TmdbScores, writing snapshots to the store. */
@@ -19,6 +20,7 @@ export function createTmdbScoreSource({
   store,
   now,
   resilience,
+  metrics,
 }: TmdbScoreSourceDependencies): TmdbScores {
   return new TmdbScores({
     config,
@@ -26,5 +28,6 @@ export function createTmdbScoreSource({
     saveSnapshot: (titleId, snapshot) => store.saveTmdbSnapshot(titleId, snapshot),
     now,
     resilience,
+    metrics,
   });
 }

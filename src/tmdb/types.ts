@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { MediaType, TmdbSnapshot } from '../model';
+import type { TmdbFailureKind } from './errors';
 
 /** What a resolver asks for: the title, its TMDB identity and the last score we stored for it. */
 export interface TmdbScoreRequest {
@@ -53,3 +54,23 @@ export interface TmdbTitleRef {
   tmdbId: number;
   mediaType: MediaType;
 }
+
+export type CircuitStatus = 'closed' | 'open' | 'half-open' | 'isolated';
+/** Where a page's score came from: the fresh cache, a known value served stale, or neither. */
+export type ScoreLookup = 'hit' | 'stale' | 'miss';
+
+/** What the TMDB layer reports for metrics (GET /metrics); by default nothing. */
+export interface TmdbMetrics {
+  /** One HTTP request to TMDB ended: answered usably ('ok') or why not. */
+  request(outcome: 'ok' | TmdbFailureKind): void;
+  /** One score lookup of a page (TMDB enabled). */
+  lookup(result: ScoreLookup): void;
+  /** Registers how to read the circuit breaker's state when metrics are collected. */
+  watchCircuit(read: () => CircuitStatus): void;
+}
+
+export const NO_TMDB_METRICS: TmdbMetrics = {
+  request: () => undefined,
+  lookup: () => undefined,
+  watchCircuit: () => undefined,
+};

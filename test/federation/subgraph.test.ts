@@ -81,6 +81,23 @@ describe('Reelcheck as a subgraph', () => {
     expect(res.data!._entities).toEqual([null, null, null, null, null]);
   });
 
+  // Found by test/integration/fuzz.test.ts: these were INTERNAL_SERVER_ERRORs logged as bugs.
+  it.each([
+    ['a string', 'VGl0bGU6dGhlLWdsb3J5', 'representations[1]'],
+    ['an object without __typename', { id: 'x' }, 'representations[1]'],
+    ['a type that is not an entity', { __typename: 'TmdbScore' }, 'representations[1]'],
+  ])('refuses %s as a representation with BAD_USER_INPUT naming it', async (_c, bad, field) => {
+    const logged = t.logs.length;
+    const res = await entities([{ __typename: 'Title', id: 'x' }, bad]);
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors![0].extensions!.fields).toEqual([expect.objectContaining({ field })]);
+    expect(res.errors![0].message).toBe(
+      `${field} must be an object whose __typename is one of Title, Fact, Rating`,
+    );
+    const errorLines = t.logs.slice(logged).filter((line) => JSON.parse(line).level >= 50);
+    expect(errorLines).toEqual([]);
+  });
+
   it('batches: 50 titles by each key cost one store call per kind of key', async () => {
     const ids = Array.from({ length: 50 }, (_, i) => ({
       __typename: 'Title',

@@ -5,7 +5,9 @@ import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/metrics';
 import { openRatingLimitCounters, openStore } from '../../src/store';
+import { observeStore } from '../../src/store/observed-store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
 
@@ -61,10 +63,17 @@ export async function startTestApp(
   // The production factory: the embedded store, or MongoDB when env sets MONGODB_URI.
   const opened = await openStore(config, logger);
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
-  const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store });
+  const metrics = createMetrics();
+  const observed = observeStore(store, metrics.storeCall);
+  const tmdb = createTmdbScoreSource({
+    config: config.tmdb,
+    logger,
+    store: observed,
+    metrics: metrics.tmdb,
+  });
   // From the opened store, as main.ts does: its kind decides where the counters live.
   const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
-  const app = await createApp({ config, logger, store, tmdb, ratingLimits });
+  const app = await createApp({ config, logger, store: observed, tmdb, ratingLimits, metrics });
   const url = await app.listen();
   if (options.waitUntilReady !== false) {
     try {

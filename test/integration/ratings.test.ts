@@ -1,6 +1,6 @@
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
 import { aggregateOf, targetKey } from '../../src/model';
-import { errorCode, execute } from '../helpers/graphql-client';
+import { errorCode, execute, postRaw } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /** Store ids behind the opaque GraphQL ids, for checking what was written. */
@@ -128,6 +128,36 @@ describe('rateAccuracy', () => {
     expect(await t.store.ratingsByTarget(`fact:${storeId(factIds[0])}`)).toEqual([]);
     expect(await t.store.ratingsByTarget('title:vincenzo')).toEqual([]);
   });
+
+  // Issue 9: `a` (valid) used to be written although the operation answered data: null.
+  it('refuses an operation with two mutation fields and writes neither: all or nothing', async () => {
+    const key = `fact:${storeId(factIds[4])}`;
+    const rate = (alias: string, score: number) =>
+      `${alias}: rateAccuracy(input: { titleId: $t, factId: $f, score: ${score}, voterId: "voter-pair-1" }) { rating { score } }`;
+    const variables = { t: titleId, f: factIds[4] };
+    const documents = [
+      `mutation($t: ID!, $f: ID!) { ${rate('a', 5)} ${rate('b', 9)} }`,
+      `mutation($t: ID!, $f: ID!) { ...A ... on Mutation { ${rate('b', 4)} } } fragment A on Mutation { ${rate('a', 5)} }`,
+    ];
+    for (const query of documents) {
+      const res = await postRaw(t.url, { query, variables });
+      expect(res.status).toBe(400);
+      expect(errorCode(res)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors![0].message).toBe(
+        'A mutation operation may select only one mutation field, so that it is all or nothing; this one selects 2 ("a", "b"). Send each mutation in its own operation.',
+      );
+      expect(res.data).toBeUndefined();
+    }
+    expect(await t.store.ratingsByTarget(key)).toEqual([]);
+
+    const one = await postRaw(t.url, {
+      query: `mutation($t: ID!, $f: ID!) { __typename ${rate('a', 5)} }`,
+      variables,
+    });
+    expect(one.errors).toBeUndefined();
+    expect(one.data).toEqual({ __typename: 'Mutation', a: { rating: { score: 5 } } });
+    expect(await t.store.ratingsByTarget(key)).toHaveLength(1);
+  });
 });
 
 describe('rateAccuracy under concurrency', () => {
@@ -245,5 +275,26 @@ describe('rate limit on rateAccuracy', () => {
     expect(errorCode(limited)).toBe('RATE_LIMITED');
     const other = await rate(trusted, titleId, 'proxied-b-1', { 'x-forwarded-for': '203.0.113.2' });
     expect(other.errors).toBeUndefined();
+  });
+
+  it('behind a trusted proxy, buys no budget with an X-Forwarded-For entry that is not an IP address', async () => {
+    const { titleId } = await gloryIds(trusted);
+    // Each is the loopback proxy's own client: the made-up entry ends the walk.
+    const forwarded = ['made-up-1', 'made-up-2', '203.0.113.7, made-up-3'];
+    for (const [i, entries] of forwarded.entries()) {
+      const res = await rate(trusted, titleId, `made-up-voter-${i}`, {
+        'x-forwarded-for': entries,
+      });
+      expect(res.errors).toBeUndefined();
+    }
+    const limited = await rate(trusted, titleId, 'made-up-voter-9', {
+      'x-forwarded-for': 'made-up-4',
+    });
+    expect(errorCode(limited)).toBe('RATE_LIMITED');
+    // A made-up entry further out than the first untrusted address changes nothing.
+    const real = await rate(trusted, titleId, 'made-up-voter-10', {
+      'x-forwarded-for': 'made-up-5, 203.0.113.9',
+    });
+    expect(real.errors).toBeUndefined();
   });
 });

@@ -77,6 +77,7 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
     ['both id and slug', { id: 'x', slug: 'the-glory' }, 'slug'],
     ['neither id nor slug', {}, 'id'],
     ['a malformed id', { id: '{"$gt":""}' }, 'id'],
+    ["The Glory's id with one character more", { id: 'VGl0bGU6dGhlLWdsb3J5A' }, 'id'],
   ])('rejects %s with BAD_USER_INPUT naming the argument', async (_case, variables, field) => {
     const res = await execute(t.url, TitleByIdDocument, variables);
     expect(errorCode(res)).toBe('BAD_USER_INPUT');

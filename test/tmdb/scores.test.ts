@@ -93,6 +93,22 @@ describe('TmdbScores: batching and caching', () => {
     expect(saved.map((s) => s.titleId).sort()).toEqual(['title-a', 'title-b']);
   });
 
+  it('saves the snapshot of every title on one page that shares a TMDB id, with one request', async () => {
+    tmdb.fake.setScore('TV', 43, { voteAverage: 7.5, voteCount: 9 });
+    const { scores, saved } = setup();
+    const loader = scores.createLoader();
+
+    const [a, b] = await Promise.all([
+      loader.load(scoreRequest('TV', 43, null, 'title-a')),
+      loader.load(scoreRequest('TV', 43, null, 'title-b')),
+    ]);
+
+    expect(tmdb.fake.count()).toBe(1);
+    expect(a).toEqual(b);
+    await scores.whenIdle();
+    expect(saved.map((s) => s.titleId).sort()).toEqual(['title-a', 'title-b']);
+  });
+
   it('after the TTL serves the cached value at once (stale), refreshes once in the background, then serves it fresh', async () => {
     tmdb.fake.setScore('TV', 1399, { voteAverage: 8.0, voteCount: 100 });
     const { scores, clock, saved } = setup(); // TTL 60 s

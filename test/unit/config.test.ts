@@ -35,6 +35,40 @@ describe('loadConfig', () => {
     expect(message).not.toContain('s3cret');
   });
 
+  it('has HTTP limits and CORS defaults, and reads them', () => {
+    expect(loadConfig({}).http).toEqual({
+      corsOrigins: '*',
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1_024,
+    });
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://app.example, http://localhost:3000',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_MAX_CONNECTIONS: '10',
+    });
+    expect(config.http).toEqual({
+      corsOrigins: ['https://app.example', 'http://localhost:3000'],
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 65000,
+      maxConnections: 10,
+    });
+  });
+
+  it.each([
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example/path' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'app.example' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: '*, https://app.example' }],
+    ['HTTP_MAX_CONNECTIONS', { HTTP_MAX_CONNECTIONS: '0' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '40000' }],
+  ])('refuses a bad %s', (name, env) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${name}: `));
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });

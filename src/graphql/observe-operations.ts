@@ -1,0 +1,48 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ErrorCode, errorCodeOf } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Context } from './context';
+
+/**
+ * What happened to each GraphQL operation: its duration in the metrics, one
+ * info line on the request's logger (with the error codes sent), and the
+ * stack of any internal error at error level. Client errors, Apollo's own
+ * request errors included, are never logged as errors: they are not bugs.
+ */
+export function observeOperations(metrics: Metrics, logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async contextCreationDidFail({ error }) {
+      logger.error({ err: error }, 'could not build the GraphQL context');
+    },
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ contextValue, operation, operationName, response, errors }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const type = operation?.operation ?? 'none';
+          const name = operation ? (operationName ?? 'anonymous') : 'none';
+          metrics.operationAnswered(type, name, seconds);
+          for (const error of errors ?? []) {
+            if (errorCodeOf(error) !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
+            contextValue.logger.error(
+              { err: unwrapResolverError(error), path: error.path },
+              'unexpected error while resolving',
+            );
+          }
+          const sent = response.body.kind === 'single' ? response.body.singleResult.errors : [];
+          contextValue.logger.info(
+            {
+              operation: { type, name: name.slice(0, 64) },
+              status: response.http.status ?? 200,
+              durationMs: Math.round(seconds * 1000),
+              errors: sent?.map((error) => error.extensions?.code),
+            },
+            'graphql operation answered',
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ErrorCode } from './errors';
+import type { StoreCallObserver } from './store/observed-store';
+import type { CircuitStatus, TmdbMetrics } from './tmdb';
+
+/**
+ * Prometheus metrics (GET /metrics), one registry per app so that tests can
+ * build several apps in one process. Label values are bounded: operation
+ * names come from clients, so only the first MAX_OPERATION_NAMES distinct
+ * names get their own series and the rest count as "other".
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** A GraphQL operation was answered; type and name are "none" when none was resolved. */
+  operationAnswered(type: string, name: string, seconds: number): void;
+  /** An error with this code was sent to a client. */
+  errorSent(code: string): void;
+  readonly storeCall: StoreCallObserver;
+  readonly tmdb: TmdbMetrics;
+}
+
+const MAX_OPERATION_NAMES = 100;
+const MAX_LABEL_LENGTH = 64;
+const CIRCUIT_STATES: readonly CircuitStatus[] = ['closed', 'half-open', 'open', 'isolated'];
+
+/** Creates the registry with process metrics and the API's own. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const operationDuration = new Histogram({
+    name: 'reelcheck_graphql_operation_duration_seconds',
+    help: 'Time to answer a GraphQL operation, by operation type and name',
+    labelNames: ['operation_type', 'operation_name'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'reelcheck_graphql_errors_total',
+    help: 'Errors sent to clients, by extensions.code',
+    labelNames: ['code'],
+    registers,
+  });
+  const rateLimitRefusals = new Counter({
+    name: 'reelcheck_rate_limit_refusals_total',
+    help: 'Ratings refused by the per-client rate limit',
+    registers,
+  });
+  const storeDuration = new Histogram({
+    name: 'reelcheck_store_call_duration_seconds',
+    help: 'Latency of store calls, by method and outcome',
+    labelNames: ['method', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const tmdbRequests = new Counter({
+    name: 'reelcheck_tmdb_requests_total',
+    help: 'HTTP requests to TMDB, by outcome (ok, or the failure kind)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const tmdbLookups = new Counter({
+    name: 'reelcheck_tmdb_cache_lookups_total',
+    help: 'TMDB score lookups: hit (fresh cache), stale (known value served, refreshing), miss',
+    labelNames: ['result'],
+    registers,
+  });
+  let readCircuit: () => CircuitStatus = () => 'closed';
+  new Gauge({
+    name: 'reelcheck_tmdb_circuit_state',
+    help: 'TMDB circuit breaker: 1 for its current state, 0 for the others',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const current = readCircuit();
+      for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+
+  const operationNames = boundedLabel(MAX_OPERATION_NAMES);
+  return {
+    registry,
+    operationAnswered(type, name, seconds) {
+      operationDuration.observe(
+        { operation_type: type, operation_name: operationNames(name) },
+        seconds,
+      );
+    },
+    errorSent(code) {
+      errors.inc({ code: code.slice(0, MAX_LABEL_LENGTH) });
+      if (code === ErrorCode.RATE_LIMITED) rateLimitRefusals.inc();
+    },
+    storeCall(method, outcome, seconds) {
+      storeDuration.observe({ method, outcome }, seconds);
+    },
+    tmdb: {
+      request: (outcome) => tmdbRequests.inc({ outcome }),
+      lookup: (result) => tmdbLookups.inc({ result }),
+      watchCircuit: (read) => {
+        readCircuit = read;
+      },
+    },
+  };
+}
+
+/** The value itself (cut to MAX_LABEL_LENGTH) for the first `max` distinct values, then "other". */
+function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    const label = value.slice(0, MAX_LABEL_LENGTH);
+    if (seen.has(label)) return label;
+    if (seen.size >= max) return 'other';
+    seen.add(label);
+    return label;
+  };
+}

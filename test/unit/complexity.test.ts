@@ -1,0 +1,70 @@
+import { type GraphQLError, type GraphQLSchema, parse } from 'graphql';
+import {
+  createCostEstimator,
+  type CostRequest,
+  MAX_ESTIMATED_SELECTIONS,
+} from '../../src/graphql/complexity';
+import { buildReelcheckSchema } from '../../src/graphql/schema';
+
+describe('cost estimate', () => {
+  let schema: GraphQLSchema;
+  let estimate: (request: CostRequest) => number;
+  beforeAll(async () => {
+    schema = await buildReelcheckSchema();
+    estimate = createCostEstimator(schema);
+  });
+  const cost = (query: string, variables?: Record<string, unknown>) =>
+    estimate({ document: parse(query), variables });
+
+  it('counts introspection like other fields: lists multiply by the schema’s own sizes', () => {
+    const types = Object.keys(schema.getTypeMap()).length;
+    expect(cost('{ __schema { types { name } } }')).toBe(1 + (1 + types * 1));
+    const fieldsPerType = cost('{ __schema { types { fields { name } } } }');
+    expect(fieldsPerType).toBeGreaterThan(2 * types);
+    // Each step of the type -> field -> type cycle multiplies the cost again.
+    expect(cost('{ __schema { types { fields { type { fields { name } } } } } }')).toBeGreaterThan(
+      2 * fieldsPerType,
+    );
+    expect(cost('{ __typename }')).toBe(1);
+  });
+
+  it('counts a fragment like the same selection written inline', () => {
+    const inline = '{ titles(first: 10) { edges { node { facts { text title { name } } } } } }';
+    const viaFragment =
+      '{ titles(first: 10) { edges { node { ...F } } } } fragment F on Title { facts { text title { name } } }';
+    expect(cost(viaFragment)).toBe(cost(inline));
+    expect(cost(inline)).toBeGreaterThan(10 * 16);
+  });
+
+  it('is a function of the document, operation name and variables only', () => {
+    const query =
+      'query A($n: Int) { titles(first: $n) { totalCount } } query B { ratingScale { score } }';
+    const a = (n: number) =>
+      estimate({ document: parse(query), operationName: 'A', variables: { n } });
+    expect(a(5)).toBe(a(5));
+    expect(a(50)).toBeGreaterThan(a(5));
+    expect(estimate({ document: parse(query), operationName: 'B' })).toBe(2);
+  });
+
+  it('fails closed: an operation it cannot measure is refused with QUERY_TOO_COMPLEX', () => {
+    const fields = Array.from(
+      { length: MAX_ESTIMATED_SELECTIONS + 1 },
+      (_, i) => `a${i}: __typename`,
+    );
+    const refusal = (() => {
+      try {
+        cost(`{ ${fields.join(' ')} }`);
+        return null;
+      } catch (error) {
+        return error as GraphQLError;
+      }
+    })();
+    expect(refusal?.extensions).toMatchObject({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 'nodes',
+      http: { status: 400 },
+    });
+    // One selection fewer is measured.
+    expect(cost(`{ ${fields.slice(1).join(' ')} }`)).toBe(MAX_ESTIMATED_SELECTIONS);
+  });
+});
