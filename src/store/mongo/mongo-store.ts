@@ -41,6 +41,46 @@
  * On a replica set the driver's retryable writes make each step exactly-once
  * across a failover.
  *
+ * ## Curated content without multi-document transactions
+ *
+ * A title is one document holding its whole aggregate: fields, slug history
+ * (`slugs`), facts in page order and recommendations in order
+ * (document-model.ts). So every editor write (an edit of one title, see
+ * Store.editTitles) is ONE atomic single-document operation:
+ *
+ * 1. Read the title; apply the edit (a pure function of the model) to it.
+ * 2. `updateOne({ _id, version: v }, { $set: next aggregate + pendingChanges,
+ *    $inc: { version: 1 } })` (an `insertOne` for a new title). `version`
+ *    moves with every curated write, so the update applies only to the very
+ *    state the edit was computed from; when it matches nothing, another write
+ *    came first, and the title is read and the edit applied again (an
+ *    expectedRevision that no longer holds then throws, nothing written).
+ *    The unique multikey index on `slugs` makes "a slug resolves to one title,
+ *    forever" part of the same atomic write (E11000 -> SlugTakenError).
+ *
+ * ## Audit trail: the records travel with the change
+ *
+ * The change records of a write are stored IN the document it changes
+ * (`pendingChanges` on a title, `pendingChange` on a rating), by the same
+ * atomic update: a change never exists without its record, and a record
+ * never exists for a change that did not happen. Step 3 copies them to the
+ * `changes` collection (upserts by id: repeating it is harmless) and unsets
+ * them (only if the document has not moved on). A crash between 2 and 3
+ * leaves them in the document, where (a) the next write to that document
+ * copies them before replacing them, and (b) changesOfTitle copies them
+ * before listing, so a listing never misses one. Tested by failing the copy
+ * (test/integration/mongo-audit-crash.test.ts).
+ *
+ * ## Batches (imports)
+ *
+ * editTitles applies every edit to the current state before the first write
+ * (and checks slugs), so a refusal writes nothing. Then each title is written
+ * as above, one after the other: a crash in between leaves some titles
+ * written, each complete and consistent for readers, and running the same
+ * import again completes it (edits that find their title already as wanted
+ * write nothing). A TMDB import writes the recommended titles first and the
+ * title that links them last, so a reader never sees a link to a missing title.
+ *
  * ## Availability
  *
  * `create()` does no I/O. The first operation (normally the app's `ping()`

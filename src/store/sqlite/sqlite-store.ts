@@ -74,6 +74,11 @@ import {
  * lookup or a bounded index walk; the one O(matches) or O(titles) step, finding
  * a search's matches, runs once per search until the catalog changes (see
  * listTitles).
+ *
+ * Curated writes (Store.editTitles) are one transaction per batch: each
+ * edit reads its title's aggregate, the domain computes the next one and its
+ * change records, and the differences and the records are written in the
+ * same transaction, so an audit record exists exactly when its change does.
  */
 
 export interface SqliteStoreOptions {
