@@ -566,18 +566,6 @@ function bucketsFor<T>(keys: readonly string[], items: T[], keyOf: (item: T) => 
   return keys.map((key) => buckets.get(key)!);
 }
 
-/** Turns a UNIQUE violation into a message that says which record collides with which. */
-function uniqueOrExplain(work: () => unknown, message: string): void {
-  try {
-    work();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-      throw new Error(`${message}: keys must stay unique`, { cause: error });
-    }
-    throw error;
-  }
-}
-
 /** Every statement the store runs, prepared once. */
 function prepareStatements(db: Database.Database) {
   const ids = 'SELECT value FROM json_each(?)';
