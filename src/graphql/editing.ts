@@ -51,16 +51,9 @@ const atMost = (field: string, max: number) => ({
   message: `${field} must be at most ${max} characters`,
 });
 
-@InputType({ description: 'A new title: its name and type; everything else can come later.' })
-export class CreateTitleInput {
-  @Field({ description: 'The title as the page header shows it; its slug is made from it.' })
-  @Matches(NOT_BLANK, blank('name'))
-  @MaxLength(200, atMost('name', 200))
-  name!: string;
-
-  @Field(() => MediaType, { description: 'Film or series.' })
-  mediaType!: MediaType;
-
+/** A title's optional fields, shared by CreateTitleInput and UpdateTitleInput (null: none). */
+@InputType({ description: "A title's optional fields (see CreateTitleInput, UpdateTitleInput)." })
+abstract class TitleFieldsInput {
   @Field(() => String, { nullable: true, description: 'The name in its original language.' })
   @IsOptional()
   @MaxLength(200, atMost('originalName', 200))
@@ -103,54 +96,27 @@ export class CreateTitleInput {
   tmdbId?: number | null;
 }
 
+@InputType({ description: 'A new title: its name and type; everything else can come later.' })
+export class CreateTitleInput extends TitleFieldsInput {
+  @Field({ description: 'The title as the page header shows it; its slug is made from it.' })
+  @Matches(NOT_BLANK, blank('name'))
+  @MaxLength(200, atMost('name', 200))
+  name!: string;
+
+  @Field(() => MediaType, { description: 'Film or series.' })
+  mediaType!: MediaType;
+}
+
 @InputType({
   description:
     'Changes to a title: a field left out stays as it is; null clears a nullable one. A new name gives a new slug (the old one keeps resolving).',
 })
-export class UpdateTitleInput {
+export class UpdateTitleInput extends TitleFieldsInput {
   @Field(() => String, { nullable: true, description: 'The new name (not null).' })
   @IsOptional()
   @Matches(NOT_BLANK, blank('name'))
   @MaxLength(200, atMost('name', 200))
   name?: string;
-
-  @Field(() => String, { nullable: true, description: 'The name in its original language.' })
-  @IsOptional()
-  @MaxLength(200, atMost('originalName', 200))
-  originalName?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'Year of first release.' })
-  @IsOptional()
-  @Min(1870, { message: 'year must be from 1870 to 2200' })
-  @Max(2200, { message: 'year must be from 1870 to 2200' })
-  year?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'The one-line tagline.' })
-  @IsOptional()
-  @MaxLength(300, atMost('tagline', 300))
-  tagline?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'The plot summary.' })
-  @IsOptional()
-  @MaxLength(5000, atMost('overview', 5000))
-  overview?: string | null;
-
-  @Field(() => [String], { nullable: true, description: 'Genre names (null: none).' })
-  @IsOptional()
-  @ArrayMaxSize(20, { message: 'genres must hold at most 20 names' })
-  @MaxLength(60, { each: true, message: 'each genre must be at most 60 characters' })
-  @Matches(NOT_BLANK, { each: true, message: 'a genre must not be blank' })
-  genres?: string[] | null;
-
-  @Field(() => String, { nullable: true, description: 'The editorial "Accuracy Verdict" text.' })
-  @IsOptional()
-  @MaxLength(2000, atMost('verdictBlurb', 2000))
-  verdictBlurb?: string | null;
-
-  @Field(() => Int, { nullable: true, description: "The title's id on TMDB." })
-  @IsOptional()
-  @Min(1, { message: 'tmdbId must be a positive TMDB id' })
-  tmdbId?: number | null;
 }
 
 @InputType({ description: 'A new fact on a title page.' })

@@ -414,10 +414,7 @@ export class SqliteStore implements Store {
           }) as RatingRow[])
         : (this.sql.comments.all(key, page.first + 1) as RatingRow[]),
     );
-    return {
-      items: rows.slice(0, page.first).map(toRating),
-      hasNextPage: rows.length > page.first,
-    };
+    return pageOf(rows, page.first, toRating);
   }
 
   /** Walks the changes_title index from the cursor: first + 1 rows. */
@@ -433,10 +430,7 @@ export class SqliteStore implements Store {
           }) as ChangeRow[])
         : (this.sql.changes.all(titleId, page.first + 1) as ChangeRow[]),
     );
-    return {
-      items: rows.slice(0, page.first).map(toChange),
-      hasNextPage: rows.length > page.first,
-    };
+    return pageOf(rows, page.first, toChange);
   }
 
   async changesByIds(ids: readonly string[]): Promise<Array<ChangeRecord | null>> {
@@ -557,6 +551,11 @@ export class SqliteStore implements Store {
     }
     return mapped;
   }
+}
+
+/** A keyset page from the first + 1 rows read: the extra one only says a next page exists. */
+function pageOf<R, T>(rows: R[], first: number, map: (row: R) => T): Page<T> {
+  return { items: rows.slice(0, first).map(map), hasNextPage: rows.length > first };
 }
 
 /** Each key's items, in key order (repeated keys share one list): the shape batch reads answer in. */
