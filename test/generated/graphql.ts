@@ -144,7 +144,7 @@ export type UpdateFactInput = {
 
 /** Changes to a title: a field left out stays as it is; null clears a nullable one. A new name gives a new slug (the old one keeps resolving). */
 export type UpdateTitleInput = {
-  /** Genre names (null: none). */
+  /** Genre names, at most 20. */
   genres?: Array<string> | null | undefined;
   /** The new name (not null). */
   name?: string | null | undefined;
@@ -158,7 +158,7 @@ export type UpdateTitleInput = {
   tmdbId?: number | null | undefined;
   /** The editorial "Accuracy Verdict" text. */
   verdictBlurb?: string | null | undefined;
-  /** Year of first release. */
+  /** Year of first release (added to the slug when the name clashes). */
   year?: number | null | undefined;
 };
 
