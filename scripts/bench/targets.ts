@@ -1,5 +1,4 @@
-import type { CatalogSizeResults } from './catalog-size';
-import { LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
+import { type CatalogSizeResults, LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
 import type { CaseResult } from './load';
 import type { RatingWriteResults } from './rating-writes';
 import type { StartupResults } from './startup';
@@ -51,97 +50,95 @@ function reqPerSec(cases: readonly CaseResult[], id: string): number {
 
 /** Every target, in issue order. */
 export function verdicts(results: MeasuredResults): Verdict[] {
-  const serving = results.serving.cases;
-  const out: Verdict[] = [
+  const stores = [
+    ['sqlite', 'sqlite'],
+    ['mongo', results.mongoLabel],
+  ] as const;
+  return [
+    ...servingVerdicts(results.serving.cases),
+    ...stores.flatMap(([store, label]) =>
+      catalogSizeVerdicts(store, label, results.catalogSize[store]),
+    ),
+    ...stores.flatMap(([store, label]) => ratingWriteVerdicts(label, results.ratingWrites[store])),
+    ...startupVerdicts(results.startup),
+  ];
+}
+
+/** P1 and P2: Reelcheck's req/s against bare node:http and stock Apollo in the same rounds. */
+function servingVerdicts(cases: readonly CaseResult[]): Verdict[] {
+  const rate = (id: string) => reqPerSec(cases, id);
+  return [
     {
       id: 'P1',
       label: 'warm title page, req/s vs bare node:http',
       unit: '×',
-      ...atLeast(
-        reqPerSec(serving, 'reelcheck.titlePage') / reqPerSec(serving, 'bare.titlePage'),
-        0.5,
-      ),
+      ...atLeast(rate('reelcheck.titlePage') / rate('bare.titlePage'), 0.5),
     },
     {
       id: 'P2',
       label: 'uncached title page, req/s vs stock Apollo',
       unit: '×',
-      ...atLeast(
-        reqPerSec(serving, 'reelcheckUncached.titlePage') / reqPerSec(serving, 'stock.titlePage'),
-        1.0,
-      ),
+      ...atLeast(rate('reelcheckUncached.titlePage') / rate('stock.titlePage'), 1.0),
     },
     {
       id: 'P2',
       label: '{ __typename }, time per request vs stock Apollo',
       unit: '×',
-      ...atMost(
-        reqPerSec(serving, 'stock.typename') / reqPerSec(serving, 'reelcheckUncached.typename'),
-        1.5,
-      ),
+      ...atMost(rate('stock.typename') / rate('reelcheckUncached.typename'), 1.5),
     },
   ];
+}
 
-  for (const [store, label] of [
-    ['sqlite', 'sqlite'],
-    ['mongo', results.mongoLabel],
-  ] as const) {
-    const measured = results.catalogSize[store];
-    for (const query of LISTING_QUERIES) {
-      if ('skipped' in measured) {
-        out.push(
-          skipped(
-            'P3',
-            `${label} ${LISTING_LABELS[query]}, large vs small catalog`,
-            '×',
-            '>= 0.5',
-            measured,
-          ),
-        );
-        continue;
-      }
-      const { small, large } = measured.sizes;
-      out.push({
-        id: 'P3',
-        label: `${label} ${LISTING_LABELS[query]}, req/s at ${large.toLocaleString('en')} vs ${small} titles`,
-        unit: '×',
-        ...atLeast(
-          reqPerSec(measured.cases, `${store}.${query}.large`) /
-            reqPerSec(measured.cases, `${store}.${query}.small`),
-          0.5,
-        ),
-      });
-    }
-  }
-
-  for (const [store, label] of [
-    ['sqlite', 'sqlite'],
-    ['mongo', results.mongoLabel],
-  ] as const) {
-    const measured = results.ratingWrites[store];
+/** P3: each listing query's req/s on the large catalog against the small one. */
+function catalogSizeVerdicts(
+  store: string,
+  label: string,
+  measured: CatalogSizeResults | Skipped,
+): Verdict[] {
+  return LISTING_QUERIES.map((query): Verdict => {
     if ('skipped' in measured) {
-      out.push(skipped('P4', `${label} new rating, busy vs quiet target`, '×', '<= 1.5', measured));
-      continue;
+      const what = `${label} ${LISTING_LABELS[query]}, large vs small catalog`;
+      return skipped('P3', what, '×', '>= 0.5', measured);
     }
-    const { busy, quiet } = measured.settings;
-    out.push(
-      {
-        id: 'P4',
-        label: `${label} new rating, time on a target with ${busy.toLocaleString('en')} vs ${quiet} ratings`,
-        unit: '×',
-        ...atMost(measured.newRatingMs.busy / measured.newRatingMs.quiet, 1.5),
-      },
-      {
-        id: 'P4',
-        label: `${label} rating setup (${(busy + quiet).toLocaleString('en')} ratings in bulk)`,
-        unit: ' s',
-        ...atMost(measured.setupMs / 1000, 60),
-      },
-    );
-  }
+    const { small, large } = measured.sizes;
+    return {
+      id: 'P3',
+      label: `${label} ${LISTING_LABELS[query]}, req/s at ${large.toLocaleString('en')} vs ${small} titles`,
+      unit: '×',
+      ...atLeast(
+        reqPerSec(measured.cases, `${store}.${query}.large`) /
+          reqPerSec(measured.cases, `${store}.${query}.small`),
+        0.5,
+      ),
+    };
+  });
+}
 
-  const { startup } = results;
-  out.push(
+/** P4: a new rating's time on the busy target against the quiet one, and the bulk setup's time. */
+function ratingWriteVerdicts(label: string, measured: RatingWriteResults | Skipped): Verdict[] {
+  if ('skipped' in measured) {
+    return [skipped('P4', `${label} new rating, busy vs quiet target`, '×', '<= 1.5', measured)];
+  }
+  const { busy, quiet } = measured.settings;
+  return [
+    {
+      id: 'P4',
+      label: `${label} new rating, time on a target with ${busy.toLocaleString('en')} vs ${quiet} ratings`,
+      unit: '×',
+      ...atMost(measured.newRatingMs.busy / measured.newRatingMs.quiet, 1.5),
+    },
+    {
+      id: 'P4',
+      label: `${label} rating setup (${(busy + quiet).toLocaleString('en')} ratings in bulk)`,
+      unit: ' s',
+      ...atMost(measured.setupMs / 1000, 60),
+    },
+  ];
+}
+
+/** P5: start-up time (RSS in the note) and exactness after the write load. */
+function startupVerdicts(startup: StartupResults): Verdict[] {
+  return [
     {
       id: 'P5',
       label:
@@ -169,8 +166,7 @@ export function verdicts(results: MeasuredResults): Verdict[] {
           `(expected ${startup.exact.ratingsExpected}); hot title served ${startup.exact.hotTitleServed} ` +
           `(expected ${startup.exact.hotTitleExpected})`,
     },
-  );
-  return out;
+  ];
 }
 
 function skipped(
