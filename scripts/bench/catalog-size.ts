@@ -2,7 +2,7 @@ import { toTitleCursor } from '../../src/graphql/ids';
 import { gloryTitles, slugAt } from './fixtures';
 import { BenchError, type CaseResult, fetchOk, interleave, type LoadSettings } from './load';
 import { graphqlBody, TITLES_QUERY } from './queries';
-import { type ServerProcess, startReelcheck, stopAll } from './servers';
+import { type ServerProcess, startedTogether, startReelcheck, stopAll } from './servers';
 
 /**
  * P3: listings and search against a small and a large catalog on one store,
@@ -98,7 +98,7 @@ export async function measureCatalogSize(
 ): Promise<CatalogSizeResults> {
   const servers: ServerProcess[] = [];
   try {
-    const [small, large] = await Promise.all([
+    const [small, large] = await startedTogether([
       startReelcheck(`reelcheck-${store}-${catalogs.small.size}`, catalogs.small.env),
       startReelcheck(`reelcheck-${store}-${catalogs.large.size}`, catalogs.large.env),
     ]);
@@ -114,7 +114,7 @@ export async function measureCatalogSize(
         check(await fetchOk(server, body));
         cases.push({
           id: `${store}.${query}.${which}`,
-          label: `${LISTING_LABELS[query]}, ${size} titles`,
+          label: `${LISTING_LABELS[query]}, ${size.toLocaleString('en')} titles`,
           server,
           body,
         });

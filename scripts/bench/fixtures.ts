@@ -120,8 +120,9 @@ export async function buildSqliteStore(
     );
     const now = Date.now();
     db.transaction(() => {
-      for (const r of ratingsOf(ratings))
+      for (const r of ratingsOf(ratings)) {
         insert.run(r.targetKey, r.titleId, r.voterId, r.score, now, now);
+      }
       rebuildAllAggregates(db);
     })();
   } finally {

@@ -131,6 +131,23 @@ export async function startBenchServer(
   }
 }
 
+/**
+ * Waits for servers starting together; if any fails, stops those that did
+ * start and throws the first failure.
+ */
+export async function startedTogether<T extends ServerProcess[]>(starts: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (!failed)
+    return settled.map((result) => (result as PromiseFulfilledResult<T[number]>).value) as T;
+  await stopAll(
+    settled.map((result) => (result.status === 'fulfilled' ? result.value : undefined)),
+  );
+  throw failed.reason;
+}
+
 /** Stops every server given, in parallel; never throws (used in finally blocks). */
 export async function stopAll(servers: ReadonlyArray<ServerProcess | undefined>): Promise<void> {
   await Promise.allSettled(servers.map((server) => server?.stop()));

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { BenchError, type CaseResult, fetchOk, interleave, type LoadSettings } from './load';
 import { graphqlBody, RATE_MUTATION, TITLE_PAGE_QUERY, TYPENAME_QUERY } from './queries';
 import { workSubdir } from './fixtures';
-import { type ServerProcess, startBenchServer, startReelcheck, stopAll } from './servers';
+import {
+  type ServerProcess,
+  startBenchServer,
+  startedTogether,
+  startReelcheck,
+  stopAll,
+} from './servers';
 
 /**
  * The serving comparison (P1, P2): the README's title page from a bare
@@ -51,7 +57,7 @@ export interface ComparedServers {
 export async function startComparedServers(workDir: string): Promise<ComparedServers> {
   const servers: ServerProcess[] = [];
   try {
-    const [reelcheck, uncached] = await Promise.all([
+    const [reelcheck, uncached] = await startedTogether([
       startReelcheck('reelcheck', {
         ...BENCH_SERVER_ENV,
         DATA_DIR: workSubdir(workDir, 'serving-a'),
@@ -71,7 +77,7 @@ export async function startComparedServers(workDir: string): Promise<ComparedSer
     const dataFile = path.join(workDir, 'title-page-data.json');
     fs.writeFileSync(pageFile, page);
     fs.writeFileSync(dataFile, JSON.stringify((JSON.parse(page) as { data: unknown }).data));
-    const [bare, stock] = await Promise.all([
+    const [bare, stock] = await startedTogether([
       startBenchServer('bare', 'bare-server', { BENCH_BODY_FILE: pageFile }),
       startBenchServer('stock', 'stock-server', { BENCH_PAGE_FILE: dataFile }),
     ]);
