@@ -14,12 +14,14 @@ import {
 import { planFor } from './bench/plan';
 import { type BenchResults, formatReport, machine, writeJson } from './bench/report';
 import { measureServing } from './bench/serving';
+import { measureRefusals } from './bench/refusals';
 import { measureStartup } from './bench/startup';
 import { verdicts } from './bench/targets';
 
 /**
  * `npm run bench [-- --quick] [-- --json FILE]`: issue 12's performance
- * targets (P1-P5), measured side by side in one run through the built server
+ * targets (P1-P5) and issue 9's refusal of abusive documents, measured side
+ * by side in one run through the built server
  * (scripts/bench/ has a module per phase). Prints Markdown tables and the
  * targets with PASS/FAIL, and writes everything as JSON. Exits non-zero only
  * when the measurement itself is invalid (servers disagree, a request
@@ -49,12 +51,15 @@ async function main(): Promise<void> {
   const mongoWrites = await onMongo(mongo, ({ uri }) => mongoRatingWrites(uri, plan.ratingWrites));
   log(`start-up on the ${embedded.largeStore.titles}-title embedded store, then a write load`);
   const startup = await measureStartup(embedded.largeStore, plan.startup);
+  log("refusals: issue 9's abusive documents vs as many harmless bytes");
+  const refusals = await measureRefusals(work, plan.refusals.samples);
 
   const measured = {
     serving,
     catalogSize: { sqlite: embedded.results, mongo: mongoCatalog },
     ratingWrites: { sqlite: sqliteWrites, mongo: mongoWrites },
     startup,
+    refusals,
     mongoLabel: 'testDouble' in mongo && mongo.testDouble ? 'mongo (test double)' : 'mongo',
   };
   const results: BenchResults = {

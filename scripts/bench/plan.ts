@@ -18,6 +18,8 @@ export interface BenchPlan {
   catalogSize: LoadSettings & { small: number; large: number };
   ratingWrites: RatingWriteSettings;
   startup: StartupSettings;
+  /** Timed requests per document in the refusal comparison (after as many untimed). */
+  refusals: { samples: number };
 }
 
 const FULL: Omit<BenchPlan, 'jsonFile'> = {
@@ -34,6 +36,7 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
   },
   ratingWrites: { busy: 20_000, quiet: 10, samples: 500 },
   startup: { ratingsPerTitle: 10, writes: 5_000, connections: 50 },
+  refusals: { samples: 50 },
 };
 
 const QUICK: Omit<BenchPlan, 'jsonFile'> = {
@@ -49,6 +52,7 @@ const QUICK: Omit<BenchPlan, 'jsonFile'> = {
   },
   ratingWrites: { busy: 2_000, quiet: 10, samples: 50 },
   startup: { ratingsPerTitle: 10, writes: 300, connections: 50 },
+  refusals: { samples: 10 },
 };
 
 export const USAGE = `npm run bench [-- --quick] [-- --json FILE]

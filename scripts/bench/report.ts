@@ -115,6 +115,11 @@ export function formatReport(r: BenchResults): string {
     `## Reelcheck bench (${r.mode}), ${r.startedAt}`,
     `${m.cpus} × ${m.cpuModel}, Node ${m.node}, load average ${m.loadAverage.join(' ')} at the end; ${fixed(r.durationSeconds, 0)} s`,
     `MongoDB: ${'skipped' in r.mongo ? `skipped: ${r.mongo.skipped}` : r.mongo.server}`,
+    ...(r.mode === 'quick'
+      ? [
+          'Quick mode: runs too short and data too small for these numbers to mean much; it proves the bench works.',
+        ]
+      : []),
     '',
     `### Serving: the README's title page (${r.pageBytes} bytes, identical from every server) and { __typename }`,
     `${r.plan.serving.connections} connections, medians of ${r.plan.serving.rounds} interleaved runs of ${r.plan.serving.seconds} s; CPU and RSS of the server process`,
@@ -136,7 +141,15 @@ export function formatReport(r: BenchResults): string {
     '',
     startupLines(r.startup, r.plan.startup.connections),
     '',
-    '### Targets (issue 12)',
+    '### Refusals (issue 9)',
+    '',
+    ...r.refusals.map(
+      (x) =>
+        `- ${x.label} (${whole(x.bytes)} bytes): refused in ${fixed(x.refusalMs, 2)} ms; ` +
+        `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
+    ),
+    '',
+    '### Targets (issue 12; #9: issue 9)',
     '',
     targetsTable(r.targets),
   ].join('\n');

@@ -155,8 +155,8 @@ export async function stopAll(servers: ReadonlyArray<ServerProcess | undefined>)
 
 /**
  * Reads a child's output: stdout lines are searched for Reelcheck's
- * "listening" log line (and then drained, so the child never blocks on a full
- * pipe); the last stderr lines are kept for error messages.
+ * "listening" log line (then stdout is drained unread, so the child never
+ * blocks on a full pipe); the last lines are kept for error messages.
  */
 function capture(child: ChildProcess): { listeningUrl: Promise<string>; tail(): string } {
   const recent: string[] = [];
@@ -172,12 +172,17 @@ function capture(child: ChildProcess): { listeningUrl: Promise<string>; tail(): 
       () => reject(new Error(`no "Reelcheck is listening" log line within ${READY_TIMEOUT_MS} ms`)),
       READY_TIMEOUT_MS,
     );
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const stdout = child.stdout;
+    const lines = readline.createInterface({ input: stdout });
+    lines.on('line', (line) => {
       const url = listeningUrlOf(line);
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      } else keep(line);
+      if (!url) return keep(line);
+      clearTimeout(timer);
+      resolve(url);
+      // From here on (one info line per operation) only drained, not read: the
+      // bench shares the machine with the server and must not spend CPU on its log.
+      lines.close();
+      stdout.resume();
     });
   });
   listeningUrl.catch(() => undefined); // bench servers report over IPC instead

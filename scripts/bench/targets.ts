@@ -1,16 +1,17 @@
 import { type CatalogSizeResults, LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
 import type { CaseResult } from './load';
 import type { RatingWriteResults } from './rating-writes';
+import type { RefusalResult } from './refusals';
 import type { StartupResults } from './startup';
 
 /**
- * The acceptance targets of issue 12 (P1-P5), each a number measured in this
- * run against its target. The bench prints and records them; it does not
+ * The acceptance targets of issue 12 (P1-P5), and issue 9's refusal target,
+ * each a number measured in this run against its target. The bench prints and records them; it does not
  * fail on them (the optimisation work decides when to enforce).
  */
 
 export interface Verdict {
-  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9';
   label: string;
   /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
   value: number | null;
@@ -30,6 +31,7 @@ export interface MeasuredResults {
   catalogSize: { sqlite: CatalogSizeResults; mongo: CatalogSizeResults | Skipped };
   ratingWrites: { sqlite: RatingWriteResults; mongo: RatingWriteResults | Skipped };
   startup: StartupResults;
+  refusals: RefusalResult[];
   /** How the MongoDB results are labelled ("mongo" or "mongo (test double)"). */
   mongoLabel: string;
 }
@@ -61,6 +63,14 @@ export function verdicts(results: MeasuredResults): Verdict[] {
     ),
     ...stores.flatMap(([store, label]) => ratingWriteVerdicts(label, results.ratingWrites[store])),
     ...startupVerdicts(results.startup),
+    ...results.refusals.map((r): Verdict => ({
+      id: '#9',
+      label: `refusal of ${r.label}, time vs as many harmless bytes`,
+      unit: '×',
+      value: r.refusalMs / r.harmlessMs,
+      target: '< 5.0',
+      pass: r.refusalMs / r.harmlessMs < 5,
+    })),
   ];
 }
 

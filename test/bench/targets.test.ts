@@ -71,6 +71,7 @@ function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
       mongo: { ...writes, newRatingMs: { busy: 0.38, quiet: 0.25 } },
     },
     startup,
+    refusals: [{ label: 'abuse', bytes: 50_000, refusalMs: 4.9, harmlessMs: 1 }],
     mongoLabel: 'mongo (test double)',
     ...overrides,
   };
@@ -121,6 +122,17 @@ describe('bench targets', () => {
     );
     expect(find(inexact, 'P5', /recount/)).toMatchObject({ value: 0, pass: false });
     expect(find(inexact, 'P5', /recount/).note).toMatch(/drift in 2 aggregates/);
+  });
+
+  it('issue 9: a refusal takes less than 5x the time of answering as many harmless bytes', () => {
+    expect(find(verdicts(results()), '#9', /refusal of abuse/)).toMatchObject({
+      value: 4.9,
+      pass: true,
+    });
+    const slow = results({
+      refusals: [{ label: 'abuse', bytes: 1, refusalMs: 10, harmlessMs: 2 }],
+    });
+    expect(find(verdicts(slow), '#9', /refusal of abuse/)).toMatchObject({ value: 5, pass: false });
   });
 
   it('reports skipped MongoDB targets as not measured, neither PASS nor FAIL', () => {
