@@ -28,7 +28,7 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
   // 10 connections: the MongoDB test double takes ~0.1 s per large listing; 50 would time out.
   catalogSize: {
     connections: 10,
-    seconds: 2,
+    seconds: 1.5,
     rounds: 3,
     warmupSeconds: 1,
     small: 100,
