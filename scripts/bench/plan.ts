@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { LoadSettings } from './load';
+import type { RatingWriteSettings } from './rating-writes';
+import type { StartupSettings } from './startup';
+
+/**
+ * What one run measures and for how long. Full mode is the issue's setting
+ * (50 connections, 100 vs 100,000 titles, 20,000 ratings, 1,000,000 ratings
+ * at start-up) and takes about 4 minutes; quick mode (`--quick`, for CI) runs
+ * every phase on small data for a fraction of a second each, so the bench
+ * never rots.
+ */
+export interface BenchPlan {
+  mode: 'full' | 'quick';
+  /** Where the JSON results go. */
+  jsonFile: string;
+  serving: LoadSettings;
+  catalogSize: LoadSettings & { small: number; large: number };
+  ratingWrites: RatingWriteSettings;
+  startup: StartupSettings;
+  /** Timed requests per document in the refusal comparison (after as many untimed). */
+  refusals: { samples: number };
+}
+
+const FULL: Omit<BenchPlan, 'jsonFile'> = {
+  mode: 'full',
+  serving: { connections: 50, seconds: 3, rounds: 4, warmupSeconds: 1 },
+  // 10 connections: the MongoDB test double takes ~0.1 s per large listing; 50 would time out.
+  catalogSize: {
+    connections: 10,
+    seconds: 1.5,
+    rounds: 3,
+    warmupSeconds: 1,
+    small: 100,
+    large: 100_000,
+  },
+  ratingWrites: { busy: 20_000, quiet: 10, samples: 500 },
+  startup: { ratingsPerTitle: 10, writes: 5_000, connections: 50 },
+  refusals: { samples: 50 },
+};
+
+const QUICK: Omit<BenchPlan, 'jsonFile'> = {
+  mode: 'quick',
+  serving: { connections: 50, seconds: 0.3, rounds: 1, warmupSeconds: 0.1 },
+  catalogSize: {
+    connections: 10,
+    seconds: 0.3,
+    rounds: 1,
+    warmupSeconds: 0.1,
+    small: 100,
+    large: 1_000,
+  },
+  ratingWrites: { busy: 2_000, quiet: 10, samples: 50 },
+  startup: { ratingsPerTitle: 10, writes: 300, connections: 50 },
+  refusals: { samples: 10 },
+};
+
+export const USAGE = `npm run bench [-- --quick] [-- --json FILE]
+  --quick      a few seconds on small data (CI); default: the full run (about 4 minutes)
+  --json FILE  where to write the results as JSON (default: bench-results.json)
+  MONGODB_URI  a MongoDB server to include (without a database name); otherwise, in full mode,
+               the test server in ../shared/mongo-test-server is started on BENCH_MONGO_PORT (27131)`;
+
+/** The plan for the command line (arguments after `npm run bench --`); throws on anything unknown. */
+export function planFor(args: readonly string[], cwd = process.cwd()): BenchPlan {
+  let quick = false;
+  let jsonFile = 'bench-results.json';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--json' && args[i + 1] && !args[i + 1].startsWith('--')) jsonFile = args[++i];
+    else throw new Error(`unknown or incomplete argument "${arg}"\nusage: ${USAGE}`);
+  }
+  return { ...(quick ? QUICK : FULL), jsonFile: path.resolve(cwd, jsonFile) };
+}

@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import type { CatalogSizeResults } from './catalog-size';
+import type { CaseResult } from './load';
+import type { BenchPlan } from './plan';
+import type { RatingWriteResults } from './rating-writes';
+import type { StartupResults } from './startup';
+import { mb, type MeasuredResults, type Skipped, type Verdict } from './targets';
+
+/**
+ * The bench's output: Markdown tables on stdout (the README's performance
+ * section is a copy of a full run's) and everything, runs included, as JSON.
+ */
+
+export interface BenchResults extends MeasuredResults {
+  mode: BenchPlan['mode'];
+  startedAt: string;
+  durationSeconds: number;
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage: number[] };
+  plan: BenchPlan;
+  /** The MongoDB server measured, or why it was not. */
+  mongo: { server: string } | Skipped;
+  pageBytes: number;
+  targets: Verdict[];
+}
+
+export function machine(): BenchResults['machine'] {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+  };
+}
+
+/** A Markdown table, columns padded so it also reads as plain text. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, i) =>
+    Math.max(cell.length, ...rows.map((row) => row[i].length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`;
+  const rule = `| ${widths.map((width, i) => (i === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const whole = (value: number) => Math.round(value).toLocaleString('en');
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+
+/** req/s, latency, CPU per request and memory per case (medians of the interleaved runs). */
+export function casesTable(cases: readonly CaseResult[]): string {
+  return table(
+    ['case', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'RSS MB'],
+    cases.map((c) => [
+      c.label,
+      whole(c.requestsPerSecond),
+      fixed(c.p50Ms, 1),
+      fixed(c.p99Ms, 1),
+      c.cpuMicrosPerRequest === null ? '-' : whole(c.cpuMicrosPerRequest),
+      mb(c.rssBytes),
+    ]),
+  );
+}
+
+/** The targets with their measured values and PASS / FAIL (or "skipped"); notes below the table. */
+export function targetsTable(targets: readonly Verdict[]): string {
+  const rows = targets.map((v) => [
+    `${v.id} ${v.label}`,
+    measuredValue(v),
+    v.unit === 'exact' ? v.target : `${v.target}${v.unit}`,
+    v.pass === null ? 'skipped' : v.pass ? 'PASS' : 'FAIL',
+  ]);
+  const notes = targets
+    .filter((v) => v.note && v.pass !== null)
+    .map((v) => `- ${v.id} ${v.label}: ${v.note}`);
+  return [
+    table(['target', 'measured', 'target', 'result'], rows),
+    ...(notes.length ? ['', ...notes] : []),
+  ].join('\n');
+}
+
+function measuredValue(v: Verdict): string {
+  if (v.value === null) return '-';
+  if (v.unit === 'exact') return v.value === 1 ? 'exact' : 'NOT exact';
+  return `${fixed(v.value, 2)}${v.unit}`;
+}
+
+function ratingWritesLine(store: string, r: RatingWriteResults | Skipped): string {
+  if ('skipped' in r) return `- ${store}: skipped: ${r.skipped}`;
+  return (
+    `- ${store}: new rating ${fixed(r.newRatingMs.busy, 3)} ms with ${whole(r.settings.busy)} ratings, ` +
+    `${fixed(r.newRatingMs.quiet, 3)} ms with ${r.settings.quiet} (medians of ${r.settings.samples}); ` +
+    `setup ${fixed(r.setupMs / 1000, 1)} s`
+  );
+}
+
+function catalogSection(store: string, r: CatalogSizeResults | Skipped): string {
+  return 'skipped' in r ? `${store}: skipped: ${r.skipped}` : `${store}:\n\n${casesTable(r.cases)}`;
+}
+
+function startupLines(s: StartupResults, connections: number): string {
+  return [
+    `- embedded store, ${whole(s.titles)} titles and ${whole(s.ratings)} ratings (built in bulk in ${fixed(s.buildMs / 1000, 1)} s):`,
+    `  ready ${fixed(s.readyMs / 1000, 2)} s after spawn, RSS ${mb(s.rssAtReadyBytes)} MB`,
+    `- then ${whole(s.writes.sent)} ratings over ${connections} connections (${whole(s.writes.perSecond)}/s, ${whole(s.writes.distinctRatings)} distinct voter and title pairs):`,
+    `  RSS ${mb(s.rssAfterWritesBytes)} MB; aggregates differing from a recount: ${s.exact.drift}; ratings ${whole(s.exact.ratingsCounted)} ` +
+      `(expected ${whole(s.exact.ratingsExpected)}); hot title served count ${whole(s.exact.hotTitleServed)} (expected ${whole(s.exact.hotTitleExpected)})`,
+  ].join('\n');
+}
+
+/** The whole report as printed. */
+export function formatReport(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `## Reelcheck bench (${r.mode}), ${r.startedAt}`,
+    `${m.cpus} × ${m.cpuModel}, Node ${m.node}, load average ${m.loadAverage.join(' ')} at the end; ${fixed(r.durationSeconds, 0)} s`,
+    `MongoDB: ${'skipped' in r.mongo ? `skipped: ${r.mongo.skipped}` : r.mongo.server}`,
+    ...(r.mode === 'quick'
+      ? [
+          'Quick mode: runs too short and data too small for these numbers to mean much; it proves the bench works.',
+        ]
+      : []),
+    '',
+    `### Serving: the README's title page (${r.pageBytes} bytes, identical from every server) and { __typename }`,
+    `${r.plan.serving.connections} connections, medians of ${r.plan.serving.rounds} interleaved runs of ${r.plan.serving.seconds} s; CPU and RSS of the server process`,
+    '',
+    casesTable(r.serving.cases),
+    '',
+    `### Catalog size: listings and search (${r.plan.catalogSize.connections} connections, medians of ${r.plan.catalogSize.rounds} runs of ${r.plan.catalogSize.seconds} s)`,
+    '',
+    catalogSection('embedded (sqlite)', r.catalogSize.sqlite),
+    '',
+    catalogSection(r.mongoLabel, r.catalogSize.mongo),
+    '',
+    '### Rating writes (through the store port)',
+    '',
+    ratingWritesLine('sqlite', r.ratingWrites.sqlite),
+    ratingWritesLine(r.mongoLabel, r.ratingWrites.mongo),
+    '',
+    '### Start-up and exactness',
+    '',
+    startupLines(r.startup, r.plan.startup.connections),
+    '',
+    '### Refusals (issue 9)',
+    '',
+    ...r.refusals.map(
+      (x) =>
+        `- ${x.label} (${whole(x.bytes)} bytes): refused in ${fixed(x.refusalMs, 2)} ms; ` +
+        `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
+    ),
+    '',
+    '### Targets (issue 12; #9: issue 9)',
+    '',
+    targetsTable(r.targets),
+  ].join('\n');
+}
+
+/** Writes the results, every run included, as JSON. */
+export function writeJson(file: string, results: BenchResults): void {
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}

@@ -1,0 +1,195 @@
+import { type CatalogSizeResults, LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
+import type { CaseResult } from './load';
+import type { RatingWriteResults } from './rating-writes';
+import type { RefusalResult } from './refusals';
+import type { StartupResults } from './startup';
+
+/**
+ * The acceptance targets of issue 12 (P1-P5), and issue 9's refusal target,
+ * each a number measured in this run against its target. The bench prints and records them; it does not
+ * fail on them (the optimisation work decides when to enforce).
+ */
+
+export interface Verdict {
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9';
+  label: string;
+  /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
+  value: number | null;
+  /** How value and target print: '×' (a ratio), ' s' (seconds) or 'exact'. */
+  unit: '×' | ' s' | 'exact';
+  /** E.g. ">= 0.5" (the unit follows when printed). */
+  target: string;
+  /** null: not measured (skipped; see note). */
+  pass: boolean | null;
+  note?: string;
+}
+
+export type Skipped = { skipped: string };
+
+export interface MeasuredResults {
+  serving: { cases: CaseResult[] };
+  catalogSize: { sqlite: CatalogSizeResults; mongo: CatalogSizeResults | Skipped };
+  ratingWrites: { sqlite: RatingWriteResults; mongo: RatingWriteResults | Skipped };
+  startup: StartupResults;
+  refusals: RefusalResult[];
+  /** How the MongoDB results are labelled ("mongo" or "mongo (test double)"). */
+  mongoLabel: string;
+}
+
+function atLeast(value: number, min: number): Pick<Verdict, 'value' | 'target' | 'pass'> {
+  return { value, target: `>= ${min.toFixed(1)}`, pass: value >= min };
+}
+
+function atMost(value: number, max: number): Pick<Verdict, 'value' | 'target' | 'pass'> {
+  return { value, target: `<= ${max.toFixed(1)}`, pass: value <= max };
+}
+
+function reqPerSec(cases: readonly CaseResult[], id: string): number {
+  const found = cases.find((c) => c.id === id);
+  if (!found) throw new Error(`no case ${id} was measured`);
+  return found.requestsPerSecond;
+}
+
+/** Every target, in issue order. */
+export function verdicts(results: MeasuredResults): Verdict[] {
+  const stores = [
+    ['sqlite', 'sqlite'],
+    ['mongo', results.mongoLabel],
+  ] as const;
+  return [
+    ...servingVerdicts(results.serving.cases),
+    ...stores.flatMap(([store, label]) =>
+      catalogSizeVerdicts(store, label, results.catalogSize[store]),
+    ),
+    ...stores.flatMap(([store, label]) => ratingWriteVerdicts(label, results.ratingWrites[store])),
+    ...startupVerdicts(results.startup),
+    ...results.refusals.map((r): Verdict => ({
+      id: '#9',
+      label: `refusal of ${r.label}, time vs as many harmless bytes`,
+      unit: '×',
+      value: r.refusalMs / r.harmlessMs,
+      target: '< 5.0',
+      pass: r.refusalMs / r.harmlessMs < 5,
+    })),
+  ];
+}
+
+/** P1 and P2: Reelcheck's req/s against bare node:http and stock Apollo in the same rounds. */
+function servingVerdicts(cases: readonly CaseResult[]): Verdict[] {
+  const rate = (id: string) => reqPerSec(cases, id);
+  return [
+    {
+      id: 'P1',
+      label: 'warm title page, req/s vs bare node:http',
+      unit: '×',
+      ...atLeast(rate('reelcheck.titlePage') / rate('bare.titlePage'), 0.5),
+    },
+    {
+      id: 'P2',
+      label: 'uncached title page, req/s vs stock Apollo',
+      unit: '×',
+      ...atLeast(rate('reelcheckUncached.titlePage') / rate('stock.titlePage'), 1.0),
+    },
+    {
+      id: 'P2',
+      label: '{ __typename }, time per request vs stock Apollo',
+      unit: '×',
+      ...atMost(rate('stock.typename') / rate('reelcheckUncached.typename'), 1.5),
+    },
+  ];
+}
+
+/** P3: each listing query's req/s on the large catalog against the small one. */
+function catalogSizeVerdicts(
+  store: string,
+  label: string,
+  measured: CatalogSizeResults | Skipped,
+): Verdict[] {
+  return LISTING_QUERIES.map((query): Verdict => {
+    if ('skipped' in measured) {
+      const what = `${label} ${LISTING_LABELS[query]}, large vs small catalog`;
+      return skipped('P3', what, '×', '>= 0.5', measured);
+    }
+    const { small, large } = measured.sizes;
+    return {
+      id: 'P3',
+      label: `${label} ${LISTING_LABELS[query]}, req/s at ${large.toLocaleString('en')} vs ${small} titles`,
+      unit: '×',
+      ...atLeast(
+        reqPerSec(measured.cases, `${store}.${query}.large`) /
+          reqPerSec(measured.cases, `${store}.${query}.small`),
+        0.5,
+      ),
+    };
+  });
+}
+
+/** P4: a new rating's time on the busy target against the quiet one, and the bulk setup's time. */
+function ratingWriteVerdicts(label: string, measured: RatingWriteResults | Skipped): Verdict[] {
+  if ('skipped' in measured) {
+    return [skipped('P4', `${label} new rating, busy vs quiet target`, '×', '<= 1.5', measured)];
+  }
+  const { busy, quiet } = measured.settings;
+  return [
+    {
+      id: 'P4',
+      label: `${label} new rating, time on a target with ${busy.toLocaleString('en')} vs ${quiet} ratings`,
+      unit: '×',
+      ...atMost(measured.newRatingMs.busy / measured.newRatingMs.quiet, 1.5),
+    },
+    {
+      id: 'P4',
+      label: `${label} rating setup (${(busy + quiet).toLocaleString('en')} ratings in bulk)`,
+      unit: ' s',
+      ...atMost(measured.setupMs / 1000, 60),
+    },
+  ];
+}
+
+/** P5: start-up time (RSS in the note) and exactness after the write load. */
+function startupVerdicts(startup: StartupResults): Verdict[] {
+  return [
+    {
+      id: 'P5',
+      label:
+        `start-up to /readyz, embedded store with ${startup.titles.toLocaleString('en')} titles, ` +
+        `${startup.ratings.toLocaleString('en')} ratings`,
+      unit: ' s',
+      value: startup.readyMs / 1000,
+      target: '< 3',
+      pass: startup.readyMs < 3000,
+      note:
+        startup.rssAtReadyBytes === null
+          ? undefined
+          : `RSS ${mb(startup.rssAtReadyBytes)} MB at ready, ${mb(startup.rssAfterWritesBytes)} MB after the writes`,
+    },
+    {
+      id: 'P5',
+      label: `summaries equal a recount after ${startup.writes.sent.toLocaleString('en')} concurrent ratings`,
+      unit: 'exact',
+      value: startup.exact.ok ? 1 : 0,
+      target: 'exact',
+      pass: startup.exact.ok,
+      note: startup.exact.ok
+        ? undefined
+        : `drift in ${startup.exact.drift} aggregates; ratings ${startup.exact.ratingsCounted} ` +
+          `(expected ${startup.exact.ratingsExpected}); hot title served ${startup.exact.hotTitleServed} ` +
+          `(expected ${startup.exact.hotTitleExpected})`,
+    },
+  ];
+}
+
+function skipped(
+  id: Verdict['id'],
+  label: string,
+  unit: Verdict['unit'],
+  target: string,
+  reason: Skipped,
+): Verdict {
+  return { id, label, unit, value: null, target, pass: null, note: `skipped: ${reason.skipped}` };
+}
+
+/** Bytes as whole megabytes (MiB) for the report. */
+export function mb(bytes: number | null): string {
+  return bytes === null ? '-' : String(Math.round(bytes / 2 ** 20));
+}
