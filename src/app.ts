@@ -10,7 +10,7 @@ import { editorAccess } from './curation/editor-auth';
 import { CurationService } from './curation/service';
 import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
-import { createErrorFormatter } from './errors';
+import { createErrorFormatter } from './graphql/format-error';
 import { explorerRouter } from './explorer/explorer';
 import { jsonPostsOnly } from './http/json-posts-only';
 import { complexityLimit } from './graphql/complexity';

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ErrorCode, errorCodeOf } from '../errors';
+import { ErrorCode } from '../errors';
+import { errorCodeOf } from './format-error';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Context } from './context';

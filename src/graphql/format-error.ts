@@ -1,0 +1,141 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ArgumentValidationError } from 'type-graphql';
+import type { ValidationError } from 'class-validator';
+import { domainError, ErrorCode } from '../errors';
+import { StoreUnavailableError } from '../store/port';
+import { limitRefusal } from './limits';
+
+/**
+ * What a client sees of an error: Apollo's formatError and the code every
+ * plugin (metrics, logging) reads. The codes and the errors raised on purpose
+ * are in src/errors.ts; this is where anything else becomes one of them.
+ */
+
+/**
+ * Request errors Apollo Server 5 raises without a code (requestPipeline.ts),
+ * which would otherwise read as INTERNAL_SERVER_ERROR; each already carries
+ * HTTP 400. Matched by message, the only thing that tells them apart.
+ */
+const APOLLO_UNCODED_ERRORS: ReadonlyMap<string, string> = new Map([
+  ['provided sha does not match query', ErrorCode.PERSISTED_QUERY_HASH_MISMATCH],
+  ['Unsupported persisted query version', ErrorCode.BAD_REQUEST],
+]);
+
+/** Client strings quoted in messages (operation names, values, field names) are cut to this. */
+const MAX_QUOTED_LENGTH = 80;
+const MAX_MESSAGE_LENGTH = 1000;
+
+/** Flattens class-validator's nested errors into "field.path: constraint" entries. */
+function flattenValidationErrors(
+  errors: ValidationError[],
+  parent = '',
+): Array<{ field: string; messages: string[] }> {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+/**
+ * The code a client sees for `error` as Apollo hands it to formatError and to
+ * plugins. INTERNAL_SERVER_ERROR means a bug: nothing else is logged as an error.
+ */
+export function errorCodeOf(error: unknown): string {
+  const original = unwrapResolverError(error);
+  if (original instanceof ArgumentValidationError) return ErrorCode.BAD_USER_INPUT;
+  if (original instanceof StoreUnavailableError) return ErrorCode.SERVICE_UNAVAILABLE;
+  const domain = domainError(original);
+  if (domain) return String(domain.extensions.code);
+  if (!(error instanceof GraphQLError)) return ErrorCode.INTERNAL_SERVER_ERROR;
+  const code = error.extensions.code;
+  if (typeof code === 'string') return code;
+  return APOLLO_UNCODED_ERRORS.get(error.message) ?? ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * Apollo's formatError: turns TypeGraphQL's generic "Argument Validation Error"
+ * into a message that names each bad field, maps store outages to
+ * SERVICE_UNAVAILABLE and Apollo's uncoded request errors to their codes, and
+ * hides internals (message and stack) and schema suggestions in production.
+ * `onError` sees the code of every error sent (metrics).
+ */
+export function createErrorFormatter(options: {
+  production: boolean;
+  onError?: (code: string) => void;
+}) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = formatForClient(formatted, error, options.production);
+    options.onError?.(String(result.extensions?.code));
+    return result;
+  };
+}
+
+function formatForClient(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  production: boolean,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof ArgumentValidationError) {
+    const fields = flattenValidationErrors(
+      original.extensions.validationErrors as ValidationError[],
+    );
+    return {
+      message: `Invalid input: ${fields.map((f) => f.messages.join('; ')).join('; ')}`,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.BAD_USER_INPUT, fields },
+    };
+  }
+  if (original instanceof StoreUnavailableError) {
+    return {
+      message: 'The database is temporarily unavailable; retry shortly',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+    };
+  }
+  const domain = domainError(original);
+  if (domain) {
+    return {
+      message: domain.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: domain.extensions,
+    };
+  }
+  const code = errorCodeOf(error);
+  if (code === ErrorCode.INTERNAL_SERVER_ERROR && production) {
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code },
+    };
+  }
+  const refusal = limitRefusal(formatted);
+  if (refusal) return refusal;
+  // No stack trace to strip: app.ts sends none in production.
+  return {
+    ...formatted,
+    message: clientMessage(formatted.message, production),
+    extensions: { ...formatted.extensions, code },
+  };
+}
+
+/**
+ * Messages quote client input (an operation name, a value, an unknown field):
+ * each quoted string is cut, so a 99 KB operationName is not sent back. In
+ * production, "Did you mean ...?" suggestions are dropped: they map the
+ * schema for whoever probes it.
+ */
+function clientMessage(message: string, production: boolean): string {
+  const withoutSuggestions = production ? message.replace(/\s*Did you mean [^?]*\?/g, '') : message;
+  const bounded = withoutSuggestions.replace(
+    new RegExp(`"([^"]{${MAX_QUOTED_LENGTH}})[^"]+"`, 'g'),
+    '"$1…"',
+  );
+  return bounded.length > MAX_MESSAGE_LENGTH ? `${bounded.slice(0, MAX_MESSAGE_LENGTH)}…` : bounded;
+}
