@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import { editorAccess } from './curation/editor-auth';
@@ -20,7 +23,7 @@ import { createLoaders } from './graphql/loaders';
 import { observeOperations } from './graphql/observe-operations';
 import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-rules';
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
-import { legacyJsonStatus } from './graphql/response-status';
+import { cachePolicy, legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
 import { clientAddress } from './http/client-address';
@@ -107,12 +110,18 @@ export async function createApp({
       observeOperations(metrics, logger),
       // Browsers get our own offline GraphiQL (src/explorer), or nothing with EXPLORER=false.
       ApolloServerPluginLandingPageDisabled(),
+      // Its per-field hook ran on every field of every request for one header,
+      // which cachePolicy sets from what the response cache knows.
+      ApolloServerPluginCacheControlDisabled(),
+      cachePolicy(),
     ],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
+  // An ETag is a hash of every body; caches revalidate within seconds anyway (max-age).
+  app.set('etag', false);
   // Who the client is, for the ratings rate limit: the socket peer unless
   // TRUST_PROXY says which proxies' X-Forwarded-For to believe.
   app.set('trust proxy', config.trustProxy);

@@ -17,6 +17,8 @@ import {
   getComplexity,
   simpleEstimator,
 } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
+import stableStringify from 'safe-stable-stringify';
 import { ErrorCode } from '../errors';
 import { QUERY_LIMITS } from './limits';
 
@@ -80,10 +82,7 @@ export function createCostEstimator(schema: GraphQLSchema): (request: CostReques
       // Fail closed: whatever stopped the estimate (too many selections once
       // fragments are expanded, an argument the estimator cannot read), an
       // operation we cannot measure does not run.
-      throw queryTooComplex(
-        `The operation's cost cannot be estimated: it has more than ${MAX_ESTIMATED_SELECTIONS} selections once fragments are expanded, or arguments that cannot be read; select less`,
-        { limit: 'nodes' },
-      );
+      throw unmeasurable();
     }
   };
 }
@@ -91,25 +90,31 @@ export function createCostEstimator(schema: GraphQLSchema): (request: CostReques
 /**
  * Refuses, before anything runs, an operation whose estimated cost exceeds
  * MAX_QUERY_COMPLEXITY or cannot be estimated (400, QUERY_TOO_COMPLEX).
+ * The verdict is a pure function of the document, operation name and
+ * variables, so it is computed once per (query hash, operation name,
+ * canonical variables) and kept in an LRU: a page asked a thousand times is
+ * estimated once (the estimate walked the whole document on every request).
  */
 export function complexityLimit(schema: GraphQLSchema): ApolloServerPlugin {
-  const estimate = createCostEstimator(schema);
+  const verdictOf = cachedVerdicts(schema);
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, operation }) {
-          // Nothing runs without a resolved operation (OPERATION_RESOLUTION_FAILURE)
-          // or with variables that do not coerce (BAD_USER_INPUT): nothing to measure.
-          if (!operation || !coerces(schema, operation, request.variables)) return;
-          const complexity = estimate({
+        async didResolveOperation({ request, document, operation, queryHash }) {
+          // Nothing runs without a resolved operation (OPERATION_RESOLUTION_FAILURE).
+          if (!operation) return;
+          const verdict = verdictOf({
+            queryHash,
             document,
+            operation,
             operationName: request.operationName,
             variables: request.variables,
           });
-          if (complexity > MAX_QUERY_COMPLEXITY) {
+          if (verdict === 'unmeasurable') throw unmeasurable();
+          if (typeof verdict === 'number' && verdict > MAX_QUERY_COMPLEXITY) {
             throw queryTooComplex(
-              `The operation is too costly (estimated ${complexity}, limit ${MAX_QUERY_COMPLEXITY}): ask for fewer titles or select less under them`,
-              { limit: 'cost', complexity },
+              `The operation is too costly (estimated ${verdict}, limit ${MAX_QUERY_COMPLEXITY}): ask for fewer titles or select less under them`,
+              { limit: 'cost', complexity: verdict },
             );
           }
         },
@@ -118,11 +123,57 @@ export function complexityLimit(schema: GraphQLSchema): ApolloServerPlugin {
   };
 }
 
-function coerces(
+/**
+ * What the estimate says about one request: its cost; 'unmeasurable' (refused);
+ * or 'uncoercible': its variables do not coerce, so graphql-js refuses it with
+ * BAD_USER_INPUT before anything runs and there is nothing to measure.
+ */
+export type CostVerdict = number | 'unmeasurable' | 'uncoercible';
+
+/** Verdicts kept, and their keys' total length (a key holds the variables, up to the body limit). */
+const CACHED_VERDICTS = 5000;
+const CACHED_KEY_CHARS = 8 * 1024 * 1024;
+
+/** One request as the cost limit sees it, once Apollo has resolved its operation. */
+export interface ResolvedRequest {
+  /** Apollo's hash of the query text: one document per hash. */
+  queryHash: string;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown>;
+}
+
+/**
+ * The verdict per request, memoised by (query hash, operation name, canonical
+ * variables): the same answer as estimating again, without walking the
+ * document (a test compares both).
+ */
+export function cachedVerdicts(schema: GraphQLSchema): (request: ResolvedRequest) => CostVerdict {
+  const estimate = createCostEstimator(schema);
+  const verdicts = new LRUCache<string, CostVerdict>({
+    max: CACHED_VERDICTS,
+    maxSize: CACHED_KEY_CHARS,
+    sizeCalculation: (_verdict, key) => key.length,
+  });
+  return (request) => {
+    const { queryHash, operationName, variables } = request;
+    const key = `${queryHash}\u0000${operationName ?? ''}\u0000${stableStringify(variables ?? {})}`;
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = verdictOf(schema, estimate, request);
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+}
+
+/** The verdict, computed: variables that do not coerce first, then the estimate. */
+function verdictOf(
   schema: GraphQLSchema,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown> | undefined,
-): boolean {
+  estimate: (request: CostRequest) => number,
+  { document, operation, operationName, variables }: ResolvedRequest,
+): CostVerdict {
   const { errors } = getVariableValues(
     schema,
     operation.variableDefinitions ?? [],
@@ -131,7 +182,19 @@ function coerces(
       maxErrors: 1,
     },
   );
-  return !errors;
+  if (errors) return 'uncoercible';
+  try {
+    return estimate({ document, operationName, variables });
+  } catch {
+    return 'unmeasurable';
+  }
+}
+
+function unmeasurable(): GraphQLError {
+  return queryTooComplex(
+    `The operation's cost cannot be estimated: it has more than ${MAX_ESTIMATED_SELECTIONS} selections once fragments are expanded, or arguments that cannot be read; select less`,
+    { limit: 'nodes' },
+  );
 }
 
 function queryTooComplex(message: string, extensions: Record<string, unknown>): GraphQLError {

@@ -1,5 +1,7 @@
-import { type GraphQLError, type GraphQLSchema, parse } from 'graphql';
+import { createHash } from 'node:crypto';
+import { getOperationAST, type GraphQLError, type GraphQLSchema, parse } from 'graphql';
 import {
+  cachedVerdicts,
   createCostEstimator,
   type CostRequest,
   MAX_ESTIMATED_SELECTIONS,
@@ -66,5 +68,60 @@ describe('cost estimate', () => {
     });
     // One selection fewer is measured.
     expect(cost(`{ ${fields.slice(1).join(' ')} }`)).toBe(MAX_ESTIMATED_SELECTIONS);
+  });
+});
+
+describe('cached cost verdicts', () => {
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildReelcheckSchema();
+  });
+
+  /** The verdict as the plugin sees it, for a query text, operation name and variables. */
+  function verdictFor(
+    verdicts: ReturnType<typeof cachedVerdicts>,
+    query: string,
+    operationName?: string,
+    variables?: Record<string, unknown>,
+  ) {
+    const document = parse(query);
+    const operation = getOperationAST(document, operationName)!;
+    const queryHash = createHash('sha256').update(query).digest('hex');
+    return verdicts({ queryHash, document, operation, operationName, variables });
+  }
+
+  it('gives the estimate’s own answers, asked once or again, whatever the key order of the variables', () => {
+    const estimate = createCostEstimator(schema);
+    const verdicts = cachedVerdicts(schema);
+    const query =
+      'query A($n: Int, $s: String) { titles(first: $n, search: $s) { totalCount edges { node { name } } } } query B { ratingScale { score } }';
+    for (const n of [1, 5, 50, 5, 1]) {
+      const direct = estimate({ document: parse(query), operationName: 'A', variables: { n } });
+      expect(verdictFor(verdicts, query, 'A', { n, s: 'x' })).toBe(direct);
+      expect(verdictFor(verdicts, query, 'A', { s: 'x', n })).toBe(direct);
+    }
+    expect(verdictFor(verdicts, query, 'B')).toBe(
+      estimate({ document: parse(query), operationName: 'B' }),
+    );
+  });
+
+  it('keeps refusals and variables that do not coerce apart from costs', () => {
+    const verdicts = cachedVerdicts(schema);
+    const fields = Array.from(
+      { length: MAX_ESTIMATED_SELECTIONS + 1 },
+      (_, i) => `a${i}: __typename`,
+    );
+    const tooMany = `{ ${fields.join(' ')} }`;
+    expect(verdictFor(verdicts, tooMany)).toBe('unmeasurable');
+    expect(verdictFor(verdicts, tooMany)).toBe('unmeasurable');
+    const query = 'query A($n: Int!) { titles(first: $n) { totalCount } }';
+    expect(verdictFor(verdicts, query, 'A', { n: 'many' })).toBe('uncoercible');
+    expect(verdictFor(verdicts, query, 'A', { n: 3 })).toBe(
+      createCostEstimator(schema)({
+        document: parse(query),
+        operationName: 'A',
+        variables: { n: 3 },
+      }),
+    );
   });
 });
