@@ -20,18 +20,22 @@ import { complexityLimit } from './graphql/complexity';
 import type { Context } from './graphql/context';
 import { QUERY_LIMITS, QUERY_PARSE_OPTIONS, queryLimitRules } from './graphql/limits';
 import { createLoaders } from './graphql/loaders';
-import { observeOperations } from './graphql/observe-operations';
+import { logAnswered, observeOperations } from './graphql/observe-operations';
 import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-rules';
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
-import { cachePolicy, legacyJsonStatus } from './graphql/response-status';
+import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
-import { clientAddress } from './http/client-address';
+import { clientAddress, type TrustProxy } from './http/client-address';
 import { requestId, requestLogger } from './http/request-id';
-import { corsPolicy, securityHeaders } from './http/security';
+import { corsPolicy, securityHeaders, setSecurityHeaders } from './http/security';
+import { graphqlEndpoint } from './http/graphql-endpoint';
+import { requestError } from './http/request-error';
 import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import type { ResponseCache } from './response-cache/cache';
+import { cachePolicy, type ResponseCaching } from './response-cache/policy';
 import type { Store } from './store/port';
 import { type TmdbScoreSource, TmdbTitles } from './tmdb';
 
@@ -43,6 +47,12 @@ export interface AppDependencies {
   /** Counters of the rateAccuracy limit; where they live follows the store (openRatingLimitCounters). */
   ratingLimits: RateLimitCounters;
   metrics: Metrics;
+  /**
+   * Whole responses of anonymous reads (null: RESPONSE_CACHE=false). `store`
+   * must be its invalidating() wrapper, as every writer of the process must
+   * use (main.ts builds both).
+   */
+  responseCache: ResponseCache | null;
 }
 
 export interface App {
@@ -73,6 +83,7 @@ export async function createApp({
   tmdb,
   ratingLimits,
   metrics,
+  responseCache,
 }: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
   const httpServer = createHttpServer(config.http);
@@ -113,7 +124,7 @@ export async function createApp({
       // Its per-field hook ran on every field of every request for one header,
       // which cachePolicy sets from what the response cache knows.
       ApolloServerPluginCacheControlDisabled(),
-      cachePolicy(),
+      cachePolicy(config.responseCache?.maxAgeSeconds ?? 0),
     ],
   });
   await apollo.start();
@@ -125,6 +136,31 @@ export async function createApp({
   // Who the client is, for the ratings rate limit: the socket peer unless
   // TRUST_PROXY says which proxies' X-Forwarded-For to believe.
   app.set('trust proxy', config.trustProxy);
+  const trustProxy = app.get('trust proxy fn') as TrustProxy;
+  const cors = corsPolicy(config.http.corsOrigins);
+
+  /** A request's context, the same on both paths to Apollo (the endpoint and Express). */
+  const contextFor = (
+    req: http.IncomingMessage,
+    requestLogger: Logger,
+    responseCaching: ResponseCaching | null,
+  ): Context => {
+    const requestStore =
+      responseCaching && responseCache
+        ? responseCache.recording(store, responseCaching.reads)
+        : store;
+    return {
+      store: requestStore,
+      logger: requestLogger,
+      ratingLimiter,
+      loaders: createLoaders(requestStore, tmdb.createLoader()),
+      clientAddress: clientAddress(req, trustProxy),
+      editorAccess: editorAccess(config.adminToken, req.headers.authorization),
+      curation,
+      tmdbImporter,
+      responseCaching,
+    };
+  };
   app.use(requestId(logger), securityHeaders());
 
   app.get('/healthz', (_req, res) => {
@@ -150,23 +186,16 @@ export async function createApp({
 
   if (config.explorer) app.use(explorerRouter('/graphql'));
 
+  // What graphqlEndpoint (below) does not answer: other media types, compressed,
+  // chunked or oversized bodies, GETs without a query.
   app.use(
     '/graphql',
-    corsPolicy(config.http.corsOrigins),
+    cors,
     jsonPostsOnly(),
     bodyLimit(BODY_LIMIT_BYTES),
     express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<Context> => ({
-        store,
-        logger: requestLogger(res, logger),
-        ratingLimiter,
-        loaders: createLoaders(store, tmdb.createLoader()),
-        clientAddress: clientAddress(req),
-        editorAccess: editorAccess(config.adminToken, req.headers.authorization),
-        curation,
-        tmdbImporter,
-      }),
+      context: async ({ req, res }) => contextFor(req, requestLogger(res, logger), null),
     }),
   );
 
@@ -175,7 +204,23 @@ export async function createApp({
   });
   app.use(httpErrorHandler(logger));
 
-  httpServer.on('request', app);
+  const endpoint = graphqlEndpoint({
+    apollo,
+    context: async ({ req, logger: requestLogger, responseCaching }) =>
+      contextFor(req, requestLogger, responseCaching),
+    logger,
+    commonHeaders: (req, res) => {
+      setSecurityHeaders(res);
+      cors(req as express.Request, res as express.Response, () => undefined);
+    },
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    responseCache,
+    answeredFromCache: ({ operation, status }, requestId, seconds) => {
+      metrics.operationAnswered(operation.type, operation.name, seconds);
+      logAnswered(logger, { operation, status, seconds, requestId, responseCache: 'hit' });
+    },
+  });
+  httpServer.on('request', (req, res) => endpoint(req, res, () => app(req, res)));
 
   return {
     httpServer,
@@ -223,7 +268,7 @@ function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
         : status < 500 && err?.expose
           ? [String(err.message), 'BAD_REQUEST']
           : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    res.status(status).json(requestError(message, code));
   };
 }
 

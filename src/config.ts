@@ -67,6 +67,20 @@ const envSchema = z.object({
     unsetIfBlank,
     z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   ),
+  RESPONSE_CACHE: z.preprocess(
+    unsetIfBlank,
+    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  ),
+  RESPONSE_CACHE_MAX_AGE_SECONDS: z.preprocess(
+    unsetIfBlank,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be between 1 and 3600')
+      .max(3600, 'must be between 1 and 3600')
+      .default(2),
+  ),
+  RESPONSE_CACHE_MAX_MB: positiveInt(64),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z
@@ -123,6 +137,12 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Serve GraphiQL (offline, from our own assets) to browsers at GET /graphql. */
   explorer: boolean;
+  /**
+   * Whole responses of anonymous reads kept in memory (src/response-cache);
+   * null with RESPONSE_CACHE=false. maxAgeSeconds bounds how stale an answer
+   * can be after another process's write (and is the max-age CDNs get).
+   */
+  responseCache: { maxAgeSeconds: number; maxBytes: number } | null;
   http: {
     /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
     corsOrigins: '*' | string[];
@@ -217,6 +237,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ratings: { rateLimitPerMinute: e.RATINGS_RATE_LIMIT_PER_MINUTE },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     explorer: e.EXPLORER === 'true',
+    responseCache:
+      e.RESPONSE_CACHE === 'true'
+        ? {
+            maxAgeSeconds: e.RESPONSE_CACHE_MAX_AGE_SECONDS,
+            maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
+          }
+        : null,
     http: {
       corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { openRatingLimitCounters, openStore } from './store';
+import { openResponseCache } from './response-cache/cache';
 import { observeStore } from './store/observed-store';
 import { createTmdbScoreSource } from './tmdb';
 
@@ -24,14 +25,19 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const metrics = createMetrics();
   const opened = await openStore(config, logger);
-  const store = observeStore(opened, metrics.storeCall);
+  // Every writer (the API, TMDB snapshots) goes through the cache's invalidation.
+  const { responseCache, store } = openResponseCache(
+    config.responseCache,
+    observeStore(opened, metrics.storeCall),
+    metrics.responseCache,
+  );
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
   // From the opened store: its kind decides where the counters live.
   const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
   let app;
   let url;
   try {
-    app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics });
+    app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics, responseCache });
     url = await app.listen();
   } catch (error) {
     // A failed start (e.g. the port is in use) leaves nothing behind: the store is closed.

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from './errors';
+import type { ResponseCacheMetrics } from './response-cache/cache';
 import type { StoreCallObserver } from './store/observed-store';
 import type { CircuitStatus, TmdbMetrics } from './tmdb';
 
@@ -17,6 +18,7 @@ export interface Metrics {
   errorSent(code: string): void;
   readonly storeCall: StoreCallObserver;
   readonly tmdb: TmdbMetrics;
+  readonly responseCache: ResponseCacheMetrics;
 }
 
 const MAX_OPERATION_NAMES = 100;
@@ -78,6 +80,30 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const cacheLookups = new Counter({
+    name: 'reelcheck_response_cache_lookups_total',
+    help: 'Response cache lookups of anonymous reads: hit (answered from memory) or miss',
+    labelNames: ['result'],
+    registers,
+  });
+  let readCacheSize = () => ({ bytes: 0, entries: 0 });
+  new Gauge({
+    name: 'reelcheck_response_cache_bytes',
+    help: 'Bytes the response cache holds (bodies, headers and keys)',
+    registers,
+    collect() {
+      this.set(readCacheSize().bytes);
+    },
+  });
+  new Gauge({
+    name: 'reelcheck_response_cache_entries',
+    help: 'Responses the response cache holds',
+    registers,
+    collect() {
+      this.set(readCacheSize().entries);
+    },
+  });
+
   const operationNames = boundedLabel(MAX_OPERATION_NAMES);
   return {
     registry,
@@ -99,6 +125,12 @@ export function createMetrics(): Metrics {
       lookup: (result) => tmdbLookups.inc({ result }),
       watchCircuit: (read) => {
         readCircuit = read;
+      },
+    },
+    responseCache: {
+      lookup: (result) => cacheLookups.inc({ result }),
+      watchSize: (read) => {
+        readCacheSize = read;
       },
     },
   };

@@ -2,6 +2,7 @@ import type { EditorAccess } from '../curation/editor-auth';
 import type { CurationService } from '../curation/service';
 import type { TmdbImporter } from '../curation/tmdb-import';
 import type { Logger } from '../logger';
+import type { ResponseCaching } from '../response-cache/policy';
 import type { Store } from '../store/port';
 import type { Loaders } from './loaders';
 import type { RatingRateLimiter } from './rate-limit';
@@ -20,4 +21,6 @@ export interface Context {
   curation: CurationService;
   /** importTitleFromTmdb. */
   tmdbImporter: TmdbImporter;
+  /** Set when the response may be kept by the response cache (an anonymous read candidate). */
+  responseCaching: ResponseCaching | null;
 }

@@ -33,17 +33,44 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
             );
           }
           const sent = response.body.kind === 'single' ? response.body.singleResult.errors : [];
-          contextValue.logger.info(
-            {
-              operation: { type, name: name.slice(0, 64) },
-              status: response.http.status ?? 200,
-              durationMs: Math.round(seconds * 1000),
-              errors: sent?.map((error) => error.extensions?.code),
-            },
-            'graphql operation answered',
-          );
+          logAnswered(contextValue.logger, {
+            operation: { type, name },
+            status: response.http.status ?? 200,
+            seconds,
+            errors: sent?.map((error) => error.extensions?.code),
+          });
         },
       };
     },
   };
+}
+
+/** An operation as the log and the metrics name it. */
+export interface OperationName {
+  type: string;
+  name: string;
+}
+
+/** The one info line per answered operation (the response cache's answers too). */
+export function logAnswered(
+  logger: Logger,
+  answer: {
+    operation: OperationName;
+    status: number;
+    seconds: number;
+    errors?: unknown[];
+    /** For a line on the app's logger rather than the request's child logger. */
+    requestId?: string;
+    responseCache?: 'hit';
+  },
+): void {
+  const { operation, seconds, ...rest } = answer;
+  logger.info(
+    {
+      operation: { type: operation.type, name: operation.name.slice(0, 64) },
+      ...rest,
+      durationMs: Math.round(seconds * 1000),
+    },
+    'graphql operation answered',
+  );
 }

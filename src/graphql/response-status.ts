@@ -43,19 +43,3 @@ function acceptsOnlyJson(accept: string | undefined): boolean {
     .map(([type]) => type.trim().toLowerCase());
   return ranges.length > 0 && ranges.every((type) => type === 'application/json');
 }
-
-/**
- * `cache-control: no-store` on every GraphQL answer (what Apollo's cacheControl
- * plugin sent for answers without cache hints, before it was disabled).
- */
-export function cachePolicy(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          response.http.headers.set('cache-control', 'no-store');
-        },
-      };
-    },
-  };
-}

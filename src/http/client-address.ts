@@ -1,19 +1,24 @@
+import type http from 'node:http';
 import net from 'node:net';
-import type { Request } from 'express';
+import proxyaddr from 'proxy-addr';
+
+/** Whether the hop at `address`, `index` hops away, is a proxy we trust (Express's compiled TRUST_PROXY). */
+export type TrustProxy = (address: string, index: number) => boolean;
 
 /**
- * The client's address for the rate limit. Express walks X-Forwarded-For back
- * through the proxies TRUST_PROXY names, but it takes any string there as an
- * address, so a client could send a fresh made-up "address" per request.
- * Here only IP addresses count: the walk stops at the first entry that is not
- * one, and the client is the last address before it (the hop that forwarded
- * the bad entry). Without TRUST_PROXY it is the socket's peer.
+ * The client's address for the rate limit. Express's `trust proxy` walks
+ * X-Forwarded-For back through the proxies TRUST_PROXY names, but it takes
+ * any string there as an address, so a client could send a fresh made-up
+ * "address" per request. Here only IP addresses count: the walk stops at the
+ * first entry that is not one, and the client is the last address before it
+ * (the hop that forwarded the bad entry). Without TRUST_PROXY it is the
+ * socket's peer.
  */
-export function clientAddress(req: Request): string {
+export function clientAddress(req: http.IncomingMessage, trust: TrustProxy): string {
   // Closest first: the socket peer, then X-Forwarded-For from right to left,
-  // as far as the trusted proxies go (req.ips lists it furthest first).
-  const chain = [req.socket.remoteAddress ?? 'unknown', ...[...req.ips].reverse()];
-  let client = chain[0];
+  // as far as the trusted proxies go (what Express's req.ips lists, reversed).
+  const chain = proxyaddr.all(req, trust);
+  let client = chain[0] ?? 'unknown';
   for (const address of chain.slice(1)) {
     if (net.isIP(address) === 0) break;
     client = address;

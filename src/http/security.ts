@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -9,20 +10,23 @@ import helmet from 'helmet';
  * which replaces this one.
  */
 export function securityHeaders(): RequestHandler {
-  const headers = SECURITY_HEADERS;
   return (_req, res, next) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
+    setSecurityHeaders(res);
     next();
   };
+}
+
+/** The security headers on a response (src/http/graphql-endpoint.ts answers without Express). */
+export function setSecurityHeaders(res: http.ServerResponse): void {
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
 /**
  * Helmet's headers for our options, computed once: they are the same for every
  * request (no nonces, nothing read from the request), and helmet's chain of a
  * dozen middlewares per request cost more than setting a dozen fixed headers.
- * The response cache replays them too (src/response-cache).
  */
-export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
+const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), String(value)),

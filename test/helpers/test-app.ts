@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { openRatingLimitCounters, openStore } from '../../src/store';
+import { openResponseCache } from '../../src/response-cache/cache';
 import { observeStore } from '../../src/store/observed-store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
@@ -62,8 +63,13 @@ export async function startTestApp(
   );
   // The production factory: the embedded store, or MongoDB when env sets MONGODB_URI.
   const opened = await openStore(config, logger);
-  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const metrics = createMetrics();
+  // As main.ts wraps it: every write through `store` (the test's too) invalidates cached responses.
+  const { responseCache, store } = openResponseCache(
+    config.responseCache,
+    options.wrapStore ? options.wrapStore(opened) : opened,
+    metrics.responseCache,
+  );
   const observed = observeStore(store, metrics.storeCall);
   const tmdb = createTmdbScoreSource({
     config: config.tmdb,
@@ -73,7 +79,15 @@ export async function startTestApp(
   });
   // From the opened store, as main.ts does: its kind decides where the counters live.
   const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
-  const app = await createApp({ config, logger, store: observed, tmdb, ratingLimits, metrics });
+  const app = await createApp({
+    config,
+    logger,
+    store: observed,
+    tmdb,
+    ratingLimits,
+    metrics,
+    responseCache,
+  });
   const url = await app.listen();
   if (options.waitUntilReady !== false) {
     try {
