@@ -2,6 +2,7 @@ import { toTitleCursor } from '../../src/graphql/ids';
 import { gloryTitles, slugAt } from './fixtures';
 import { BenchError, type CaseResult, fetchOk, interleave, type LoadSettings } from './load';
 import { graphqlBody, TITLES_QUERY } from './queries';
+import { UNCACHED_ENV } from './serving';
 import { type ServerProcess, startedTogether, startReelcheck, stopAll } from './servers';
 
 /**
@@ -10,6 +11,9 @@ import { type ServerProcess, startedTogether, startReelcheck, stopAll } from './
  * interleaved. Flat in catalog size means each query's req/s on the large
  * catalog is at least half its req/s on the small one. Every query returns a
  * full page on both catalogs (the small one has 16 matches for the search).
+ * The response cache is off (UNCACHED_ENV): with it, every repeat of a query
+ * would be answered from memory and the store never asked, so the phase
+ * would measure the cache rather than the store's listings.
  */
 
 export const LISTING_QUERIES = ['first50', 'deepPage', 'search'] as const;
@@ -99,8 +103,14 @@ export async function measureCatalogSize(
   const servers: ServerProcess[] = [];
   try {
     const [small, large] = await startedTogether([
-      startReelcheck(`reelcheck-${store}-${catalogs.small.size}`, catalogs.small.env),
-      startReelcheck(`reelcheck-${store}-${catalogs.large.size}`, catalogs.large.env),
+      startReelcheck(`reelcheck-${store}-${catalogs.small.size}`, {
+        ...UNCACHED_ENV,
+        ...catalogs.small.env,
+      }),
+      startReelcheck(`reelcheck-${store}-${catalogs.large.size}`, {
+        ...UNCACHED_ENV,
+        ...catalogs.large.env,
+      }),
     ]);
     servers.push(small, large);
     const cases = [];

@@ -1,7 +1,7 @@
 import { BenchError, fetchOk } from './load';
 import { median, timeMs } from './metrics';
 import { graphqlBody } from './queries';
-import { BENCH_SERVER_ENV } from './serving';
+import { BENCH_SERVER_ENV, UNCACHED_ENV } from './serving';
 import { type ServerProcess, startReelcheck } from './servers';
 import { workSubdir } from './fixtures';
 
@@ -11,6 +11,8 @@ import { workSubdir } from './fixtures';
  * a harmless document of the same size (a comment and `{ __typename }`), so
  * only the work done on the document differs. Sequential requests,
  * alternating, medians; target < 5 (issue 9 measured 4.8 s of CPU before).
+ * The response cache is off: it would answer the harmless twin from memory
+ * (refusals are never kept), and the ratio would measure the cache.
  */
 
 export interface RefusalResult {
@@ -41,6 +43,7 @@ export function harmlessTwin(document: string): string {
 export async function measureRefusals(workDir: string, samples: number): Promise<RefusalResult[]> {
   const server = await startReelcheck('reelcheck-refusals', {
     ...BENCH_SERVER_ENV,
+    ...UNCACHED_ENV,
     DATA_DIR: workSubdir(workDir, 'refusals'),
   });
   try {

@@ -17,9 +17,9 @@ import {
  * same response, plus `{ __typename }` from stock Apollo and Reelcheck.
  *
  * Reelcheck runs twice: "reelcheck" as configured by default (the warm page
- * of P1) and "reelcheck-uncached" with UNCACHED_ENV (the uncached page of P2).
- * Until the response cache exists both are the same server; the later task
- * makes UNCACHED_ENV switch its cache off, and nothing else here changes.
+ * of P1: answered from its response cache) and "reelcheck-uncached" with
+ * UNCACHED_ENV (the uncached page of P2: RESPONSE_CACHE=false, every request
+ * runs the query).
  */
 export const UNCACHED_ENV: Record<string, string> = { RESPONSE_CACHE: 'false' };
 
