@@ -7,6 +7,11 @@ export type { Logger };
  * One JSON logger for the process. Secrets are scrubbed twice: by path (auth
  * headers, api_key parameters) and by value (any configured secret string that
  * slips into a message, e.g. inside an upstream error's URL).
+ *
+ * Lines go to stdout asynchronously (pino's SonicBoom with sync: false): a
+ * line is written as soon as the previous write is done, so under load many
+ * lines share one write instead of one blocking write per request; what is
+ * pending is written synchronously when the process exits.
  */
 export function createLogger(config: Config, destination?: DestinationStream): Logger {
   const secrets = secretsOf(config);
@@ -27,8 +32,14 @@ export function createLogger(config: Config, destination?: DestinationStream): L
       },
       hooks: {
         logMethod(args, method) {
-          // Scrub the whole record by value: cheap at our log volume, and it
-          // catches secrets inside nested error objects and URLs.
+          // Scrub the whole record by value: it catches secrets inside nested
+          // error objects and URLs. A record is copied only when it holds a
+          // secret or an error (which is flattened so its message is logged):
+          // the per-operation info line is neither, and is passed on as it is.
+          if (!args.some((arg) => needsScrubbing(arg, secrets))) {
+            method.apply(this, args);
+            return;
+          }
           const scrubbed = args.map((arg) =>
             typeof arg === 'string' ? scrub(arg) : scrubValue(arg, scrub),
           ) as typeof args;
@@ -36,8 +47,20 @@ export function createLogger(config: Config, destination?: DestinationStream): L
         },
       },
     },
-    destination,
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/** True when scrubValue would change `value`: a secret in a string, or an error to flatten. */
+function needsScrubbing(value: unknown, secrets: string[], depth = 0): boolean {
+  if (depth > 6 || value === null || value === undefined) return false;
+  if (typeof value === 'string') return secrets.some((secret) => value.includes(secret));
+  if (value instanceof Error) return true;
+  if (typeof value !== 'object') return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (needsScrubbing(item, secrets, depth + 1)) return true;
+  }
+  return false;
 }
 
 function scrubValue(value: unknown, scrub: (s: string) => string, depth = 0): unknown {

@@ -15,6 +15,7 @@ import { NodeResolver } from './node';
 import { FactViewerRatingResolver, RatingResolver, TitleViewerRatingResolver } from './rating';
 import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
 import { TitleResolver } from './title';
+import { validateArgs } from './validate-args';
 
 /**
  * The committed SDL; a test fails when it differs from the schema built here.
@@ -73,8 +74,8 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
     ],
     authChecker: editorAuthChecker,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // class-validator runs on every input; TypeGraphQL skips null/undefined optional fields.
-    validate: true,
+    // class-validator runs on every input; null/undefined optional fields are skipped.
+    validateFn: validateArgs,
   });
   // TypeGraphQL has no option for the root types' descriptions; they are set
   // once here, before the schema is used.
