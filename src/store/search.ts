@@ -16,3 +16,21 @@ export function escapeRegExp(text: string): string {
 export function normalizeForSearch(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
+
+/** How many characters a search needs for an index of trigrams to find its matches. */
+export const TRIGRAM_LENGTH = 3;
+
+/**
+ * The distinct trigrams (runs of three characters, by code point) of a
+ * normalised text: a name holds every trigram of any search it contains, so
+ * an index of names' trigrams narrows a search of 3+ characters to the names
+ * holding all of its trigrams (then checked as a substring).
+ */
+export function trigramsOf(normalized: string): string[] {
+  const chars = [...normalized];
+  const grams = new Set<string>();
+  for (let i = 0; i + TRIGRAM_LENGTH <= chars.length; i++) {
+    grams.add(chars.slice(i, i + TRIGRAM_LENGTH).join(''));
+  }
+  return [...grams];
+}

@@ -1,7 +1,7 @@
 import { MongoServerError } from 'mongodb';
 import { RateAccuracyDocument, TitleByIdDocument, TitlePageDocument } from '../generated/graphql';
 import { SCHEMA } from '../../src/store/mongo/schema';
-import { errorCode, execute } from '../helpers/graphql-client';
+import { errorCode, execute, postRaw } from '../helpers/graphql-client';
 import { describeMongo, openTestDatabase, type TestDatabase } from '../helpers/mongo';
 import { startTestApp, type TestApp, waitFor } from '../helpers/test-app';
 
@@ -66,6 +66,29 @@ describeMongo('start-up and readiness', (uri) => {
       }
     }
     expect(second.logs.filter((line) => levelOf(line) >= ERROR)).toEqual([]);
+  });
+
+  it('keys titles written before search used the normalised name, and drops the index it replaces', async () => {
+    await (await start()).stop();
+    // As an older version left them: no nameKey or nameTrigrams, an index on the raw name.
+    const titles = database.db.collection('titles');
+    await titles.updateMany({}, { $unset: { nameKey: '', nameTrigrams: '' } });
+    await titles.createIndex({ name: 1 }, { name: 'titles_name' });
+
+    const t = await start();
+    const found = await postRaw<{
+      titles: { totalCount: number; edges: { node: { slug: string } }[] };
+    }>(t.url, { query: '{ titles(search: "ＧＬＯＲＹ") { totalCount edges { node { slug } } } }' });
+    expect(found.data?.titles).toEqual({ totalCount: 1, edges: [{ node: { slug: 'the-glory' } }] });
+    const glory = await titles.findOne({ _id: 'the-glory' as never });
+    expect(glory).toMatchObject({
+      nameKey: 'the glory',
+      nameTrigrams: expect.arrayContaining(['the', 'glo']),
+    });
+    expect(await titles.countDocuments({ nameKey: { $exists: false } })).toBe(0);
+    const indexes = (await titles.listIndexes().toArray()).map((index) => index.name);
+    expect(indexes).toContain('titles_name_trigrams');
+    expect(indexes).not.toContain('titles_name');
   });
 
   it('while not ready: SERVICE_UNAVAILABLE on fields that need the store, /readyz 503, one log line', async () => {

@@ -8,6 +8,7 @@ import {
   toTitle,
   afterCursor,
   curatedFields,
+  nameSearchFields,
   toCuratedTitle,
 } from '../../src/store/mongo/documents';
 import { loadCatalog } from '../../src/seed/catalog';
@@ -95,26 +96,43 @@ describe('searchFilter', () => {
   });
 
   // The server evaluates the pattern with PCRE; JavaScript's engine agrees on these escapes.
-  const asRegExp = (filter: ReturnType<typeof searchFilter>) =>
-    new RegExp(filter.name!.$regex, filter.name!.$options);
+  const asRegExp = (filter: ReturnType<typeof searchFilter>) => new RegExp(filter.nameKey!.$regex);
+  /** Whether a title named `name` matches, as the server decides it on the stored fields. */
+  const matches = (filter: ReturnType<typeof searchFilter>, name: string) => {
+    const stored = nameSearchFields(name);
+    return (
+      asRegExp(filter).test(stored.nameKey) &&
+      (filter.nameTrigrams?.$all ?? []).every((gram) => stored.nameTrigrams.includes(gram))
+    );
+  };
 
-  it('matches literally and case-insensitively', () => {
+  it('matches literally, ignoring case and compatibility forms, on the stored normalised name', () => {
     const filter = searchFilter('a.c (x)*');
-    expect(filter.name?.$options).toBe('i');
-    expect(asRegExp(filter).test('The A.C (X)* story')).toBe(true);
-    expect(asRegExp(filter).test('abc (x)')).toBe(false);
+    expect(matches(filter, 'The A.C (X)* story')).toBe(true);
+    expect(matches(filter, 'abc (x)')).toBe(false);
+    expect(matches(searchFilter('ｇｌｏｒｙ'), 'The Glory')).toBe(true);
+    expect(matches(searchFilter('GLORY'), 'ＴＨＥ ＧＬＯＲＹ')).toBe(true);
+    expect(matches(searchFilter('glory'), 'Glorious')).toBe(false);
+  });
+
+  it('asks for every trigram of a search of 3+ characters, which the index answers', () => {
+    expect(searchFilter('Glory').nameTrigrams).toEqual({ $all: ['glo', 'lor', 'ory'] });
+    expect(searchFilter('gg').nameTrigrams).toBeUndefined();
+    expect(matches(searchFilter('gl'), 'The Glory')).toBe(true);
+    // By code point: one astral character is one character.
+    expect(nameSearchFields('a😀b').nameTrigrams).toEqual(['a😀b']);
   });
 
   it('keeps line and paragraph separators as themselves, not as \\u escapes PCRE rejects', () => {
     const filter = searchFilter('a\u2028b\u2029');
-    expect(filter.name?.$regex).toBe('a\u2028b\u2029');
-    expect(asRegExp(filter).test('xa\u2028b\u2029y')).toBe(true);
+    expect(filter.nameKey?.$regex).toBe('a\u2028b\u2029');
+    expect(matches(filter, 'xa\u2028b\u2029y')).toBe(true);
   });
 
   it('turns a NUL into \\x00, which BSON can carry and PCRE reads as NUL', () => {
     const filter = searchFilter('a\u0000b');
-    expect(filter.name?.$regex).not.toContain('\u0000');
-    expect(asRegExp(filter).test('xa\u0000by')).toBe(true);
+    expect(filter.nameKey?.$regex).not.toContain('\u0000');
+    expect(matches(filter, 'xa\u0000by')).toBe(true);
     expect(() => BSON.serialize(filter)).not.toThrow();
   });
 

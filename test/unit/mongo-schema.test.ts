@@ -181,8 +181,15 @@ describe('MongoDB schema spec', () => {
       },
       {
         collection: 'titles',
-        name: 'titles_name',
-        key: { name: 1 },
+        name: 'titles_name_trigrams',
+        key: { nameTrigrams: 1, slug: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'titles',
+        name: 'titles_name_key',
+        key: { nameKey: 1 },
         unique: false,
         required: false,
       },

@@ -12,6 +12,7 @@ import {
   type TitleRecord,
   type TmdbSnapshot,
 } from '../../model';
+import { normalizeForSearch, trigramsOf } from '../search';
 
 /**
  * How records are stored as MongoDB documents. Pure functions, no driver calls.
@@ -53,6 +54,13 @@ export type ChangeDoc = Omit<ChangeRecord, 'id'> & { _id: string };
 export type TitleDoc = Omit<TitleRecord, 'id'> & {
   _id: string;
   slugs: string[];
+  /**
+   * The name as search compares it (normalizeForSearch: NFKC, lower case) and
+   * its trigrams (multikey index titles_name_trigrams), kept with every write
+   * of the name; written by this version on (upgrade.ts adds them to older titles).
+   */
+  nameKey?: string;
+  nameTrigrams?: string[];
   facts: FactEntry[];
   recommendations: RecommendationEntry[];
   version: number;
@@ -72,12 +80,14 @@ export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 export type AggregateDoc = { _id: string; count: number; sum: number } & Record<ScoreField, number>;
 
 /** Title reads that need only the title's own fields leave the page's parts on the server. */
-export const TITLE_FIELDS_ONLY = {
-  slugs: 0,
+export const TITLE_AND_SLUGS = {
+  nameKey: 0,
+  nameTrigrams: 0,
   facts: 0,
   recommendations: 0,
   pendingChanges: 0,
 } as const;
+export const TITLE_FIELDS_ONLY = { ...TITLE_AND_SLUGS, slugs: 0 } as const;
 
 export function toTitle(doc: Omit<TitleDoc, 'slugs' | 'facts' | 'recommendations'>): TitleRecord {
   return {
@@ -162,6 +172,7 @@ export function curatedFields(
     slug: title.slug,
     slugs: [title.slug, ...next.formerSlugs.filter((slug) => slug !== title.slug)],
     name: title.name,
+    ...nameSearchFields(title.name),
     originalName: title.originalName,
     mediaType: title.mediaType,
     year: title.year,
@@ -187,6 +198,14 @@ export function curatedFields(
       reason,
     })),
   };
+}
+
+/** What search reads of a name: see TitleDoc.nameKey. */
+export function nameSearchFields(
+  name: string,
+): Required<Pick<TitleDoc, 'nameKey' | 'nameTrigrams'>> {
+  const nameKey = normalizeForSearch(name);
+  return { nameKey, nameTrigrams: trigramsOf(nameKey) };
 }
 
 export function toChangeDoc(change: ChangeRecord): ChangeDoc {

@@ -1,5 +1,5 @@
 import type { Document, Filter, UpdateFilter } from 'mongodb';
-import { escapeRegExp } from '../search';
+import { escapeRegExp, normalizeForSearch, trigramsOf } from '../search';
 import { type RatingDoc } from './document-model';
 import { assertScore, targetKey } from '../../model';
 import { type RatingWrite } from '../port';
@@ -12,18 +12,26 @@ import { type RatingWrite } from '../port';
 export * from './document-model';
 
 /**
- * The name filter for a client's search text, matched literally and
- * case-insensitively; NFKC folds full-width text ("ｇｌｏｒｙ" finds The Glory).
- * Sent as a pattern string with $options rather than a RegExp: RegExp.source re-escapes characters (U+2028 becomes "\u2028") in a
- * way the server's PCRE does not read. A NUL becomes the PCRE escape \x00.
+ * The filter for a client's search text, matched literally after the same
+ * normalisation as stored names (NFKC, lower case: "ｇｌｏｒｙ" finds The Glory):
+ * a substring of the stored `nameKey`. From 3 characters on, also every
+ * trigram of the search in `nameTrigrams`, which the titles_name_trigrams
+ * index answers (then the substring check on the titles it found); shorter
+ * searches have no trigram to look up and are checked on every name.
+ * The pattern is a string with the client's text escaped (RegExp.source
+ * would re-escape characters such as U+2028 into "\u2028", which the
+ * server's PCRE does not read); a NUL becomes the PCRE escape \x00.
  */
 export function searchFilter(search: string | null | undefined): {
-  name?: { $regex: string; $options: 'i' };
+  nameKey?: { $regex: string };
+  nameTrigrams?: { $all: string[] };
 } {
   if (search === null || search === undefined || search === '') return {};
   assertString(search, 'search');
-  const pattern = escapeRegExp(search.normalize('NFKC')).replace(/\0/g, '\\x00');
-  return { name: { $regex: pattern, $options: 'i' } };
+  const normalized = normalizeForSearch(search);
+  const nameKey = { $regex: escapeRegExp(normalized).replace(/\0/g, '\\x00') };
+  const grams = trigramsOf(normalized);
+  return grams.length > 0 ? { nameTrigrams: { $all: grams }, nameKey } : { nameKey };
 }
 
 /**

@@ -145,6 +145,7 @@ import {
   type RatingDoc,
   ratingUpsert,
   searchFilter,
+  TITLE_AND_SLUGS,
   TITLE_FIELDS_ONLY,
   type TitleDoc,
   toAggregate,
@@ -284,12 +285,7 @@ export class MongoStore implements Store {
     const keys = assertStrings(slugs, 'slugs');
     if (keys.length === 0) return [];
     const docs = await this.op(() =>
-      this.titles
-        .find(
-          { slugs: { $in: keys } },
-          { projection: { facts: 0, recommendations: 0, pendingChanges: 0 } },
-        )
-        .toArray(),
+      this.titles.find({ slugs: { $in: keys } }, { projection: TITLE_AND_SLUGS }).toArray(),
     );
     const bySlug = new Map<string, TitleRecord>();
     for (const doc of docs) for (const slug of doc.slugs) bySlug.set(slug, toTitle(doc));
@@ -312,6 +308,15 @@ export class MongoStore implements Store {
     return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
   }
 
+  /**
+   * What the server is asked, each bounded by an index: the page is the
+   * first `first + 1` titles after the cursor in slug order (titles_slug_unique,
+   * or titles_name_trigrams for a search of 3+ characters: the titles holding
+   * one of its trigrams, in slug order, checked for the whole search); the
+   * total is the collection's own count without a search (countAll), and the
+   * matches counted through the same index with one (its cost grows with the
+   * number of matches, not of titles).
+   */
   async listTitles(query: TitleListQuery): Promise<TitlePage> {
     const { first } = query;
     if (!Number.isInteger(first) || first < 0) {
@@ -330,7 +335,7 @@ export class MongoStore implements Store {
           .sort({ slug: 1 })
           .limit(first + 1)
           .toArray(),
-        this.titles.countDocuments(match),
+        Object.keys(match).length === 0 ? this.countAll() : this.titles.countDocuments(match),
       ]),
     );
     return {
@@ -470,8 +475,21 @@ export class MongoStore implements Store {
     return docs.map(toRating);
   }
 
+  /** See countAll. */
   async countTitles(): Promise<number> {
-    return this.op(() => this.titles.countDocuments({}));
+    return this.op(() => this.countAll());
+  }
+
+  /**
+   * MongoDB's own count of the collection (collection metadata, kept by the
+   * server with every insert): constant time, where counting the documents
+   * reads all of them. Titles are never deleted and the collection is not
+   * sharded (README "Scaling out"), so it is exact; MongoDB documents that
+   * after an unclean shutdown of the server it can be off until `validate`
+   * runs on the collection.
+   */
+  private countAll(): Promise<number> {
+    return this.titles.estimatedDocumentCount();
   }
 
   // ---- ratings ---------------------------------------------------------------

@@ -103,6 +103,8 @@ export const SCHEMA: readonly CollectionSpec[] = [
         slug: string,
         slugs: { bsonType: 'array', minItems: 1, items: string },
         name: string,
+        nameKey: string,
+        nameTrigrams: strings,
         originalName: nullableString,
         mediaType: { enum: ['MOVIE', 'TV'] },
         year: nullableNumber,
@@ -199,13 +201,22 @@ export const SCHEMA: readonly CollectionSpec[] = [
         purpose: 'titlesByTmdbIds: federation entities keyed by TMDB identity, TMDB imports',
       },
       {
-        name: 'titles_name',
-        key: { name: 1 },
+        name: 'titles_name_trigrams',
+        key: { nameTrigrams: 1, slug: 1 },
         unique: false,
         required: false,
         purpose:
-          'search helps only partly: an unanchored case-insensitive regex has no index bounds, ' +
-          'so at best the planner scans these keys instead of whole documents (e.g. for the count)',
+          'search of 3+ characters: the titles holding a trigram of the search, in slug order ' +
+          '(a page reads what it returns), each then checked for the whole search in nameKey',
+      },
+      {
+        name: 'titles_name_key',
+        key: { nameKey: 1 },
+        unique: false,
+        required: false,
+        purpose:
+          'search of 1-2 characters (no trigram to look up): the substring check scans these ' +
+          'keys rather than whole documents',
       },
     ],
   },

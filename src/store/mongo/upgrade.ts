@@ -1,7 +1,8 @@
-import type { Db, Document } from 'mongodb';
+import type { Collection, Db, Document } from 'mongodb';
 import { UNVERIFIED } from '../../model';
 import type { StoreLogger } from './log';
 import { COLLECTION, LEGACY_COLLECTION } from './collections';
+import { nameSearchFields } from './document-model';
 
 /**
  * Brings documents of the first document model (titles without facts inside,
@@ -73,4 +74,39 @@ export async function upgradeDocuments(db: Db, logger: StoreLogger): Promise<voi
       'MongoDB documents upgraded to the curation model',
     );
   }
+  await upgradeNameSearch(titles, logger);
 }
+
+/**
+ * Titles written before search used the stored normalised name get their
+ * `nameKey` and `nameTrigrams` (what titles_name_trigrams indexes); each is
+ * one update that applies only while the name is the one it was computed
+ * from. The index they replace (titles_name, on the raw name) is dropped.
+ */
+async function upgradeNameSearch(titles: Collection<Document>, logger: StoreLogger): Promise<void> {
+  let keyed = 0;
+  const missing = titles.find({ nameKey: { $exists: false } }, { projection: { name: 1 } });
+  for await (const { _id, name } of missing) {
+    if (typeof name !== 'string') continue;
+    const result = await titles.updateOne(
+      { _id, name, nameKey: { $exists: false } },
+      { $set: nameSearchFields(name) },
+    );
+    keyed += result.modifiedCount;
+  }
+  if (keyed > 0) logger.info({ titles: keyed }, 'MongoDB titles keyed for search');
+  try {
+    await titles.dropIndex(FORMER_NAME_INDEX);
+    logger.info({ index: FORMER_NAME_INDEX }, 'MongoDB index no longer used dropped');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === INDEX_NOT_FOUND) return;
+    // Only a waste of space: say so and go on.
+    logger.warn(
+      { index: FORMER_NAME_INDEX, reason: (error as Error).message },
+      'MongoDB index no longer used could not be dropped; drop it by hand',
+    );
+  }
+}
+
+const FORMER_NAME_INDEX = 'titles_name';
+const INDEX_NOT_FOUND = 27;

@@ -35,7 +35,7 @@ import {
   type TitleListQuery,
   type TitlePage,
 } from '../port';
-import { normalizeForSearch } from '../search';
+import { normalizeForSearch, TRIGRAM_LENGTH } from '../search';
 import { openDatabase } from './database';
 import { formerNedbFiles } from './data-dir';
 import { isCorruption, toStoreError } from './errors';
@@ -87,9 +87,6 @@ export interface SqliteStoreOptions {
   /** Period of WAL checkpoint / optimize / incremental vacuum (default 5 minutes). */
   maintenanceIntervalMs?: number;
 }
-
-/** Searches this long (in characters) use the trigram index; shorter ones scan the names. */
-const TRIGRAM = 3;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -196,7 +193,7 @@ export class SqliteStore implements Store {
    * to look up, so the names are scanned, O(titles).
    */
   private matchingSlugs(search: string): string[] {
-    if ([...search].length >= TRIGRAM && !search.includes('\0')) {
+    if ([...search].length >= TRIGRAM_LENGTH && !search.includes('\0')) {
       const phrase = `"${search.replaceAll('"', '""')}"`; // an FTS5 string: matched literally
       return this.sql.searchIndexed.pluck().all(phrase) as string[];
     }
