@@ -4,9 +4,11 @@ import {
   getVariableValues,
   GraphQLError,
   type GraphQLSchema,
+  getNamedType,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
+  isLeafType,
   isObjectType,
   isUnionType,
   type OperationDefinitionNode,
@@ -209,17 +211,23 @@ function queryTooComplex(message: string, extensions: Record<string, unknown>): 
 }
 
 /**
- * Introspection costs like any other field: its list fields multiply what is
- * selected under them by sizes taken from this schema. Per-type lists use the
- * mean over all types, so `__schema { types { fields } }` costs about as many
- * fields as the schema has, and each nesting of the type -> field -> type
- * cycle multiplies the cost again.
+ * Introspection's list fields multiply what is selected under them by sizes
+ * taken from this schema. Per-type lists use the mean over all types, so
+ * `__schema { types { fields { name } } }` costs about as many fields as the
+ * schema has, and each nesting of the type -> field -> type cycle multiplies
+ * the cost again. Its scalar fields (name, kind, description...) are property
+ * reads: they cost nothing beyond their entry's 1. Counted at 1 each, the
+ * standard introspection query (a type reference 8 levels deep for every
+ * field and argument) cost as much as a 100-title page and was refused once
+ * the schema grew past ~20,000.
  */
 function introspectionEstimator(schema: GraphQLSchema): ComplexityEstimator {
   const sizes = introspectionListSizes(schema);
   return ({ type, field, childComplexity }) => {
     const size = sizes.get(`${type.name}.${field.name}`);
-    return size === undefined ? undefined : 1 + size * childComplexity;
+    if (size !== undefined) return 1 + size * Math.max(1, childComplexity);
+    if (type.name.startsWith('__') && isLeafType(getNamedType(field.type))) return 0;
+    return undefined;
   };
 }
 

@@ -130,7 +130,14 @@ describe('query limits', () => {
     const listing = await execute(t.url, TitleListDeepDocument, { first: 100 });
     expect(listing.errors).toBeUndefined();
     const introspection = await postRaw<{ __schema: { types: unknown[] } }>(t.url, {
-      query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true }),
+      query: getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+        oneOf: true,
+      }),
     });
     expect(introspection.errors).toBeUndefined();
     expect(introspection.data!.__schema.types.length).toBeGreaterThan(10);

@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
-import { getOperationAST, type GraphQLError, type GraphQLSchema, parse } from 'graphql';
+import {
+  getIntrospectionQuery,
+  getOperationAST,
+  type GraphQLError,
+  type GraphQLSchema,
+  parse,
+} from 'graphql';
 import {
   cachedVerdicts,
   createCostEstimator,
   type CostRequest,
   MAX_ESTIMATED_SELECTIONS,
+  MAX_QUERY_COMPLEXITY,
 } from '../../src/graphql/complexity';
 import { buildReelcheckSchema } from '../../src/graphql/schema';
 
@@ -28,6 +35,24 @@ describe('cost estimate', () => {
       2 * fieldsPerType,
     );
     expect(cost('{ __typename }')).toBe(1);
+  });
+
+  it('counts introspection’s scalar fields as part of their entry, so the standard query fits', () => {
+    const types = Object.keys(schema.getTypeMap()).length;
+    // name, kind, description... are property reads: an entry costs 1 whatever of them it selects.
+    expect(cost('{ __schema { types { name kind description specifiedByURL } } }')).toBe(
+      1 + (1 + types * 1),
+    );
+    // Every tool's first request (GraphiQL, codegen, Apollo Client devtools, Rover), with every option.
+    const standard = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    });
+    expect(cost(standard)).toBeLessThan(MAX_QUERY_COMPLEXITY / 2);
   });
 
   it('counts a fragment like the same selection written inline', () => {
