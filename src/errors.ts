@@ -88,8 +88,6 @@ export function domainError(error: unknown): GraphQLError | null {
     });
   }
   if (error instanceof EntityNotFoundError) return notFound(error.message, error.field);
-  if (error instanceof InvalidEditError) {
-    return badUserInput(`${error.field}: ${error.message}`, error.field);
-  }
+  if (error instanceof InvalidEditError) return badUserInput(error.message, error.field);
   return null;
 }

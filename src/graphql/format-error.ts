@@ -26,13 +26,21 @@ const APOLLO_UNCODED_ERRORS: ReadonlyMap<string, string> = new Map([
 const MAX_QUOTED_LENGTH = 80;
 const MAX_MESSAGE_LENGTH = 1000;
 
-/** Flattens class-validator's nested errors into "field.path: constraint" entries. */
+/**
+ * Flattens class-validator's nested errors into { field, messages } entries.
+ * A field is named by its path inside the argument, the `input` object left
+ * out: `text`, `sources[0].url` (README "Errors").
+ */
 function flattenValidationErrors(
   errors: ValidationError[],
   parent = '',
 ): Array<{ field: string; messages: string[] }> {
   return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
+    const field = !parent
+      ? error.property
+      : /^\d+$/.test(error.property)
+        ? `${parent}[${error.property}]`
+        : `${parent}.${error.property}`;
     const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });

@@ -31,7 +31,11 @@ export class EntityNotFoundError extends Error {
   }
 }
 
-/** An edit that breaks a rule of the domain: BAD_USER_INPUT naming the field. */
+/**
+ * An edit that breaks a rule of the domain: BAD_USER_INPUT naming the field.
+ * The message starts with the field's name ("position must be from 1 to 8"),
+ * as every validation message does; nothing adds it again.
+ */
 export class InvalidEditError extends Error {
   constructor(
     readonly field: string,

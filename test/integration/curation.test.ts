@@ -17,6 +17,7 @@ import {
   FactCommentsDocument,
   HideRatingCommentDocument,
   MoveFactDocument,
+  RateAccuracyDocument,
   RemoveFactDocument,
   SetFactVerificationDocument,
   SetRecommendationsDocument,
@@ -301,7 +302,7 @@ describe.each(stores)('%s', (_name, env) => {
             },
           }),
         'NOT_FOUND',
-        'id',
+        'titleId',
       );
     });
 
@@ -349,7 +350,7 @@ describe.each(stores)('%s', (_name, env) => {
             input: { status: 'FALSE', sources: [{ url: 'javascript:alert(1)', label: 'x' }] },
           }),
         'BAD_USER_INPUT',
-        'sources.0.url',
+        'sources[0].url',
       );
     });
   });
@@ -392,7 +393,7 @@ describe.each(stores)('%s', (_name, env) => {
             items: [{ titleId: vincenzo.id, label: '', reason: '' }],
           }),
         'BAD_USER_INPUT',
-        'label',
+        'items[0].label',
       );
     });
   });
@@ -489,6 +490,181 @@ describe.each(stores)('%s', (_name, env) => {
         'BAD_USER_INPUT',
         'reason',
       );
+    });
+  });
+
+  describe('errors name their field one way', () => {
+    it('by its path in the arguments, input left out, and the message says it once: every mutation', async () => {
+      const glory = await page('the-glory');
+      const vincenzo = await page('vincenzo');
+      const fact = glory.facts.find((f) => f.category === 'DID_YOU_KNOW')!;
+      const dykCount = glory.facts.filter((f) => f.category === 'DID_YOU_KNOW').length;
+      const nope = 'VGl0bGU6bm9wZQ'; // Title:nope, well-formed, names nothing
+      const url = 'https://example.org/source';
+      const cases: Array<[string, () => Promise<GraphQLResponse<unknown>>, string, string]> = [
+        [
+          'createTitle: a genre twice',
+          () =>
+            gql(CreateTitleDocument, {
+              input: { name: 'Twice', mediaType: 'TV', genres: ['Drama', ' drama'] },
+            }),
+          'BAD_USER_INPUT',
+          'genres',
+        ],
+        [
+          'updateTitle: name null',
+          () =>
+            gql(UpdateTitleDocument, {
+              id: glory.id,
+              input: { name: null },
+              expectedRevision: glory.revision,
+            }),
+          'BAD_USER_INPUT',
+          'name',
+        ],
+        [
+          'updateTitle: expectedRevision -1',
+          () =>
+            gql(UpdateTitleDocument, { id: glory.id, input: { year: 2001 }, expectedRevision: -1 }),
+          'BAD_USER_INPUT',
+          'expectedRevision',
+        ],
+        [
+          'updateTitle: a genre twice',
+          () =>
+            gql(UpdateTitleDocument, {
+              id: glory.id,
+              input: { genres: ['Drama', 'Drama'] },
+              expectedRevision: glory.revision,
+            }),
+          'BAD_USER_INPUT',
+          'genres',
+        ],
+        [
+          'addFact: malformed titleId',
+          () =>
+            gql(AddFactDocument, {
+              input: { titleId: 'nope', category: 'DID_YOU_KNOW', text: 'x' },
+            }),
+          'BAD_USER_INPUT',
+          'titleId',
+        ],
+        [
+          'addFact: titleId of nothing',
+          () =>
+            gql(AddFactDocument, { input: { titleId: nope, category: 'DID_YOU_KNOW', text: 'x' } }),
+          'NOT_FOUND',
+          'titleId',
+        ],
+        [
+          'addFact: position past the end',
+          () =>
+            gql(AddFactDocument, {
+              input: { titleId: glory.id, category: 'DID_YOU_KNOW', text: 'x', position: 99 },
+            }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'updateFact: expectedRevision 0',
+          () => gql(UpdateFactDocument, { id: fact.id, input: { text: 'x' }, expectedRevision: 0 }),
+          'BAD_USER_INPUT',
+          'expectedRevision',
+        ],
+        [
+          'moveFact: position 2147483647',
+          () => gql(MoveFactDocument, { id: fact.id, position: 2147483647 }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'moveFact: position 0',
+          () => gql(MoveFactDocument, { id: fact.id, position: 0 }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'setFactVerification: a url twice',
+          () =>
+            gql(SetFactVerificationDocument, {
+              id: fact.id,
+              input: {
+                status: 'VERIFIED',
+                sources: [
+                  { url, label: 'One' },
+                  { url, label: 'Two' },
+                ],
+              },
+            }),
+          'BAD_USER_INPUT',
+          'sources[1].url',
+        ],
+        [
+          'setRecommendations: titleId of nothing',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: nope,
+              items: [{ titleId: vincenzo.id, label: 'x', reason: '' }],
+            }),
+          'NOT_FOUND',
+          'titleId',
+        ],
+        [
+          'setRecommendations: the second entry without a label',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: glory.id,
+              items: [
+                { titleId: vincenzo.id, label: 'ok', reason: '' },
+                { titleId: vincenzo.id, label: ' ', reason: '' },
+              ],
+            }),
+          'BAD_USER_INPUT',
+          'items[1].label',
+        ],
+        [
+          'setRecommendations: a title twice',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: glory.id,
+              items: [
+                { titleId: vincenzo.id, label: 'a', reason: '' },
+                { titleId: vincenzo.id, label: 'b', reason: '' },
+              ],
+            }),
+          'BAD_USER_INPUT',
+          'items[1].titleId',
+        ],
+        [
+          'hideRatingComment: blank reason',
+          () => gql(HideRatingCommentDocument, { ratingId: 'UmF0aW5nOjE', reason: ' ' }),
+          'BAD_USER_INPUT',
+          'reason',
+        ],
+        [
+          'rateAccuracy (the model): score 6',
+          () =>
+            gql(RateAccuracyDocument, {
+              input: { titleId: glory.id, score: 6, voterId: 'field-names-voter' },
+            }),
+          'BAD_USER_INPUT',
+          'score',
+        ],
+      ];
+      expect(dykCount).toBeLessThan(99);
+      for (const [what, request, code, field] of cases) {
+        const response = await refused(request, code, field);
+        const error = response.errors![0];
+        const named =
+          code === 'NOT_FOUND'
+            ? [error.extensions?.field]
+            : (error.extensions?.fields as Array<{ field: string }>).map((f) => f.field);
+        expect({ what, named }).toEqual({ what, named: [field] });
+        // "position: position must be from 1 to 8" said it twice.
+        const twice =
+          error.message.split(field).length > 2 || /(\b[\w.[\]]+): \1\b/.test(error.message);
+        expect({ what, twice }).toEqual({ what, twice: false });
+      }
     });
   });
 
