@@ -4,6 +4,7 @@ import {
   InvalidEditError,
   RevisionConflictError,
   SlugTakenError,
+  TmdbIdentityTakenError,
 } from './model';
 
 /**
@@ -85,6 +86,17 @@ export function domainError(error: unknown): GraphQLError | null {
   if (error instanceof SlugTakenError) {
     return new GraphQLError(`${error.message}; retry, another slug will be chosen`, {
       extensions: { code: ErrorCode.CONFLICT, slug: error.slug },
+    });
+  }
+  if (error instanceof TmdbIdentityTakenError) {
+    return new GraphQLError(error.message, {
+      extensions: {
+        code: ErrorCode.CONFLICT,
+        field: 'tmdbId',
+        tmdbId: error.tmdbId,
+        mediaType: error.mediaType,
+        heldBySlug: error.holder.slug,
+      },
     });
   }
   if (error instanceof EntityNotFoundError) return notFound(error.message, error.field);

@@ -19,7 +19,8 @@ import { CatalogFileError } from './format';
  *
  * Everything is checked before the first write: the file (by its schema),
  * then what it refers to in the store (recommended titles outside the file
- * must exist; a slug must not resolve to another title). Then the store
+ * must exist; a slug must not resolve to another title, nor a TMDB identity
+ * belong to one). Then the store
  * applies the whole catalog as one batch (see Store.editTitles: one
  * transaction on SQLite; on MongoDB one atomic write per title, and an
  * interrupted import is completed by running it again).
@@ -62,7 +63,10 @@ export function describeReport(report: CatalogReport): string {
   return `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged`;
 }
 
-/** What the file refers to outside itself must be in the store; its slugs must be free. */
+/**
+ * What the file refers to outside itself must be in the store; its slugs and
+ * TMDB identities must not belong to another title there.
+ */
 async function checkReferences(store: Store, catalog: Catalog): Promise<void> {
   const inFile = new Set(catalog.titles.map((t) => t.title.id));
   const issues: Array<{ path: string; message: string }> = [];
@@ -94,6 +98,30 @@ async function checkReferences(store: Store, catalog: Catalog): Promise<void> {
       issues.push({
         path: s.path,
         message: `"${s.slug}" already resolves to the title "${holder.id}" in the store`,
+      });
+    }
+  });
+  const identities = catalog.titles.flatMap(({ title }, i) =>
+    title.tmdbId === null
+      ? []
+      : [
+          {
+            tmdbId: title.tmdbId,
+            mediaType: title.mediaType,
+            owner: title.id,
+            path: `titles[${i}].tmdbId`,
+          },
+        ],
+  );
+  const tmdbHolders = await store.titlesByTmdbIds(identities);
+  identities.forEach((identity, i) => {
+    const holder = tmdbHolders[i];
+    if (holder && holder.id !== identity.owner) {
+      issues.push({
+        path: identity.path,
+        message:
+          `TMDB ${identity.mediaType} ${identity.tmdbId} already belongs to the title "${holder.id}" ` +
+          'in the store; a TMDB identity names one title (clear it there first)',
       });
     }
   });

@@ -53,3 +53,23 @@ export class SlugTakenError extends Error {
     this.name = 'SlugTakenError';
   }
 }
+
+/**
+ * A TMDB identity (TMDB id and media type) that already belongs to another
+ * title: stores throw it on write. One title per identity, so a federation
+ * key `tmdbId mediaType` and a TMDB import each find exactly one title.
+ */
+export class TmdbIdentityTakenError extends Error {
+  constructor(
+    readonly tmdbId: number,
+    readonly mediaType: string,
+    /** The title that has it: its store id and slug. */
+    readonly holder: { id: string; slug: string },
+  ) {
+    super(
+      `tmdbId ${tmdbId} (${mediaType}) already belongs to the title "${holder.slug}": ` +
+        'a TMDB identity names one title. Edit that title, or clear its tmdbId first',
+    );
+    this.name = 'TmdbIdentityTakenError';
+  }
+}

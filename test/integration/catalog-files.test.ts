@@ -187,8 +187,28 @@ describe.each(kinds)('%s', (_name, locate) => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('titles[0].facts[3].category');
     expect(refused.stderr).toContain('nothing was written');
-
     seed.titles[0].facts[3].category = 'DID_YOU_KNOW';
+
+    // Rules across entries: a genre twice, a TMDB identity twice in the file, or taken in the store.
+    const twice = structuredClone(seed);
+    twice.titles[1].genres = ['Drama', 'drama'];
+    Object.assign(twice.titles[2], { tmdbId: 136283, mediaType: 'TV' }); // The Glory's
+    fs.writeFileSync(file('twice.json'), JSON.stringify(twice));
+    const repeated = await script('catalog-import', target, [file('twice.json')]);
+    expect(repeated.code).toBe(1);
+    expect(repeated.stderr).toContain('titles[1].genres[1]: repeats genres[0]');
+    expect(repeated.stderr).toContain("titles[2].tmdbId: TMDB TV 136283 is also titles[0]'s");
+    const newcomer = {
+      ...twice.titles[2],
+      ...{ id: 'glory-twin', slug: 'glory-twin', facts: [], recommendations: [] },
+    };
+    fs.writeFileSync(file('taken.json'), JSON.stringify({ ...seed, titles: [newcomer] }));
+    const taken = await script('catalog-import', target, [file('taken.json')]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(
+      'titles[0].tmdbId: TMDB TV 136283 already belongs to the title "the-glory" in the store',
+    );
+
     fs.writeFileSync(file('dangling.json'), JSON.stringify(seed));
     const dangling = await script('catalog-import', target, [file('dangling.json')]);
     expect(dangling.code).toBe(1);

@@ -234,6 +234,52 @@ describe.each(stores)('%s', (_name, env) => {
         'id',
       );
     });
+    it('gives a TMDB identity to one title: CONFLICT naming tmdbId, and the entity key stays The Glory', async () => {
+      const duplicate = await refused(
+        () =>
+          gql(CreateTitleDocument, {
+            input: { name: 'Glory Duplicate', mediaType: 'TV', tmdbId: 136283 },
+          }),
+        'CONFLICT',
+      );
+      expect(duplicate.errors![0].extensions).toMatchObject({
+        field: 'tmdbId',
+        tmdbId: 136283,
+        mediaType: 'TV',
+        heldBySlug: 'the-glory',
+      });
+      expect(duplicate.errors![0].message).toContain(
+        'tmdbId 136283 (TV) already belongs to the title "the-glory"',
+      );
+      const vincenzo = await page('vincenzo');
+      await refused(
+        () =>
+          gql(UpdateTitleDocument, {
+            id: vincenzo.id,
+            input: { tmdbId: 136283 },
+            expectedRevision: vincenzo.revision,
+          }),
+        'CONFLICT',
+      );
+      // TMDB numbers films apart: the same number as a film is another identity.
+      const film = await gql(CreateTitleDocument, {
+        input: { name: 'Glory, the Film', mediaType: 'MOVIE', tmdbId: 136283 },
+      });
+      expect(film.errors).toBeUndefined();
+      const entities = await postRaw<{ _entities: Array<{ slug: string }> }>(t.url, {
+        query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Title { slug } } }',
+        variables: {
+          r: [
+            { __typename: 'Title', tmdbId: 136283, mediaType: 'TV' },
+            { __typename: 'Title', tmdbId: 136283, mediaType: 'MOVIE' },
+          ],
+        },
+      });
+      expect(entities.data!._entities).toEqual([
+        { slug: 'the-glory' },
+        { slug: film.data!.createTitle.slug },
+      ]);
+    });
   });
 
   describe('facts', () => {
