@@ -115,6 +115,12 @@ describe.each(stores)('%s', (_name, env) => {
       expect(changes.data?.title).toBeNull();
       const asEditor = await gql(ChangesDocument, { slug: 'the-glory', first: 1 });
       expect(asEditor.errors).toBeUndefined();
+      // The token as a request id: every log line of the request carries that id.
+      const sent = await fetch(`${t.url}/graphql?query=%7B__typename%7D`, {
+        headers: { 'x-request-id': TOKEN },
+      });
+      expect(sent.headers.get('x-request-id')).toBe(TOKEN);
+      expect(t.logs.some((line) => JSON.parse(line).requestId === '[REDACTED]')).toBe(true);
       expect(t.logs.join('\n')).not.toContain(TOKEN);
     });
 
