@@ -6,7 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
-import { editorAccess } from './curation/editor-auth';
+import { EditorGate } from './curation/editor-auth';
 import { CurationService } from './curation/service';
 import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
@@ -76,6 +76,7 @@ export async function createApp({
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
   const curation = new CurationService(store);
+  const editorGate = new EditorGate(config.adminToken);
   const tmdbTitles = new TmdbTitles(config.tmdb, logger);
   const tmdbImporter = new TmdbImporter(store, curation, tmdbTitles);
 
@@ -154,7 +155,7 @@ export async function createApp({
         ratingLimiter,
         loaders: createLoaders(store, tmdb.createLoader()),
         clientAddress: clientAddress(req),
-        editorAccess: editorAccess(config.adminToken, req.headers.authorization),
+        editorAccess: await editorGate.access(req.headers.authorization, clientAddress(req)),
         curation,
         tmdbImporter,
       }),

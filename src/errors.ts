@@ -39,8 +39,9 @@ export function notFound(message: string, field: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.NOT_FOUND, field } });
 }
 
-export function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Too many ratings from this client; retry in ${retryAfterSeconds} s`, {
+/** Too many of `what` (ratings, failed editor authentications) from this client. */
+export function rateLimited(retryAfterSeconds: number, what = 'ratings'): GraphQLError {
+  return new GraphQLError(`Too many ${what} from this client; retry in ${retryAfterSeconds} s`, {
     extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds },
   });
 }

@@ -19,7 +19,7 @@ import { MONGODB_SUITE, openTestDatabase, TEST_MONGODB_URI } from '../helpers/mo
 import { buildServer, runToExit } from '../helpers/server-process';
 import { startTestApp, tempDataDir, type TestApp } from '../helpers/test-app';
 
-const TOKEN = 'catalog-editor-token';
+const TOKEN = 'catalog-editor-token-2b9f64ae03c1';
 const EDITOR = { authorization: `Bearer ${TOKEN}` };
 
 /** Where a store lives: env for the app and the scripts, and how to drop it. */

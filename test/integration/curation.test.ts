@@ -33,7 +33,7 @@ import {
 } from '../helpers/mongo';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const TOKEN = 'editor-token-8f3a1c9e77d24b51';
+const TOKEN = 'editor-token-8f3a1c9e77d24b51a6c0d2';
 const EDITOR = { authorization: `Bearer ${TOKEN}` };
 
 const stores: Array<[string, () => Record<string, string>]> = [
@@ -100,6 +100,41 @@ describe.each(stores)('%s', (_name, env) => {
       await refused(() => create({ authorization: 'Bearer wrong-token' }), 'UNAUTHENTICATED');
       await refused(() => create({ authorization: `Basic ${TOKEN}` }), 'UNAUTHENTICATED');
       await refused(() => create({ authorization: `Bearer ${TOKEN}x` }), 'UNAUTHENTICATED');
+    });
+
+    it('throttles wrong tokens per client address: RATE_LIMITED, then even for the right token', async () => {
+      const behindProxy = await startTestApp({
+        env: { ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'loopback', ...env() },
+      });
+      try {
+        const from = (client: string, token: string) =>
+          execute(
+            behindProxy.url,
+            CreateTitleDocument,
+            { input: { name: 'Guessed', mediaType: 'MOVIE' } },
+            { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+          );
+        const before = await storeState(behindProxy.store);
+        const guesser = '203.0.113.10';
+        for (let guess = 1; guess <= 5; guess++) {
+          expect(errorCode(await from(guesser, `guess-${guess}`))).toBe('UNAUTHENTICATED');
+        }
+        const throttled = await from(guesser, 'guess-6');
+        expect(errorCode(throttled)).toBe('RATE_LIMITED');
+        expect(throttled.errors![0].message).toMatch(/failed editor authentications/);
+        const retryAfter = throttled.errors![0].extensions!.retryAfterSeconds as number;
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(60);
+        // The right token is refused too (without being compared): a refusal reveals nothing.
+        expect(errorCode(await from(guesser, TOKEN))).toBe('RATE_LIMITED');
+        expect(await storeState(behindProxy.store)).toEqual(before);
+        // Another client keeps its own budget.
+        const editor = await from('203.0.113.20', TOKEN);
+        expect(editor.errors).toBeUndefined();
+        expect(editor.data!.createTitle.slug).toBe('guessed');
+      } finally {
+        await behindProxy.stop();
+      }
     });
 
     it('checks the role before the input: bad input without a token is UNAUTHENTICATED', async () => {
