@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
 import { EditorGate } from './curation/editor-auth';
@@ -108,6 +111,9 @@ export async function createApp({
       observeOperations(metrics, logger),
       // Browsers get our own offline GraphiQL (src/explorer), or nothing with EXPLORER=false.
       ApolloServerPluginLandingPageDisabled(),
+      // No federated trace (ftv1) for whoever sends apollo-federation-include-trace: it shows
+      // resolver timings, and no router here reports usage to GraphOS.
+      ApolloServerPluginInlineTraceDisabled(),
     ],
   });
   await apollo.start();
