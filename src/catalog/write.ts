@@ -26,7 +26,7 @@ import { CatalogFileError } from './format';
  * interrupted import is completed by running it again).
  */
 export async function writeCatalog(
-  store: Store,
+  store: CatalogStore,
   catalog: Catalog,
   options: { dryRun?: boolean; now?: Date } = {},
 ): Promise<CatalogReport> {
@@ -55,6 +55,27 @@ export async function writeCatalog(
   return { created: ids('created'), updated: ids('updated'), unchanged: ids('unchanged') };
 }
 
+/** What writing a catalog needs of a store. */
+export type CatalogStore = Pick<
+  Store,
+  'titlesByIds' | 'titlesBySlugs' | 'titlesByTmdbIds' | 'curatedTitlesByIds' | 'editTitles'
+>;
+
+/**
+ * A store that holds no titles: what a dry run compares a file with when the
+ * embedded store has no file yet (opening one would create it). It takes no
+ * writes.
+ */
+export const EMPTY_STORE: CatalogStore = {
+  titlesByIds: async (ids) => ids.map(() => null),
+  titlesBySlugs: async (slugs) => slugs.map(() => null),
+  titlesByTmdbIds: async (keys) => keys.map(() => null),
+  curatedTitlesByIds: async (ids) => ids.map(() => null),
+  editTitles: async () => {
+    throw new Error('EMPTY_STORE takes no writes: it is for dry runs');
+  },
+};
+
 /** "3 created, 1 updated, 2 unchanged", or "no changes". */
 export function describeReport(report: CatalogReport): string {
   if (report.created.length === 0 && report.updated.length === 0) {
@@ -67,7 +88,7 @@ export function describeReport(report: CatalogReport): string {
  * What the file refers to outside itself must be in the store; its slugs and
  * TMDB identities must not belong to another title there.
  */
-async function checkReferences(store: Store, catalog: Catalog): Promise<void> {
+async function checkReferences(store: CatalogStore, catalog: Catalog): Promise<void> {
   const inFile = new Set(catalog.titles.map((t) => t.title.id));
   const issues: Array<{ path: string; message: string }> = [];
   const outside = catalog.titles.flatMap((t, i) =>

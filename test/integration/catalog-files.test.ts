@@ -224,3 +224,38 @@ describe.each(kinds)('%s', (_name, locate) => {
     );
   });
 });
+
+describe('Catalog files: a dry run without an embedded store', () => {
+  beforeAll(buildServer, 120_000);
+
+  it('reports what an import would create, and creates nothing: no store file, no DATA_DIR', async () => {
+    const parent = tempDataDir('reelcheck-dry-run-');
+    const dataDir = path.join(parent, 'data');
+    const dry = await runToExit(
+      'dist/scripts/catalog-import.js',
+      { DATA_DIR: dataDir },
+      {
+        args: [path.resolve('src/seed/catalog.json'), '--dry-run'],
+        timeoutMs: 30_000,
+      },
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run, nothing written');
+    expect(dry.stdout).toContain('3 created, 0 updated, 0 unchanged');
+    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(fs.readdirSync(parent)).toEqual([]);
+
+    // The same in an existing, empty DATA_DIR.
+    fs.mkdirSync(dataDir);
+    const again = await runToExit(
+      'dist/scripts/catalog-import.js',
+      { DATA_DIR: dataDir },
+      {
+        args: [path.resolve('src/seed/catalog.json'), '--dry-run'],
+        timeoutMs: 30_000,
+      },
+    );
+    expect(again.stdout).toContain('3 created');
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+});
