@@ -7,8 +7,6 @@
  * in each adapter's harness, never in the shared tests.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import type Database from 'better-sqlite3';
 import { loadCatalog } from '../../src/seed/catalog';
@@ -55,6 +53,7 @@ import {
   MONGODB_SUITE,
   TEST_MONGODB_URI,
 } from '../helpers/mongo';
+import { tempDir } from '../helpers/temp-dirs';
 
 interface Harness {
   store: Store;
@@ -74,7 +73,7 @@ const sqliteAdapter: Adapter = {
   name: 'sqlite',
   title: 'Store contract: sqlite',
   async open() {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-contract-'));
+    const dataDir = tempDir('reelcheck-contract-');
     const store = await SqliteStore.open({ dataDir });
     return {
       store,

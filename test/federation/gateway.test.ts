@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -13,6 +12,7 @@ import { startStreamingSubgraph, STREAMING_TYPE_DEFS } from '../fakes/streaming-
 import { errorCode, postRaw } from '../helpers/graphql-client';
 import { buildServer, ROOT } from '../helpers/server-process';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { tempDir } from '../helpers/temp-dirs';
 
 /**
  * A supergraph on loopback: Reelcheck and another team's subgraph (which
@@ -56,7 +56,7 @@ describe('composition', () => {
 
   it('npm run supergraph writes the supergraph SDL to a file', () => {
     buildServer();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-supergraph-'));
+    const dir = tempDir('reelcheck-supergraph-');
     const streaming = path.join(dir, 'streaming.graphql');
     fs.writeFileSync(streaming, print(STREAMING_TYPE_DEFS));
     const out = path.join(dir, 'supergraph.graphql');
