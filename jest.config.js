@@ -2,7 +2,8 @@
 // from decorator metadata: legacy decorators + decoratorMetadata keep it.
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node, plus: temp dirs made with tempDir() are removed when their test file is done.
+  testEnvironment: '<rootDir>/test/helpers/temp-dir-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFiles: ['reflect-metadata'],

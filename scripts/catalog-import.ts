@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCatalog } from '../src/catalog/format';
-import { describeReport, writeCatalog } from '../src/catalog/write';
-import { loadConfig } from '../src/config';
+import { describeReport, EMPTY_STORE, writeCatalog } from '../src/catalog/write';
+import { type Config, loadConfig } from '../src/config';
+import type { CatalogReport } from '../src/model';
 import { createLogger } from '../src/logger';
-import { openStore } from '../src/store';
+import { openStore, type Store } from '../src/store';
+import { storeFile } from '../src/store/sqlite/database';
 
 /**
  * `npm run catalog:import -- FILE [--dry-run]`: makes every title in the
@@ -35,19 +37,30 @@ async function importCatalog(): Promise<void> {
   const catalog = parseCatalog(json);
   const dryRun = values['dry-run'] ?? false;
   const config = loadConfig();
-  const logger = createLogger({ ...config, logLevel: 'warn' });
-  const store = await openStore(config, logger);
+  const { report, kind } =
+    dryRun && !config.mongo && !fs.existsSync(storeFile(config.dataDir))
+      ? // No embedded store yet, and a dry run creates none: compare with an empty one.
+        { report: await writeCatalog(EMPTY_STORE, catalog, { dryRun }), kind: 'sqlite (empty)' }
+      : await intoStore(config, (store) => writeCatalog(store, catalog, { dryRun }));
+  const summary = describeReport(report);
+  console.log(
+    dryRun
+      ? `dry run, nothing written: ${file} into the ${kind} store would give ${summary}`
+      : `imported ${file} into the ${kind} store: ${summary}`,
+  );
+  for (const id of report.created) console.log(`  created ${id}`);
+  for (const id of report.updated) console.log(`  updated ${id}`);
+}
+
+/** Opens the configured store, runs `work` on it once it answers, and closes it. */
+async function intoStore(
+  config: Config,
+  work: (store: Store) => Promise<CatalogReport>,
+): Promise<{ report: CatalogReport; kind: string }> {
+  const store = await openStore(config, createLogger({ ...config, logLevel: 'warn' }));
   try {
     await store.ping();
-    const report = await writeCatalog(store, catalog, { dryRun });
-    const summary = describeReport(report);
-    console.log(
-      dryRun
-        ? `dry run, nothing written: ${file} into the ${store.kind} store would give ${summary}`
-        : `imported ${file} into the ${store.kind} store: ${summary}`,
-    );
-    for (const id of report.created) console.log(`  created ${id}`);
-    for (const id of report.updated) console.log(`  updated ${id}`);
+    return { report: await work(store), kind: store.kind };
   } finally {
     await store.close();
   }

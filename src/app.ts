@@ -5,11 +5,12 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
-import { editorAccess } from './curation/editor-auth';
+import { EditorGate } from './curation/editor-auth';
 import { CurationService } from './curation/service';
 import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
@@ -90,6 +91,7 @@ export async function createApp({
   const bootstrap = new StoreBootstrap(store, logger);
   const ratingLimiter = new RatingRateLimiter(ratingLimits, logger);
   const curation = new CurationService(store);
+  const editorGate = new EditorGate(config.adminToken);
   const tmdbTitles = new TmdbTitles(config.tmdb, logger);
   const tmdbImporter = new TmdbImporter(store, curation, tmdbTitles);
 
@@ -125,6 +127,9 @@ export async function createApp({
       // which cachePolicy sets from what the response cache knows.
       ApolloServerPluginCacheControlDisabled(),
       cachePolicy(config.responseCache?.maxAgeSeconds ?? 0),
+      // No federated trace (ftv1) for whoever sends apollo-federation-include-trace: it shows
+      // resolver timings, and no router here reports usage to GraphOS.
+      ApolloServerPluginInlineTraceDisabled(),
     ],
   });
   await apollo.start();
@@ -140,22 +145,23 @@ export async function createApp({
   const cors = corsPolicy(config.http.corsOrigins);
 
   /** A request's context, the same on both paths to Apollo (the endpoint and Express). */
-  const contextFor = (
+  const contextFor = async (
     req: http.IncomingMessage,
     requestLogger: Logger,
     responseCaching: ResponseCaching | null,
-  ): Context => {
+  ): Promise<Context> => {
     const requestStore =
       responseCaching && responseCache
         ? responseCache.recording(store, responseCaching.reads)
         : store;
+    const address = clientAddress(req, trustProxy);
     return {
       store: requestStore,
       logger: requestLogger,
       ratingLimiter,
       loaders: createLoaders(requestStore, tmdb.createLoader()),
-      clientAddress: clientAddress(req, trustProxy),
-      editorAccess: editorAccess(config.adminToken, req.headers.authorization),
+      clientAddress: address,
+      editorAccess: await editorGate.access(req.headers.authorization, address),
       curation,
       tmdbImporter,
       responseCaching,

@@ -8,6 +8,9 @@ import { z } from 'zod';
  * reported once, at start, naming the variable.
  */
 
+/** Short enough to guess is too short: 32 hex characters are 128 random bits. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalString = z
@@ -61,7 +64,10 @@ const envSchema = z.object({
   TMDB_TIMEOUT_MS: positiveInt(2000),
   TMDB_CACHE_TTL_SECONDS: positiveInt(21600),
   TMDB_MAX_CONCURRENCY: positiveInt(8),
-  ADMIN_TOKEN: optionalString,
+  ADMIN_TOKEN: optionalString.refine(
+    (value) => value === undefined || value.length >= MIN_ADMIN_TOKEN_LENGTH,
+    `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -hex 32`,
+  ),
   RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
   EXPLORER: z.preprocess(
     unsetIfBlank,

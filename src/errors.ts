@@ -4,6 +4,7 @@ import {
   InvalidEditError,
   RevisionConflictError,
   SlugTakenError,
+  TmdbIdentityTakenError,
 } from './model';
 
 /**
@@ -38,8 +39,9 @@ export function notFound(message: string, field: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.NOT_FOUND, field } });
 }
 
-export function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Too many ratings from this client; retry in ${retryAfterSeconds} s`, {
+/** Too many of `what` (ratings, failed editor authentications) from this client. */
+export function rateLimited(retryAfterSeconds: number, what = 'ratings'): GraphQLError {
+  return new GraphQLError(`Too many ${what} from this client; retry in ${retryAfterSeconds} s`, {
     extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds },
   });
 }
@@ -87,9 +89,18 @@ export function domainError(error: unknown): GraphQLError | null {
       extensions: { code: ErrorCode.CONFLICT, slug: error.slug },
     });
   }
-  if (error instanceof EntityNotFoundError) return notFound(error.message, error.field);
-  if (error instanceof InvalidEditError) {
-    return badUserInput(`${error.field}: ${error.message}`, error.field);
+  if (error instanceof TmdbIdentityTakenError) {
+    return new GraphQLError(error.message, {
+      extensions: {
+        code: ErrorCode.CONFLICT,
+        field: 'tmdbId',
+        tmdbId: error.tmdbId,
+        mediaType: error.mediaType,
+        heldBySlug: error.holder.slug,
+      },
+    });
   }
+  if (error instanceof EntityNotFoundError) return notFound(error.message, error.field);
+  if (error instanceof InvalidEditError) return badUserInput(error.message, error.field);
   return null;
 }

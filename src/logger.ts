@@ -5,8 +5,8 @@ export type { Logger };
 
 /**
  * One JSON logger for the process. Secrets are scrubbed twice: by path (auth
- * headers, api_key parameters) and by value (any configured secret string that
- * slips into a message, e.g. inside an upstream error's URL).
+ * headers, api_key parameters) and by value, in every line as written (see
+ * scrubbing below).
  *
  * Lines go to stdout asynchronously (pino's SonicBoom with sync: false): a
  * line is written as soon as the previous write is done, so under load many
@@ -14,9 +14,6 @@ export type { Logger };
  * pending is written synchronously when the process exits.
  */
 export function createLogger(config: Config, destination?: DestinationStream): Logger {
-  const secrets = secretsOf(config);
-  const scrub = (text: string) =>
-    secrets.reduce((out, secret) => out.split(secret).join('[REDACTED]'), text);
   return pino(
     {
       level: config.logLevel,
@@ -30,56 +27,37 @@ export function createLogger(config: Config, destination?: DestinationStream): L
         ],
         censor: '[REDACTED]',
       },
-      hooks: {
-        logMethod(args, method) {
-          // Scrub the whole record by value: it catches secrets inside nested
-          // error objects and URLs. A record is copied only when it holds a
-          // secret or an error (which is flattened so its message is logged):
-          // the per-operation info line is neither, and is passed on as it is.
-          if (!args.some((arg) => needsScrubbing(arg, secrets))) {
-            method.apply(this, args);
-            return;
-          }
-          const scrubbed = args.map((arg) =>
-            typeof arg === 'string' ? scrub(arg) : scrubValue(arg, scrub),
-          ) as typeof args;
-          method.apply(this, scrubbed);
-        },
-      },
+      // An error's name, message and stack; not its other properties (a client's
+      // request and its headers hang off some).
+      serializers: { err: errorFields },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    scrubbing(destination ?? pino.destination({ dest: 1, sync: false }), secretsOf(config)),
   );
 }
 
-/** True when scrubValue would change `value`: a secret in a string, or an error to flatten. */
-function needsScrubbing(value: unknown, secrets: string[], depth = 0): boolean {
-  if (depth > 6 || value === null || value === undefined) return false;
-  if (typeof value === 'string') return secrets.some((secret) => value.includes(secret));
-  if (value instanceof Error) return true;
-  if (typeof value !== 'object') return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) {
-    if (needsScrubbing(item, secrets, depth + 1)) return true;
-  }
-  return false;
+function errorFields(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  return { type: error.name, message: error.message, stack: error.stack };
 }
 
-function scrubValue(value: unknown, scrub: (s: string) => string, depth = 0): unknown {
-  if (depth > 6 || value === null || value === undefined) return value;
-  if (typeof value === 'string') return scrub(value);
-  if (value instanceof Error) {
-    return {
-      type: value.name,
-      message: scrub(value.message),
-      stack: value.stack && scrub(value.stack),
-    };
-  }
-  if (Array.isArray(value)) return value.map((v) => scrubValue(v, scrub, depth + 1));
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[k] = scrubValue(v, scrub, depth + 1);
-    }
-    return out;
-  }
-  return value;
+/**
+ * The destination, with every configured secret replaced in each line pino
+ * writes: messages, objects, errors at any depth, and the bindings of child
+ * loggers, which pino serializes once when the child is made and no hook or
+ * formatter sees again (a request id is a client's string, and could be the
+ * token). In a JSON line a string is escaped, so the secret is matched in its
+ * escaped form; matching the raw form could break the line's structure.
+ */
+function scrubbing(destination: DestinationStream, secrets: string[]): DestinationStream {
+  if (secrets.length === 0) return destination;
+  const escaped = [...new Set(secrets.map((secret) => JSON.stringify(secret).slice(1, -1)))];
+  const scrub = (line: string) =>
+    escaped.reduce((out, secret) => out.split(secret).join('[REDACTED]'), line);
+  const flushable = destination as DestinationStream & { flush?: (cb?: () => void) => void };
+  return {
+    write: (line: string) => destination.write(scrub(line)),
+    ...(typeof flushable.flush === 'function'
+      ? { flush: (cb?: () => void) => flushable.flush!(cb) }
+      : {}),
+  };
 }

@@ -111,7 +111,10 @@ const titleSchema = z
   })
   .strict();
 
-/** The schema of a whole file, with the rules that span entries (unique ids and slugs, references). */
+/**
+ * The schema of a whole file, with the rules that span entries: unique ids,
+ * slugs and TMDB identities (TMDB id and media type), no genre twice, references.
+ */
 export const catalogFileSchema = z
   .object({
     $comment: z.string().optional(),
@@ -126,10 +129,23 @@ export const catalogFileSchema = z
     const titleIds = new Map<string, number>();
     const slugs = new Map<string, number>();
     const factIds = new Map<string, string>();
+    const tmdbIdentities = new Map<string, number>();
     file.titles.forEach((title, t) => {
       if (titleIds.has(title.id))
         issue(['titles', t, 'id'], `repeats titles[${titleIds.get(title.id)}].id`);
       titleIds.set(title.id, t);
+      if (title.tmdbId !== null) {
+        const identity = `${title.mediaType} ${title.tmdbId}`;
+        const holder = tmdbIdentities.get(identity);
+        if (holder !== undefined)
+          issue(['titles', t, 'tmdbId'], `TMDB ${identity} is also titles[${holder}]'s`);
+        tmdbIdentities.set(identity, t);
+      }
+      const genres = title.genres.map((genre) => genre.trim().toLowerCase());
+      genres.forEach((genre, g) => {
+        const first = genres.indexOf(genre);
+        if (first !== g) issue(['titles', t, 'genres', g], `repeats genres[${first}]`);
+      });
       [title.slug, ...title.formerSlugs].forEach((s, i) => {
         const path = i === 0 ? ['titles', t, 'slug'] : ['titles', t, 'formerSlugs', i - 1];
         const owner = slugs.get(s);

@@ -19,13 +19,14 @@ import { CatalogFileError } from './format';
  *
  * Everything is checked before the first write: the file (by its schema),
  * then what it refers to in the store (recommended titles outside the file
- * must exist; a slug must not resolve to another title). Then the store
+ * must exist; a slug must not resolve to another title, nor a TMDB identity
+ * belong to one). Then the store
  * applies the whole catalog as one batch (see Store.editTitles: one
  * transaction on SQLite; on MongoDB one atomic write per title, and an
  * interrupted import is completed by running it again).
  */
 export async function writeCatalog(
-  store: Store,
+  store: CatalogStore,
   catalog: Catalog,
   options: { dryRun?: boolean; now?: Date } = {},
 ): Promise<CatalogReport> {
@@ -54,6 +55,27 @@ export async function writeCatalog(
   return { created: ids('created'), updated: ids('updated'), unchanged: ids('unchanged') };
 }
 
+/** What writing a catalog needs of a store. */
+export type CatalogStore = Pick<
+  Store,
+  'titlesByIds' | 'titlesBySlugs' | 'titlesByTmdbIds' | 'curatedTitlesByIds' | 'editTitles'
+>;
+
+/**
+ * A store that holds no titles: what a dry run compares a file with when the
+ * embedded store has no file yet (opening one would create it). It takes no
+ * writes.
+ */
+export const EMPTY_STORE: CatalogStore = {
+  titlesByIds: async (ids) => ids.map(() => null),
+  titlesBySlugs: async (slugs) => slugs.map(() => null),
+  titlesByTmdbIds: async (keys) => keys.map(() => null),
+  curatedTitlesByIds: async (ids) => ids.map(() => null),
+  editTitles: async () => {
+    throw new Error('EMPTY_STORE takes no writes: it is for dry runs');
+  },
+};
+
 /** "3 created, 1 updated, 2 unchanged", or "no changes". */
 export function describeReport(report: CatalogReport): string {
   if (report.created.length === 0 && report.updated.length === 0) {
@@ -62,8 +84,11 @@ export function describeReport(report: CatalogReport): string {
   return `${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged`;
 }
 
-/** What the file refers to outside itself must be in the store; its slugs must be free. */
-async function checkReferences(store: Store, catalog: Catalog): Promise<void> {
+/**
+ * What the file refers to outside itself must be in the store; its slugs and
+ * TMDB identities must not belong to another title there.
+ */
+async function checkReferences(store: CatalogStore, catalog: Catalog): Promise<void> {
   const inFile = new Set(catalog.titles.map((t) => t.title.id));
   const issues: Array<{ path: string; message: string }> = [];
   const outside = catalog.titles.flatMap((t, i) =>
@@ -94,6 +119,30 @@ async function checkReferences(store: Store, catalog: Catalog): Promise<void> {
       issues.push({
         path: s.path,
         message: `"${s.slug}" already resolves to the title "${holder.id}" in the store`,
+      });
+    }
+  });
+  const identities = catalog.titles.flatMap(({ title }, i) =>
+    title.tmdbId === null
+      ? []
+      : [
+          {
+            tmdbId: title.tmdbId,
+            mediaType: title.mediaType,
+            owner: title.id,
+            path: `titles[${i}].tmdbId`,
+          },
+        ],
+  );
+  const tmdbHolders = await store.titlesByTmdbIds(identities);
+  identities.forEach((identity, i) => {
+    const holder = tmdbHolders[i];
+    if (holder && holder.id !== identity.owner) {
+      issues.push({
+        path: identity.path,
+        message:
+          `TMDB ${identity.mediaType} ${identity.tmdbId} already belongs to the title "${holder.id}" ` +
+          'in the store; a TMDB identity names one title (clear it there first)',
       });
     }
   });

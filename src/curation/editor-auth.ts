@@ -1,13 +1,48 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AuthChecker } from 'type-graphql';
-import { forbidden, unauthenticated } from '../errors';
+import { forbidden, rateLimited, unauthenticated } from '../errors';
 
 /**
  * Who is asking, as far as editor operations care. Decided once per request
- * from the Authorization header and ADMIN_TOKEN; the token itself never
- * leaves this module (nor reaches a log: see src/logger.ts).
+ * from the Authorization header and ADMIN_TOKEN (EditorGate); the token itself
+ * never leaves this module (nor reaches a log: see src/logger.ts). `throttled`:
+ * this client sent too many wrong tokens lately, for this many more seconds.
  */
-export type EditorAccess = 'editor' | 'anonymous' | 'invalid-token' | 'disabled';
+export type EditorAccess =
+  'editor' | 'anonymous' | 'invalid-token' | 'disabled' | { throttledForSeconds: number };
+
+/** Wrong tokens a client address may send per minute; then its editor requests are refused. */
+export const FAILED_EDITOR_AUTH_PER_MINUTE = 5;
+
+/**
+ * Decides each request's editor access, and makes guessing ADMIN_TOKEN slow:
+ * every wrong token costs the client address (see src/http/client-address.ts)
+ * one of FAILED_EDITOR_AUTH_PER_MINUTE points. Once they are spent, its
+ * editor requests are refused with RATE_LIMITED until the minute is over,
+ * before any comparison, with the right token too: a refusal says nothing
+ * about a guess. Counted in this process's memory (one budget per process).
+ */
+export class EditorGate {
+  private readonly failures = new RateLimiterMemory({
+    points: FAILED_EDITOR_AUTH_PER_MINUTE,
+    duration: 60,
+  });
+
+  constructor(private readonly adminToken: string | undefined) {}
+
+  async access(authorization: string | undefined, client: string): Promise<EditorAccess> {
+    if (!this.adminToken) return 'disabled';
+    if (authorization === undefined || authorization.trim() === '') return 'anonymous';
+    const spent = await this.failures.get(client);
+    if (spent && spent.consumedPoints >= FAILED_EDITOR_AUTH_PER_MINUTE) {
+      return { throttledForSeconds: Math.max(1, Math.ceil(spent.msBeforeNext / 1000)) };
+    }
+    const access = editorAccess(this.adminToken, authorization);
+    if (access === 'invalid-token') await this.failures.penalty(client);
+    return access;
+  }
+}
 
 /** The role type-graphql's @Authorized checks. */
 export const EDITOR = 'EDITOR';
@@ -42,8 +77,14 @@ export const editorAuthChecker: AuthChecker<{ editorAccess: EditorAccess }> = ({
   return true;
 };
 
-/** Throws FORBIDDEN (editing disabled) or UNAUTHENTICATED unless the request is an editor's. */
+/**
+ * Throws FORBIDDEN (editing disabled), UNAUTHENTICATED or RATE_LIMITED (too
+ * many wrong tokens) unless the request is an editor's.
+ */
 export function assertEditor(access: EditorAccess): void {
+  if (typeof access === 'object') {
+    throw rateLimited(access.throttledForSeconds, 'failed editor authentications');
+  }
   switch (access) {
     case 'editor':
       return;

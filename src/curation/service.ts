@@ -109,13 +109,16 @@ export class CurationService {
     const name = patch.name ?? existing.name;
     const year = patch.year === undefined ? existing.year : patch.year;
     const [title] = await this.withFreeSlug(name, year, titleId, (slug) =>
-      this.titleEdit(titleId, (current) =>
-        updateTitle(
-          this.context(ChangeOperation.UPDATE_TITLE),
-          current,
-          patch.name === undefined ? patch : { ...patch, slug },
-          expectedRevision,
-        ),
+      this.titleEdit(
+        titleId,
+        (current) =>
+          updateTitle(
+            this.context(ChangeOperation.UPDATE_TITLE),
+            current,
+            patch.name === undefined ? patch : { ...patch, slug },
+            expectedRevision,
+          ),
+        'id',
       ),
     );
     return title.title;
@@ -127,8 +130,10 @@ export class CurationService {
   ): Promise<FactRecord> {
     const id = newStoreId();
     const [title] = await this.edit(
-      this.titleEdit(titleId, (current) =>
-        addFact(this.context(ChangeOperation.ADD_FACT), current, { id, ...fact }),
+      this.titleEdit(
+        titleId,
+        (current) => addFact(this.context(ChangeOperation.ADD_FACT), current, { id, ...fact }),
+        'titleId',
       ),
     );
     return title.facts.find((f) => f.id === id)!;
@@ -163,8 +168,10 @@ export class CurationService {
   async removeFact(factId: string): Promise<TitleRecord> {
     const titleId = await this.titleOfFact(factId);
     const [title] = await this.edit(
-      this.titleEdit(titleId, (current) =>
-        removeFact(this.context(ChangeOperation.REMOVE_FACT), current, factId),
+      this.titleEdit(
+        titleId,
+        (current) => removeFact(this.context(ChangeOperation.REMOVE_FACT), current, factId),
+        'id',
       ),
     );
     return title.title;
@@ -181,16 +188,19 @@ export class CurationService {
       throw new EntityNotFoundError('No title has this titleId', `items[${missing}].titleId`);
     }
     const [title] = await this.edit(
-      this.titleEdit(titleId, (current) =>
-        setRecommendations(
-          this.context(ChangeOperation.SET_RECOMMENDATIONS),
-          current,
-          items.map((item) => ({
-            recommendedTitleId: item.titleId,
-            label: item.label,
-            reason: item.reason,
-          })),
-        ),
+      this.titleEdit(
+        titleId,
+        (current) =>
+          setRecommendations(
+            this.context(ChangeOperation.SET_RECOMMENDATIONS),
+            current,
+            items.map((item) => ({
+              recommendedTitleId: item.titleId,
+              label: item.label,
+              reason: item.reason,
+            })),
+          ),
+        'titleId',
       ),
     );
     return title.title;
@@ -210,16 +220,19 @@ export class CurationService {
     return { now: this.now(), newId: newStoreId, operation };
   }
 
-  /** One title's edit; NOT_FOUND (naming `field`) when there is no such title. */
+  /**
+   * One title's edit; NOT_FOUND when there is no such title, naming `field`:
+   * the argument the caller gave the title's id in (`id`, `titleId`).
+   */
   titleEdit(
     titleId: string,
     apply: (current: CuratedTitle) => TitleEditResult | null,
-    field = 'id',
+    field: string,
   ): TitleEdit {
     return {
       titleId,
       apply: (current) => {
-        if (!current) throw new EntityNotFoundError('No title has this id', field);
+        if (!current) throw new EntityNotFoundError(`No title has this ${field}`, field);
         return apply(current);
       },
     };
@@ -239,7 +252,7 @@ export class CurationService {
   ): Promise<FactRecord> {
     const titleId = await this.titleOfFact(factId);
     const [title] = await this.edit(
-      this.titleEdit(titleId, (current) => apply(this.context(operation), current)),
+      this.titleEdit(titleId, (current) => apply(this.context(operation), current), 'id'),
     );
     const fact = title.facts.find((f) => f.id === factId);
     if (!fact) throw new EntityNotFoundError('No fact has this id', 'id');

@@ -1,5 +1,6 @@
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsInt,
   IsOptional,
   IsUrl,
@@ -7,10 +8,13 @@ import {
   Max,
   MaxLength,
   Min,
+  validate,
   ValidateNested,
+  ValidationError,
 } from 'class-validator';
 import {
   Arg,
+  ArgumentValidationError,
   Authorized,
   Ctx,
   Field,
@@ -81,6 +85,9 @@ abstract class TitleFieldsInput {
   @Field(() => [String], { nullable: true, description: 'Genre names, at most 20.' })
   @IsOptional()
   @ArrayMaxSize(20, { message: 'genres must hold at most 20 names' })
+  @ArrayUnique((genre: string) => genre.trim().toLowerCase(), {
+    message: 'genres must not name a genre twice',
+  })
   @MaxLength(60, { each: true, message: 'each genre must be at most 60 characters' })
   @Matches(NOT_BLANK, { each: true, message: 'a genre must not be blank' })
   genres?: string[] | null;
@@ -260,9 +267,10 @@ export class EditingResolver {
     @Arg('expectedRevision', () => Int, expectedRevisionArg) expectedRevision: number,
     @Ctx() ctx: Context,
   ): Promise<TitleRecord> {
+    requireAtLeastOne('expectedRevision', expectedRevision, EXPECTED_REVISION_HINT);
     const titleId = requireGlobalId('Title', id, 'id');
     if (input.name === null) {
-      throw badUserInputFor('input.name', 'name cannot be null: leave it out to keep it');
+      throw badUserInputFor('name', 'name cannot be null: leave it out to keep it');
     }
     const { genres, ...rest } = withoutUndefined(input);
     const patch = genres === undefined ? rest : { ...rest, genres: genres ?? [] };
@@ -276,7 +284,7 @@ export class EditingResolver {
     input: AddFactInput,
     @Ctx() ctx: Context,
   ): Promise<FactRecord> {
-    const titleId = requireGlobalId('Title', input.titleId, 'input.titleId');
+    const titleId = requireGlobalId('Title', input.titleId, 'titleId');
     return ctx.curation.addFact(titleId, {
       category: input.category,
       text: input.text,
@@ -292,6 +300,7 @@ export class EditingResolver {
     @Arg('expectedRevision', () => Int, expectedRevisionArg) expectedRevision: number,
     @Ctx() ctx: Context,
   ): Promise<FactRecord> {
+    requireAtLeastOne('expectedRevision', expectedRevision, EXPECTED_REVISION_HINT);
     return ctx.curation.updateFact(requireGlobalId('Fact', id, 'id'), input, expectedRevision);
   }
 
@@ -305,6 +314,7 @@ export class EditingResolver {
     position: number,
     @Ctx() ctx: Context,
   ): Promise<FactRecord> {
+    requireAtLeastOne('position', position);
     return ctx.curation.moveFact(requireGlobalId('Fact', id, 'id'), position);
   }
 
@@ -341,15 +351,20 @@ export class EditingResolver {
   @Mutation(() => Title, {
     description: `Editors: replaces a title's "Watch Next" list, in order (at most ${MAX_RECOMMENDATIONS}).`,
   })
-  setRecommendations(
+  async setRecommendations(
     @Arg('titleId', () => ID, { description: 'The title whose list it is.' }) titleId: string,
-    @Arg('items', () => [RecommendationInput], { description: 'The entries, in page order.' })
+    // Validated below, entry by entry, so that an error names its entry.
+    @Arg('items', () => [RecommendationInput], {
+      description: 'The entries, in page order.',
+      validate: false,
+    })
     items: RecommendationInput[],
     @Ctx() ctx: Context,
   ): Promise<TitleRecord> {
     if (items.length > MAX_RECOMMENDATIONS) {
       throw badUserInputFor('items', `items must hold at most ${MAX_RECOMMENDATIONS} entries`);
     }
+    await validateEntries('items', items);
     return ctx.curation.setRecommendations(
       requireGlobalId('Title', titleId, 'titleId'),
       items.map((item, i) => ({
@@ -418,4 +433,33 @@ function withoutUndefined<T extends object>(input: T): Partial<T> {
 
 function badUserInputFor(field: string, message: string) {
   return badUserInput(message, field);
+}
+
+const EXPECTED_REVISION_HINT = ': send the revision you read';
+
+/**
+ * Revisions and positions count from 1. Checked with the rest of the input,
+ * before ids are looked up: a -1 is a mistake, not a CONFLICT or NOT_FOUND.
+ */
+function requireAtLeastOne(field: string, value: number, hint = ''): void {
+  if (value < 1) throw badUserInputFor(field, `${field} must be 1 or more${hint}`);
+}
+
+/**
+ * class-validator on each entry of a list argument. TypeGraphQL validates a
+ * list's entries too, but its errors do not say which entry; these name it
+ * (`items[2].label`), as every other field path does (see format-error.ts).
+ */
+async function validateEntries(argument: string, entries: object[]): Promise<void> {
+  const results = await Promise.all(
+    entries.map((entry) => validate(entry, { skipMissingProperties: true })),
+  );
+  const failed = results.flatMap((errors, i) =>
+    errors.length > 0 ? [validationNode(String(i), errors)] : [],
+  );
+  if (failed.length > 0) throw new ArgumentValidationError([validationNode(argument, failed)]);
+}
+
+function validationNode(property: string, children: ValidationError[]): ValidationError {
+  return Object.assign(new ValidationError(), { property, children });
 }

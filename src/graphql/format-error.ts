@@ -26,13 +26,21 @@ const APOLLO_UNCODED_ERRORS: ReadonlyMap<string, string> = new Map([
 const MAX_QUOTED_LENGTH = 80;
 const MAX_MESSAGE_LENGTH = 1000;
 
-/** Flattens class-validator's nested errors into "field.path: constraint" entries. */
+/**
+ * Flattens class-validator's nested errors into { field, messages } entries.
+ * A field is named by its path inside the argument, the `input` object left
+ * out: `text`, `sources[0].url` (README "Errors").
+ */
 function flattenValidationErrors(
   errors: ValidationError[],
   parent = '',
 ): Array<{ field: string; messages: string[] }> {
   return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
+    const field = !parent
+      ? error.property
+      : /^\d+$/.test(error.property)
+        ? `${parent}[${error.property}]`
+        : `${parent}.${error.property}`;
     const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
@@ -118,11 +126,37 @@ function formatForClient(
   const refusal = limitRefusal(formatted);
   if (refusal) return refusal;
   // No stack trace to strip: app.ts sends none in production.
+  const message = clientMessage(formatted.message, production);
+  const field =
+    code === ErrorCode.BAD_USER_INPUT && !formatted.extensions?.fields
+      ? coercedVariableField(formatted.message)
+      : null;
   return {
     ...formatted,
-    message: clientMessage(formatted.message, production),
-    extensions: { ...formatted.extensions, code },
+    message,
+    extensions: {
+      ...formatted.extensions,
+      code,
+      ...(field === null ? {} : { fields: [{ field, messages: [message] }] }),
+    },
   };
+}
+
+/**
+ * The field of a variable Apollo could not coerce to its type (BAD_USER_INPUT
+ * before anything runs), named as the API names fields elsewhere: its path
+ * inside the variable (`Variable "$input" ... at "input.score"` gives
+ * `score`), with a field the message names as missing or unknown added; the
+ * variable's own name when the variable itself is wrong (`id`). Null for
+ * any other message.
+ */
+function coercedVariableField(message: string): string | null {
+  const variable = /^Variable "\$([A-Za-z_]\w*)"/.exec(message)?.[1];
+  if (!variable) return null;
+  const at = / at "([\w.[\]]+)"; /.exec(message)?.[1] ?? variable;
+  const named = /; Field "([A-Za-z_]\w*)" (?:of required type|is not defined)/.exec(message)?.[1];
+  const path = named ? `${at}.${named}` : at;
+  return path.startsWith(`${variable}.`) ? path.slice(variable.length + 1) : path;
 }
 
 /**

@@ -120,7 +120,7 @@ export function addFact(
   if (inCategory.length >= MAX_FACTS_PER_CATEGORY) {
     throw new InvalidEditError(
       'category',
-      `A title has at most ${MAX_FACTS_PER_CATEGORY} facts per category; remove one first`,
+      `category ${fact.category} already holds ${MAX_FACTS_PER_CATEGORY} facts, the most a section may; remove one first`,
     );
   }
   const position = fact.position ?? inCategory.length + 1;
@@ -464,8 +464,13 @@ function checkVerification(verification: Omit<FactVerification, 'updatedAt'>): v
     );
   }
   const urls = verification.sources.map((s) => s.url);
-  if (new Set(urls).size !== urls.length) {
-    throw new InvalidEditError('sources', 'sources must not list the same url twice');
+  const repeated = urls.findIndex((url, i) => urls.indexOf(url) !== i);
+  if (repeated >= 0) {
+    const field = `sources[${repeated}].url`;
+    throw new InvalidEditError(
+      field,
+      `${field} repeats sources[${urls.indexOf(urls[repeated])}].url: list each source once`,
+    );
   }
 }
 
@@ -478,11 +483,15 @@ function checkRecommendations(
   }
   const seen = new Set<string>();
   items.forEach((item, i) => {
+    const field = `items[${i}].titleId`;
     if (item.recommendedTitleId === titleId) {
-      throw new InvalidEditError(`items[${i}].titleId`, 'a title cannot recommend itself');
+      throw new InvalidEditError(field, `${field} is this title: a title cannot recommend itself`);
     }
     if (seen.has(item.recommendedTitleId)) {
-      throw new InvalidEditError(`items[${i}].titleId`, 'a title can be recommended only once');
+      throw new InvalidEditError(
+        field,
+        `${field} is listed before: a title can be recommended only once`,
+      );
     }
     seen.add(item.recommendedTitleId);
   });

@@ -31,7 +31,11 @@ export class EntityNotFoundError extends Error {
   }
 }
 
-/** An edit that breaks a rule of the domain: BAD_USER_INPUT naming the field. */
+/**
+ * An edit that breaks a rule of the domain: BAD_USER_INPUT naming the field.
+ * The message starts with the field's name ("position must be from 1 to 8"),
+ * as every validation message does; nothing adds it again.
+ */
 export class InvalidEditError extends Error {
   constructor(
     readonly field: string,
@@ -47,5 +51,25 @@ export class SlugTakenError extends Error {
   constructor(readonly slug: string) {
     super(`The slug "${slug}" already belongs to another title`);
     this.name = 'SlugTakenError';
+  }
+}
+
+/**
+ * A TMDB identity (TMDB id and media type) that already belongs to another
+ * title: stores throw it on write. One title per identity, so a federation
+ * key `tmdbId mediaType` and a TMDB import each find exactly one title.
+ */
+export class TmdbIdentityTakenError extends Error {
+  constructor(
+    readonly tmdbId: number,
+    readonly mediaType: string,
+    /** The title that has it: its store id and slug. */
+    readonly holder: { id: string; slug: string },
+  ) {
+    super(
+      `tmdbId ${tmdbId} (${mediaType}) already belongs to the title "${holder.slug}": ` +
+        'a TMDB identity names one title. Edit that title, or clear its tmdbId first',
+    );
+    this.name = 'TmdbIdentityTakenError';
   }
 }

@@ -14,7 +14,10 @@ export function hideComment(
   reason: string,
 ): { hidden: CommentModeration; change: ChangeRecord } | null {
   if (rating.comment === null) {
-    throw new InvalidEditError('ratingId', 'This rating has no comment to hide');
+    throw new InvalidEditError(
+      'ratingId',
+      'ratingId names a rating without a comment: nothing to hide',
+    );
   }
   if (rating.hidden?.reason === reason) return null;
   const hidden: CommentModeration = { reason, at: ctx.now };

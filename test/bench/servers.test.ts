@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fetchOk } from '../../scripts/bench/load';
 import { graphqlBody, TITLE_PAGE_QUERY, TYPENAME_QUERY } from '../../scripts/bench/queries';
 import { type ComparedServers, startComparedServers } from '../../scripts/bench/serving';
 import { buildServer } from '../helpers/server-process';
+import { tempDir } from '../helpers/temp-dirs';
 
 /**
  * The bench's comparison only means something if bare node:http, stock
@@ -18,7 +17,7 @@ describe('bench servers', () => {
 
   beforeAll(() => {
     buildServer();
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-bench-test-'));
+    workDir = tempDir('reelcheck-bench-test-');
   }, 120_000);
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { SCHEMA_FILE } from '../../src/graphql/schema';
+import { tempDir } from '../helpers/temp-dirs';
 
 /**
  * Relay's compiler accepts the committed schema: a @refetchable fragment on
@@ -46,7 +46,7 @@ export const titleList = graphql\`
 `;
 
 function compile(schema: string): { status: number | null; output: string; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-relay-'));
+  const dir = tempDir('reelcheck-relay-');
   fs.mkdirSync(path.join(dir, 'src'));
   fs.writeFileSync(path.join(dir, 'schema.graphql'), schema);
   fs.writeFileSync(path.join(dir, 'src', 'Titles.ts'), SOURCE);

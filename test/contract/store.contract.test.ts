@@ -7,8 +7,6 @@
  * in each adapter's harness, never in the shared tests.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import type Database from 'better-sqlite3';
 import { loadCatalog } from '../../src/seed/catalog';
@@ -33,6 +31,7 @@ import {
   setFactVerification,
   setRecommendations,
   SlugTakenError,
+  TmdbIdentityTakenError,
   type TitleEditResult,
   updateTitle,
   type RecommendationRecord,
@@ -54,6 +53,7 @@ import {
   MONGODB_SUITE,
   TEST_MONGODB_URI,
 } from '../helpers/mongo';
+import { tempDir } from '../helpers/temp-dirs';
 
 interface Harness {
   store: Store;
@@ -73,7 +73,7 @@ const sqliteAdapter: Adapter = {
   name: 'sqlite',
   title: 'Store contract: sqlite',
   async open() {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-contract-'));
+    const dataDir = tempDir('reelcheck-contract-');
     const store = await SqliteStore.open({ dataDir });
     return {
       store,
@@ -450,6 +450,62 @@ describe.each(adapters.map((adapter) => [adapter.title, adapter] as const))(
         ).rejects.toMatchObject({ name: 'SlugTakenError', slug: 'vincenzo' });
         expect(await store.titlesByIds(['thief'])).toEqual([null]);
         expect(await snapshot('my-name')).toEqual(before);
+      });
+
+      it('gives a TMDB identity to one title: another may not take it until it is cleared', async () => {
+        const glory = { tmdbId: 136283, mediaType: 'TV' as const }; // the seed's
+        const withTmdb = (id: string, tmdbId: number | null, mediaType: 'TV' | 'MOVIE' = 'TV') =>
+          store.editTitles([
+            edit(id, () =>
+              createTitle(ctx('CREATE_TITLE'), {
+                ...titleRecord({ id, name: id, slug: id, tmdbId, mediaType }),
+                tmdbSnapshot: null,
+              }),
+            ),
+          ]);
+        const before = { glory: await snapshot('the-glory'), vincenzo: await snapshot('vincenzo') };
+
+        await expect(withTmdb('glory-duplicate', glory.tmdbId)).rejects.toMatchObject({
+          name: 'TmdbIdentityTakenError',
+          tmdbId: 136283,
+          mediaType: 'TV',
+          holder: { id: 'the-glory', slug: 'the-glory' },
+        });
+        await expect(
+          store.editTitles([
+            edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { tmdbId: 136283 }, 1)),
+          ]),
+        ).rejects.toBeInstanceOf(TmdbIdentityTakenError);
+        // Refused in a batch too, with nothing of the batch written.
+        await expect(
+          store.editTitles([
+            edit('my-name', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { year: 2021 }, 1)),
+            edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { tmdbId: 136283 }, 1)),
+          ]),
+        ).rejects.toBeInstanceOf(TmdbIdentityTakenError);
+        expect(await store.titlesByIds(['glory-duplicate'])).toEqual([null]);
+        expect(await snapshot('vincenzo')).toEqual(before.vincenzo);
+        expect((await store.titlesByIds(['my-name']))[0]?.year).toBeNull();
+        expect(await store.titlesByTmdbIds([glory])).toEqual([before.glory.title!.title]);
+
+        // The same number as a film is another identity; titles without one never clash.
+        await withTmdb('glory-the-film', glory.tmdbId, 'MOVIE');
+        await withTmdb('untracked-1', null);
+        await withTmdb('untracked-2', null);
+        expect(
+          (await store.titlesByTmdbIds([glory, { ...glory, mediaType: 'MOVIE' }])).map(
+            (t) => t?.id,
+          ),
+        ).toEqual(['the-glory', 'glory-the-film']);
+
+        // Cleared on its holder, the identity can move to another title.
+        await store.editTitles([
+          edit('the-glory', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { tmdbId: null }, 1)),
+        ]);
+        await store.editTitles([
+          edit('vincenzo', (c) => updateTitle(ctx('UPDATE_TITLE'), c!, { tmdbId: 136283 }, 1)),
+        ]);
+        expect((await store.titlesByTmdbIds([glory]))[0]?.id).toBe('vincenzo');
       });
 
       it('adds, moves and removes facts: positions stay 1..n, only the edited fact moves its revision', async () => {

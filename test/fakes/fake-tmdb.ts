@@ -28,6 +28,8 @@
  *       status             answer with this status (500, 503, 404, 429, ...)
  *       retryAfterSeconds  with status 429: the Retry-After header
  *       hang               accept the request and never answer
+ *       until              answer only once this promise settles (a test
+ *                          holds TMDB's answer back to show what did not wait for it)
  *       body               answer 200 with this JSON body (malformed shapes)
  *       times              apply to the next N matching requests only
  *     behave(null, target?) restores normal answers.
@@ -57,6 +59,7 @@ export interface FakeBehavior {
   status?: number;
   retryAfterSeconds?: number;
   hang?: boolean;
+  until?: Promise<unknown>;
   body?: unknown;
   times?: number;
 }
@@ -240,15 +243,17 @@ export async function startFakeTmdb(options: FakeTmdbOptions = {}): Promise<Fake
     if (!match || record.method !== 'GET') {
       return sendJson(res, 404, { success: false, status_message: 'Not a fake TMDB route.' });
     }
-    if (behavior?.latencyMs) {
+    const respond = () => {
+      if (res.destroyed) return; // the client gave up while the answer was held
+      if (!behavior?.latencyMs) return answer(res, record, behavior);
       const timer = setTimeout(() => {
         timers.delete(timer);
         answer(res, record, behavior);
       }, behavior.latencyMs);
       timers.add(timer);
-      return;
-    }
-    answer(res, record, behavior);
+    };
+    if (behavior?.until) void behavior.until.finally(respond);
+    else respond();
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { parse, print } from 'graphql';
 import { composeSupergraph } from '../../scripts/supergraph';
 import { SUBGRAPH_FILE } from '../../src/graphql/schema';
 import { startStreamingSubgraph, STREAMING_TYPE_DEFS } from '../fakes/streaming-subgraph';
-import { postRaw } from '../helpers/graphql-client';
+import { errorCode, postRaw } from '../helpers/graphql-client';
 import { buildServer, ROOT } from '../helpers/server-process';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { tempDir } from '../helpers/temp-dirs';
 
 /**
  * A supergraph on loopback: Reelcheck and another team's subgraph (which
@@ -56,7 +56,7 @@ describe('composition', () => {
 
   it('npm run supergraph writes the supergraph SDL to a file', () => {
     buildServer();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelcheck-supergraph-'));
+    const dir = tempDir('reelcheck-supergraph-');
     const streaming = path.join(dir, 'streaming.graphql');
     fs.writeFileSync(streaming, print(STREAMING_TYPE_DEFS));
     const out = path.join(dir, 'supergraph.graphql');
@@ -80,14 +80,24 @@ describe('composition', () => {
   }, 120_000);
 });
 
+/** What the gateway passes on to subgraphs: README "Federation", forwarding headers. */
+interface GatewayContext {
+  authorization?: string;
+  forwardedFor: string;
+}
+
 describe('a gateway in front of both subgraphs', () => {
+  const ADMIN_TOKEN = 'gateway-editor-token-0c5e9a7b13d2f468';
   let reelcheck: TestApp;
   let streaming: { url: string; stop(): Promise<void> };
-  let gateway: ApolloServer;
+  let gateway: ApolloServer<GatewayContext>;
   let gatewayUrl: string;
 
   beforeAll(async () => {
-    reelcheck = await startTestApp();
+    // As deployed behind a router: TRUST_PROXY names it (here: loopback).
+    reelcheck = await startTestApp({
+      env: { TRUST_PROXY: 'loopback', RATINGS_RATE_LIMIT_PER_MINUTE: '2', ADMIN_TOKEN },
+    });
     streaming = await startStreamingSubgraph();
     const supergraphSdl = composeSupergraph([
       {
@@ -97,9 +107,30 @@ describe('a gateway in front of both subgraphs', () => {
       },
       { name: 'streaming', url: streaming.url, typeDefs: STREAMING_TYPE_DEFS },
     ]);
-    gateway = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl }) });
+    // Forwards Authorization, and X-Forwarded-For with the caller's address added, as a proxy does.
+    gateway = new ApolloServer<GatewayContext>({
+      gateway: new ApolloGateway({
+        supergraphSdl,
+        buildService: ({ url }) =>
+          new RemoteGraphQLDataSource<GatewayContext>({
+            url,
+            willSendRequest({ request, context }) {
+              if (context.authorization) {
+                request.http!.headers.set('authorization', context.authorization);
+              }
+              request.http!.headers.set('x-forwarded-for', context.forwardedFor);
+            },
+          }),
+      }),
+    });
     ({ url: gatewayUrl } = await startStandaloneServer(gateway, {
       listen: { host: '127.0.0.1', port: 0 },
+      context: async ({ req }) => ({
+        authorization: req.headers.authorization,
+        forwardedFor: [req.headers['x-forwarded-for'], req.socket.remoteAddress]
+          .filter(Boolean)
+          .join(', '),
+      }),
     }));
     gatewayUrl = gatewayUrl.replace(/\/$/, '');
   }, 60_000);
@@ -110,8 +141,11 @@ describe('a gateway in front of both subgraphs', () => {
     await reelcheck?.stop();
   });
 
-  const viaGateway = <T>(query: string, variables?: Record<string, unknown>) =>
-    postRaw<T>(gatewayUrl.replace(/\/graphql$/, ''), { query, variables });
+  const viaGateway = <T>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) => postRaw<T>(gatewayUrl.replace(/\/graphql$/, ''), { query, variables }, headers);
 
   it("answers one query with Reelcheck's title page and the other subgraph's field", async () => {
     const res = await viaGateway<{
@@ -154,6 +188,33 @@ describe('a gateway in front of both subgraphs', () => {
       accuracy: { count: 1 },
       streamingOn: ['Netflix'],
     });
+  });
+
+  it('forwards Authorization and X-Forwarded-For: editors edit through it, and each client has its own rating budget', async () => {
+    const create = (headers: Record<string, string>) =>
+      viaGateway<{ createTitle: { slug: string } }>(
+        'mutation { createTitle(input: { name: "Via Gateway", mediaType: MOVIE }) { slug } }',
+        undefined,
+        headers,
+      );
+    expect(errorCode(await create({}))).toBe('UNAUTHENTICATED');
+    const created = await create({ authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(created.errors).toBeUndefined();
+    expect(created.data!.createTitle.slug).toBe('via-gateway');
+
+    // Two clients behind the gateway (addresses from a load balancer's X-Forwarded-For), 2 ratings a minute each.
+    const page = await viaGateway<{ title: { id: string } }>('{ title(slug: "vincenzo") { id } }');
+    const rate = (client: string, voterId: string) =>
+      viaGateway(
+        'mutation Rate($input: RateAccuracyInput!) { rateAccuracy(input: $input) { rating { id } } }',
+        { input: { titleId: page.data!.title.id, score: 4, voterId } },
+        { 'x-forwarded-for': client },
+      );
+    expect((await rate('198.51.100.1', 'behind-gateway-a1')).errors).toBeUndefined();
+    expect((await rate('198.51.100.1', 'behind-gateway-a2')).errors).toBeUndefined();
+    expect(errorCode(await rate('198.51.100.1', 'behind-gateway-a3'))).toBe('RATE_LIMITED');
+    expect((await rate('198.51.100.2', 'behind-gateway-b1')).errors).toBeUndefined();
+    expect((await rate('198.51.100.2', 'behind-gateway-b2')).errors).toBeUndefined();
   });
 
   it('made no connection outside the loopback', () => {

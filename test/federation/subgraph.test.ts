@@ -48,6 +48,17 @@ describe('Reelcheck as a subgraph', () => {
     expect(res.data!._service.sdl).toContain('@key(fields: "tmdbId mediaType")');
   });
 
+  it('sends no inline trace (ftv1), whoever asks for one', async () => {
+    const asked = await postRaw(
+      t.url,
+      { query: '{ title(slug: "the-glory") { name } }' },
+      { 'apollo-federation-include-trace': 'ftv1' },
+    );
+    expect(asked.data).toEqual({ title: { name: 'The Glory' } });
+    expect(asked.extensions?.ftv1).toBeUndefined();
+    expect(JSON.stringify(asked)).not.toContain('ftv1');
+  });
+
   it('resolves Title by id and by tmdbId + mediaType, Fact and Rating by id', async () => {
     const glory = toGlobalId('Title', 'the-glory');
     const rated = await postRaw<{ rateAccuracy: { rating: { id: string } } }>(t.url, {

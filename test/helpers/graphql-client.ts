@@ -5,6 +5,7 @@ export interface GraphQLResponse<TData> {
   status: number;
   data?: TData | null;
   errors?: GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
 }
 
 /**
@@ -31,7 +32,7 @@ export async function postRaw<TData = Record<string, unknown>>(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  const json = (await response.json()) as { data?: TData | null; errors?: GraphQLFormattedError[] };
+  const json = (await response.json()) as Omit<GraphQLResponse<TData>, 'status'>;
   return { status: response.status, ...json };
 }
 

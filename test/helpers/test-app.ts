@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
@@ -11,6 +8,7 @@ import { openResponseCache } from '../../src/response-cache/cache';
 import { observeStore } from '../../src/store/observed-store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
+import { tempDir } from './temp-dirs';
 
 export interface TestApp {
   url: string;
@@ -23,8 +21,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** A DATA_DIR for one test's embedded store, removed when the test file is done (see tempDir). */
 export function tempDataDir(prefix = 'reelcheck-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 /**

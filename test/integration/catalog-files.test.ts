@@ -19,7 +19,7 @@ import { MONGODB_SUITE, openTestDatabase, TEST_MONGODB_URI } from '../helpers/mo
 import { buildServer, runToExit } from '../helpers/server-process';
 import { startTestApp, tempDataDir, type TestApp } from '../helpers/test-app';
 
-const TOKEN = 'catalog-editor-token';
+const TOKEN = 'catalog-editor-token-2b9f64ae03c1';
 const EDITOR = { authorization: `Bearer ${TOKEN}` };
 
 /** Where a store lives: env for the app and the scripts, and how to drop it. */
@@ -187,8 +187,28 @@ describe.each(kinds)('%s', (_name, locate) => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('titles[0].facts[3].category');
     expect(refused.stderr).toContain('nothing was written');
-
     seed.titles[0].facts[3].category = 'DID_YOU_KNOW';
+
+    // Rules across entries: a genre twice, a TMDB identity twice in the file, or taken in the store.
+    const twice = structuredClone(seed);
+    twice.titles[1].genres = ['Drama', 'drama'];
+    Object.assign(twice.titles[2], { tmdbId: 136283, mediaType: 'TV' }); // The Glory's
+    fs.writeFileSync(file('twice.json'), JSON.stringify(twice));
+    const repeated = await script('catalog-import', target, [file('twice.json')]);
+    expect(repeated.code).toBe(1);
+    expect(repeated.stderr).toContain('titles[1].genres[1]: repeats genres[0]');
+    expect(repeated.stderr).toContain("titles[2].tmdbId: TMDB TV 136283 is also titles[0]'s");
+    const newcomer = {
+      ...twice.titles[2],
+      ...{ id: 'glory-twin', slug: 'glory-twin', facts: [], recommendations: [] },
+    };
+    fs.writeFileSync(file('taken.json'), JSON.stringify({ ...seed, titles: [newcomer] }));
+    const taken = await script('catalog-import', target, [file('taken.json')]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(
+      'titles[0].tmdbId: TMDB TV 136283 already belongs to the title "the-glory" in the store',
+    );
+
     fs.writeFileSync(file('dangling.json'), JSON.stringify(seed));
     const dangling = await script('catalog-import', target, [file('dangling.json')]);
     expect(dangling.code).toBe(1);
@@ -202,5 +222,40 @@ describe.each(kinds)('%s', (_name, locate) => {
     expect(fs.readFileSync(file('after.json'), 'utf8')).toBe(
       fs.readFileSync(file('before.json'), 'utf8'),
     );
+  });
+});
+
+describe('Catalog files: a dry run without an embedded store', () => {
+  beforeAll(buildServer, 120_000);
+
+  it('reports what an import would create, and creates nothing: no store file, no DATA_DIR', async () => {
+    const parent = tempDataDir('reelcheck-dry-run-');
+    const dataDir = path.join(parent, 'data');
+    const dry = await runToExit(
+      'dist/scripts/catalog-import.js',
+      { DATA_DIR: dataDir },
+      {
+        args: [path.resolve('src/seed/catalog.json'), '--dry-run'],
+        timeoutMs: 30_000,
+      },
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run, nothing written');
+    expect(dry.stdout).toContain('3 created, 0 updated, 0 unchanged');
+    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(fs.readdirSync(parent)).toEqual([]);
+
+    // The same in an existing, empty DATA_DIR.
+    fs.mkdirSync(dataDir);
+    const again = await runToExit(
+      'dist/scripts/catalog-import.js',
+      { DATA_DIR: dataDir },
+      {
+        args: [path.resolve('src/seed/catalog.json'), '--dry-run'],
+        timeoutMs: 30_000,
+      },
+    );
+    expect(again.stdout).toContain('3 created');
+    expect(fs.readdirSync(dataDir)).toEqual([]);
   });
 });

@@ -17,6 +17,7 @@ import {
   FactCommentsDocument,
   HideRatingCommentDocument,
   MoveFactDocument,
+  RateAccuracyDocument,
   RemoveFactDocument,
   SetFactVerificationDocument,
   SetRecommendationsDocument,
@@ -32,7 +33,7 @@ import {
 } from '../helpers/mongo';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const TOKEN = 'editor-token-8f3a1c9e77d24b51';
+const TOKEN = 'editor-token-8f3a1c9e77d24b51a6c0d2';
 const EDITOR = { authorization: `Bearer ${TOKEN}` };
 
 const stores: Array<[string, () => Record<string, string>]> = [
@@ -101,6 +102,41 @@ describe.each(stores)('%s', (_name, env) => {
       await refused(() => create({ authorization: `Bearer ${TOKEN}x` }), 'UNAUTHENTICATED');
     });
 
+    it('throttles wrong tokens per client address: RATE_LIMITED, then even for the right token', async () => {
+      const behindProxy = await startTestApp({
+        env: { ADMIN_TOKEN: TOKEN, TRUST_PROXY: 'loopback', ...env() },
+      });
+      try {
+        const from = (client: string, token: string) =>
+          execute(
+            behindProxy.url,
+            CreateTitleDocument,
+            { input: { name: 'Guessed', mediaType: 'MOVIE' } },
+            { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+          );
+        const before = await storeState(behindProxy.store);
+        const guesser = '203.0.113.10';
+        for (let guess = 1; guess <= 5; guess++) {
+          expect(errorCode(await from(guesser, `guess-${guess}`))).toBe('UNAUTHENTICATED');
+        }
+        const throttled = await from(guesser, 'guess-6');
+        expect(errorCode(throttled)).toBe('RATE_LIMITED');
+        expect(throttled.errors![0].message).toMatch(/failed editor authentications/);
+        const retryAfter = throttled.errors![0].extensions!.retryAfterSeconds as number;
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(60);
+        // The right token is refused too (without being compared): a refusal reveals nothing.
+        expect(errorCode(await from(guesser, TOKEN))).toBe('RATE_LIMITED');
+        expect(await storeState(behindProxy.store)).toEqual(before);
+        // Another client keeps its own budget.
+        const editor = await from('203.0.113.20', TOKEN);
+        expect(editor.errors).toBeUndefined();
+        expect(editor.data!.createTitle.slug).toBe('guessed');
+      } finally {
+        await behindProxy.stop();
+      }
+    });
+
     it('checks the role before the input: bad input without a token is UNAUTHENTICATED', async () => {
       await refused(
         () => gql(CreateTitleDocument, { input: { name: ' ', mediaType: 'MOVIE' } }, {}),
@@ -114,6 +150,12 @@ describe.each(stores)('%s', (_name, env) => {
       expect(changes.data?.title).toBeNull();
       const asEditor = await gql(ChangesDocument, { slug: 'the-glory', first: 1 });
       expect(asEditor.errors).toBeUndefined();
+      // The token as a request id: every log line of the request carries that id.
+      const sent = await fetch(`${t.url}/graphql?query=%7B__typename%7D`, {
+        headers: { 'x-request-id': TOKEN },
+      });
+      expect(sent.headers.get('x-request-id')).toBe(TOKEN);
+      expect(t.logs.some((line) => JSON.parse(line).requestId === '[REDACTED]')).toBe(true);
       expect(t.logs.join('\n')).not.toContain(TOKEN);
     });
 
@@ -233,6 +275,52 @@ describe.each(stores)('%s', (_name, env) => {
         'id',
       );
     });
+    it('gives a TMDB identity to one title: CONFLICT naming tmdbId, and the entity key stays The Glory', async () => {
+      const duplicate = await refused(
+        () =>
+          gql(CreateTitleDocument, {
+            input: { name: 'Glory Duplicate', mediaType: 'TV', tmdbId: 136283 },
+          }),
+        'CONFLICT',
+      );
+      expect(duplicate.errors![0].extensions).toMatchObject({
+        field: 'tmdbId',
+        tmdbId: 136283,
+        mediaType: 'TV',
+        heldBySlug: 'the-glory',
+      });
+      expect(duplicate.errors![0].message).toContain(
+        'tmdbId 136283 (TV) already belongs to the title "the-glory"',
+      );
+      const vincenzo = await page('vincenzo');
+      await refused(
+        () =>
+          gql(UpdateTitleDocument, {
+            id: vincenzo.id,
+            input: { tmdbId: 136283 },
+            expectedRevision: vincenzo.revision,
+          }),
+        'CONFLICT',
+      );
+      // TMDB numbers films apart: the same number as a film is another identity.
+      const film = await gql(CreateTitleDocument, {
+        input: { name: 'Glory, the Film', mediaType: 'MOVIE', tmdbId: 136283 },
+      });
+      expect(film.errors).toBeUndefined();
+      const entities = await postRaw<{ _entities: Array<{ slug: string }> }>(t.url, {
+        query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Title { slug } } }',
+        variables: {
+          r: [
+            { __typename: 'Title', tmdbId: 136283, mediaType: 'TV' },
+            { __typename: 'Title', tmdbId: 136283, mediaType: 'MOVIE' },
+          ],
+        },
+      });
+      expect(entities.data!._entities).toEqual([
+        { slug: 'the-glory' },
+        { slug: film.data!.createTitle.slug },
+      ]);
+    });
   });
 
   describe('facts', () => {
@@ -301,7 +389,7 @@ describe.each(stores)('%s', (_name, env) => {
             },
           }),
         'NOT_FOUND',
-        'id',
+        'titleId',
       );
     });
 
@@ -349,7 +437,7 @@ describe.each(stores)('%s', (_name, env) => {
             input: { status: 'FALSE', sources: [{ url: 'javascript:alert(1)', label: 'x' }] },
           }),
         'BAD_USER_INPUT',
-        'sources.0.url',
+        'sources[0].url',
       );
     });
   });
@@ -392,7 +480,7 @@ describe.each(stores)('%s', (_name, env) => {
             items: [{ titleId: vincenzo.id, label: '', reason: '' }],
           }),
         'BAD_USER_INPUT',
-        'label',
+        'items[0].label',
       );
     });
   });
@@ -489,6 +577,181 @@ describe.each(stores)('%s', (_name, env) => {
         'BAD_USER_INPUT',
         'reason',
       );
+    });
+  });
+
+  describe('errors name their field one way', () => {
+    it('by its path in the arguments, input left out, and the message says it once: every mutation', async () => {
+      const glory = await page('the-glory');
+      const vincenzo = await page('vincenzo');
+      const fact = glory.facts.find((f) => f.category === 'DID_YOU_KNOW')!;
+      const dykCount = glory.facts.filter((f) => f.category === 'DID_YOU_KNOW').length;
+      const nope = 'VGl0bGU6bm9wZQ'; // Title:nope, well-formed, names nothing
+      const url = 'https://example.org/source';
+      const cases: Array<[string, () => Promise<GraphQLResponse<unknown>>, string, string]> = [
+        [
+          'createTitle: a genre twice',
+          () =>
+            gql(CreateTitleDocument, {
+              input: { name: 'Twice', mediaType: 'TV', genres: ['Drama', ' drama'] },
+            }),
+          'BAD_USER_INPUT',
+          'genres',
+        ],
+        [
+          'updateTitle: name null',
+          () =>
+            gql(UpdateTitleDocument, {
+              id: glory.id,
+              input: { name: null },
+              expectedRevision: glory.revision,
+            }),
+          'BAD_USER_INPUT',
+          'name',
+        ],
+        [
+          'updateTitle: expectedRevision -1',
+          () =>
+            gql(UpdateTitleDocument, { id: glory.id, input: { year: 2001 }, expectedRevision: -1 }),
+          'BAD_USER_INPUT',
+          'expectedRevision',
+        ],
+        [
+          'updateTitle: a genre twice',
+          () =>
+            gql(UpdateTitleDocument, {
+              id: glory.id,
+              input: { genres: ['Drama', 'Drama'] },
+              expectedRevision: glory.revision,
+            }),
+          'BAD_USER_INPUT',
+          'genres',
+        ],
+        [
+          'addFact: malformed titleId',
+          () =>
+            gql(AddFactDocument, {
+              input: { titleId: 'nope', category: 'DID_YOU_KNOW', text: 'x' },
+            }),
+          'BAD_USER_INPUT',
+          'titleId',
+        ],
+        [
+          'addFact: titleId of nothing',
+          () =>
+            gql(AddFactDocument, { input: { titleId: nope, category: 'DID_YOU_KNOW', text: 'x' } }),
+          'NOT_FOUND',
+          'titleId',
+        ],
+        [
+          'addFact: position past the end',
+          () =>
+            gql(AddFactDocument, {
+              input: { titleId: glory.id, category: 'DID_YOU_KNOW', text: 'x', position: 99 },
+            }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'updateFact: expectedRevision 0',
+          () => gql(UpdateFactDocument, { id: fact.id, input: { text: 'x' }, expectedRevision: 0 }),
+          'BAD_USER_INPUT',
+          'expectedRevision',
+        ],
+        [
+          'moveFact: position 2147483647',
+          () => gql(MoveFactDocument, { id: fact.id, position: 2147483647 }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'moveFact: position 0',
+          () => gql(MoveFactDocument, { id: fact.id, position: 0 }),
+          'BAD_USER_INPUT',
+          'position',
+        ],
+        [
+          'setFactVerification: a url twice',
+          () =>
+            gql(SetFactVerificationDocument, {
+              id: fact.id,
+              input: {
+                status: 'VERIFIED',
+                sources: [
+                  { url, label: 'One' },
+                  { url, label: 'Two' },
+                ],
+              },
+            }),
+          'BAD_USER_INPUT',
+          'sources[1].url',
+        ],
+        [
+          'setRecommendations: titleId of nothing',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: nope,
+              items: [{ titleId: vincenzo.id, label: 'x', reason: '' }],
+            }),
+          'NOT_FOUND',
+          'titleId',
+        ],
+        [
+          'setRecommendations: the second entry without a label',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: glory.id,
+              items: [
+                { titleId: vincenzo.id, label: 'ok', reason: '' },
+                { titleId: vincenzo.id, label: ' ', reason: '' },
+              ],
+            }),
+          'BAD_USER_INPUT',
+          'items[1].label',
+        ],
+        [
+          'setRecommendations: a title twice',
+          () =>
+            gql(SetRecommendationsDocument, {
+              titleId: glory.id,
+              items: [
+                { titleId: vincenzo.id, label: 'a', reason: '' },
+                { titleId: vincenzo.id, label: 'b', reason: '' },
+              ],
+            }),
+          'BAD_USER_INPUT',
+          'items[1].titleId',
+        ],
+        [
+          'hideRatingComment: blank reason',
+          () => gql(HideRatingCommentDocument, { ratingId: 'UmF0aW5nOjE', reason: ' ' }),
+          'BAD_USER_INPUT',
+          'reason',
+        ],
+        [
+          'rateAccuracy (the model): score 6',
+          () =>
+            gql(RateAccuracyDocument, {
+              input: { titleId: glory.id, score: 6, voterId: 'field-names-voter' },
+            }),
+          'BAD_USER_INPUT',
+          'score',
+        ],
+      ];
+      expect(dykCount).toBeLessThan(99);
+      for (const [what, request, code, field] of cases) {
+        const response = await refused(request, code, field);
+        const error = response.errors![0];
+        const named =
+          code === 'NOT_FOUND'
+            ? [error.extensions?.field]
+            : (error.extensions?.fields as Array<{ field: string }>).map((f) => f.field);
+        expect({ what, named }).toEqual({ what, named: [field] });
+        // "position: position must be from 1 to 8" said it twice.
+        const twice =
+          error.message.split(field).length > 2 || /(\b[\w.[\]]+): \1\b/.test(error.message);
+        expect({ what, twice }).toEqual({ what, twice: false });
+      }
     });
   });
 

@@ -37,6 +37,12 @@ describe('request errors in production', () => {
       'Unsupported persisted query version',
     ],
     [
+      'an operationName the document does not define',
+      { query: 'query A { __typename }', operationName: 'B' },
+      'OPERATION_RESOLUTION_FAILURE',
+      'Unknown operation named "B".',
+    ],
+    [
       'a subscription',
       { query: 'subscription { ratingScale { score } }' },
       'OPERATION_NOT_SUPPORTED',
@@ -56,6 +62,14 @@ describe('request errors in production', () => {
       );
     },
   );
+
+  it('answers a persisted query it does not know with 200 PERSISTED_QUERY_NOT_FOUND (the client then sends the query)', async () => {
+    const res = await postRaw(t.url, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },
+    });
+    expect(res.status).toBe(200);
+    expect(errorCode(res)).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
 
   it('sends no "Did you mean" suggestions', async () => {
     const field = await postRaw(t.url, { query: '{ title(slug: "the-glory") { nam } }' });

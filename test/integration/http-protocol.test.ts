@@ -37,7 +37,31 @@ describe('GraphQL over HTTP', () => {
     expect(res.status).toBe(400);
     expect(errorCode(res)).toBe('BAD_USER_INPUT');
     expect(res.errors![0].message).toContain('$first');
+    expect(res.errors![0].extensions!.fields).toEqual([
+      { field: 'first', messages: [res.errors![0].message] },
+    ]);
   });
+
+  it.each([
+    ['a score that is not a number', { score: 'five', voterId: 'coerce-voter-1' }, 'score'],
+    ['no voterId', { score: 3 }, 'voterId'],
+    ['an unknown field', { score: 3, voterId: 'coerce-voter-1', scor: 3 }, 'scor'],
+  ])(
+    'names the field of an input variable Apollo cannot coerce (%s) in extensions.fields, as validation does',
+    async (_case, input, field) => {
+      const res = await postRaw(t.url, {
+        query:
+          'mutation Rate($input: RateAccuracyInput!) { rateAccuracy(input: $input) { rating { id } } }',
+        variables: { input: { titleId: 'VGl0bGU6dGhlLWdsb3J5', ...input } },
+      });
+      expect(res.status).toBe(400);
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+      expect(res.errors).toHaveLength(1);
+      expect(res.errors![0].extensions!.fields).toEqual([
+        { field, messages: [res.errors![0].message] },
+      ]);
+    },
+  );
 
   it('answers a query against an unknown field with 400 GRAPHQL_VALIDATION_FAILED', async () => {
     const res = await postRaw(t.url, { query: '{ title(slug: "the-glory") { rating } }' });

@@ -132,6 +132,41 @@ describeMongo('start-up and readiness', (uri) => {
     expect(page.errors).toBeUndefined();
     expect(page.data?.title?.name).toBe('The Glory');
   });
+
+  it('upgrades titles from before TMDB identities were unique: names titles that share one, then keys them', async () => {
+    await start();
+    // As an earlier version left the database: no tmdbKey, the old non-unique index, and two
+    // titles with one TMDB identity.
+    const titles = database.db.collection<{ _id: string }>('titles');
+    await titles.dropIndex('titles_tmdb_key_unique');
+    await titles.createIndex({ tmdbId: 1, mediaType: 1 }, { name: 'titles_tmdb' });
+    await titles.updateMany({}, { $unset: { tmdbKey: '' } });
+    await titles.updateOne({ _id: 'vincenzo' }, { $set: { tmdbId: 136283, mediaType: 'TV' } });
+    for (const app of apps.splice(0)) await app.stop();
+
+    const t = await start({ waitUntilReady: false });
+    await waitFor(() => t.logs.some((line) => line.includes('titles_tmdb_key_unique')));
+    const reported = t.logs.find((line) => line.includes('titles_tmdb_key_unique'))!;
+    expect(reported).toContain('store not ready yet');
+    expect(reported).toMatch(/the-glory, vincenzo|vincenzo, the-glory/);
+    expect(reported).toContain('A TMDB identity must name one title');
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
+
+    // The operator clears it on one of them, as the message says: ready, keyed, old index gone.
+    await titles.updateOne(
+      { _id: 'vincenzo' },
+      { $set: { tmdbId: null }, $unset: { tmdbKey: '' } },
+    );
+    await waitFor(() => t.app.bootstrap.ready, 10_000);
+    const glory = await titles.findOne({ _id: 'the-glory' });
+    expect(glory).toMatchObject({ tmdbId: 136283, tmdbKey: 'TV:136283' });
+    const indexes = (await titles.listIndexes().toArray()).map((ix) => ix.name);
+    expect(indexes).toContain('titles_tmdb_key_unique');
+    expect(indexes).not.toContain('titles_tmdb');
+    expect((await t.store.titlesByTmdbIds([{ tmdbId: 136283, mediaType: 'TV' }]))[0]?.id).toBe(
+      'the-glory',
+    );
+  });
 });
 
 /** Whether the server runs collMod (a no-op one); the protocol test server answers CommandNotFound. */

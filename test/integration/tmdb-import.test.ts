@@ -10,7 +10,7 @@ import { type FakeTmdb, startFakeTmdb } from '../fakes/fake-tmdb';
 import { errorCode, execute } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const ADMIN = 'tmdb-import-editor-token';
+const ADMIN = 'tmdb-import-editor-token-5e0b7d1c';
 const EDITOR = { authorization: `Bearer ${ADMIN}` };
 const GLORY = 136283;
 

@@ -182,3 +182,14 @@ export function useFakeTmdb() {
       services.create({ baseUrl: fake!.baseUrl, ...options }),
   };
 }
+
+/**
+ * A gate for the fake's `until` behavior: TMDB's answer is held back until
+ * release(). Whatever resolves before release() provably did not wait for
+ * TMDB, with no clock involved (a page that did wait would never resolve).
+ */
+export function heldAnswer(): { until: Promise<void>; release(): void } {
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  return { until, release };
+}

@@ -73,15 +73,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });
 
+  const ADMIN_TOKEN = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+
   it('selects MongoDB when MONGODB_URI is set and collects secrets for redaction', () => {
     const config = loadConfig({
       MONGODB_URI: 'mongodb://app:p%40ss@db.example:27017/reelcheck',
       TMDB_API_TOKEN: 'tok',
       TMDB_API_KEY: 'key',
-      ADMIN_TOKEN: 'adm',
+      ADMIN_TOKEN: ADMIN_TOKEN,
     });
     expect(config.mongo).toMatchObject({ uri: 'mongodb://app:p%40ss@db.example:27017/reelcheck' });
-    expect(secretsOf(config).sort()).toEqual(['adm', 'key', 'p%40ss', 'p@ss', 'tok']);
+    expect(secretsOf(config).sort()).toEqual([ADMIN_TOKEN, 'key', 'p%40ss', 'p@ss', 'tok']);
+  });
+
+  it('refuses an ADMIN_TOKEN shorter than 32 characters, saying how to make one, not echoing it', () => {
+    const short = 'x'.repeat(31);
+    let message = '';
+    try {
+      loadConfig({ ADMIN_TOKEN: short });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(
+      'ADMIN_TOKEN: must be at least 32 characters: generate one with openssl rand -hex 32',
+    );
+    expect(message).not.toContain(short);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'a' })).toThrow(/ADMIN_TOKEN/);
+    expect(loadConfig({ ADMIN_TOKEN: 'x'.repeat(32) }).adminToken).toBe('x'.repeat(32));
   });
 
   it('finds the MongoDB password in a replica-set URI too', () => {

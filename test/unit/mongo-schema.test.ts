@@ -174,10 +174,10 @@ describe('MongoDB schema spec', () => {
       },
       {
         collection: 'titles',
-        name: 'titles_tmdb',
-        key: { tmdbId: 1, mediaType: 1 },
-        unique: false,
-        required: false,
+        name: 'titles_tmdb_key_unique',
+        key: { tmdbKey: 1 },
+        unique: true,
+        required: true,
       },
       {
         collection: 'titles',
@@ -239,6 +239,8 @@ describe('MongoDB schema spec', () => {
     // The counters' TTL index deletes a window's counter once its expire date has passed.
     const ttl = indexes.find((ix) => ix.name === 'rate_limits_expire_ttl');
     expect(ttl?.expireAfterSeconds).toBe(0);
+    // Sparse: a title without a TMDB id has no tmdbKey and is not in the unique index.
+    expect(indexes.find((ix) => ix.name === 'titles_tmdb_key_unique')?.sparse).toBe(true);
     // Key order matters for compound indexes: targetKey first serves per-target reads.
     const ratings = indexes.find((ix) => ix.name === 'ratings_target_voter_unique');
     expect(Object.keys(ratings?.key ?? {})).toEqual(['targetKey', 'voterId']);
@@ -259,6 +261,9 @@ describe('validators accept every document the adapter writes', () => {
     for (const doc of docs) expect(violations(schemaOf(COLLECTION.titles), doc)).toEqual([]);
     expect(docs[0].facts).toHaveLength(16);
     expect(docs[0].tmdbSnapshot.fetchedAt).toBeInstanceOf(Date);
+    // The unique sparse index's key: set with a TMDB id, absent (not null) without one.
+    expect(docs[0].tmdbKey).toBe('TV:136283');
+    expect('tmdbKey' in docs[1]).toBe(false);
     const broken = {
       ...docs[0],
       facts: [{ ...docs[0].facts[0], verification: { status: 'MAYBE' } }],

@@ -19,9 +19,15 @@ function logger() {
  */
 describe('MongoStore without a server', () => {
   it('create() returns at once, without I/O, and resolves the database name', async () => {
-    const started = Date.now();
-    const store = MongoStore.create({ uri: UNREACHABLE, serverSelectionTimeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(200);
+    const log = logger();
+    // Synchronous: a store, not a promise of one; connecting waits for the first call.
+    const store = MongoStore.create({
+      uri: UNREACHABLE,
+      serverSelectionTimeoutMs: 300,
+      logger: log,
+    });
+    expect(store).toBeInstanceOf(MongoStore);
+    expect(log.lines).toEqual([]);
     expect(store.kind).toBe('mongo');
     expect(store.dbName).toBe('x');
     const other = MongoStore.create({
@@ -45,9 +51,8 @@ describe('MongoStore without a server', () => {
       uri: 'mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=200',
       serverSelectionTimeoutMs: 60_000,
     });
-    const started = Date.now();
+    // Had the configured minute applied, this would outlast the test's timeout.
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(Date.now() - started).toBeLessThan(5000);
     await store.close();
   });
 
@@ -71,8 +76,7 @@ describe('MongoStore without a server', () => {
       expect(message).not.toMatch(/secretpass|reel_user|127\.0\.0\.1|mongodb:\/\//);
       // Not even the cause chain, as a logger would print it, carries the password.
       expect(inspect(error, { depth: 8 })).not.toContain('secretpass');
-      expect(elapsed).toBeGreaterThanOrEqual(250);
-      expect(elapsed).toBeLessThan(5000);
+      expect(elapsed).toBeGreaterThanOrEqual(250); // it did try for serverSelectionTimeoutMs
     }
     // Every other operation fails the same way instead of hanging or crashing.
     await expect(store.titlesByIds(['a'])).rejects.toBeInstanceOf(StoreUnavailableError);

@@ -53,6 +53,11 @@ export type ChangeDoc = Omit<ChangeRecord, 'id'> & { _id: string };
 
 export type TitleDoc = Omit<TitleRecord, 'id'> & {
   _id: string;
+  /**
+   * "<mediaType>:<tmdbId>" when the title has a TMDB id, absent otherwise: the
+   * key of the unique sparse index that gives a TMDB identity to one title.
+   */
+  tmdbKey?: string;
   slugs: string[];
   /**
    * The name as search compares it (normalizeForSearch: NFKC, lower case) and
@@ -78,6 +83,11 @@ export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 
 /** _id is the target key; flat per-score counters (d1..d5) so a write is a single $inc. */
 export type AggregateDoc = { _id: string; count: number; sum: number } & Record<ScoreField, number>;
+
+/** The stored form of a TMDB identity (TitleDoc.tmdbKey); TMDB numbers films and series apart. */
+export function tmdbKeyOf(identity: Pick<TitleRecord, 'mediaType'> & { tmdbId: number }): string {
+  return `${identity.mediaType}:${identity.tmdbId}`;
+}
 
 /** Title reads that need only the title's own fields leave the page's parts on the server. */
 export const TITLE_AND_SLUGS = {
@@ -181,6 +191,8 @@ export function curatedFields(
     genres: title.genres,
     posterPath: title.posterPath,
     tmdbId: title.tmdbId,
+    // Left out, not null, without a TMDB id: the sparse unique index skips only missing keys.
+    ...(title.tmdbId === null ? {} : { tmdbKey: tmdbKeyOf({ ...title, tmdbId: title.tmdbId }) }),
     verdictBlurb: title.verdictBlurb,
     revision: title.revision,
     updatedAt: title.updatedAt,

@@ -56,7 +56,9 @@
  *    came first, and the title is read and the edit applied again (an
  *    expectedRevision that no longer holds then throws, nothing written).
  *    The unique multikey index on `slugs` makes "a slug resolves to one title,
- *    forever" part of the same atomic write (E11000 -> SlugTakenError).
+ *    forever" part of the same atomic write (E11000 -> SlugTakenError), and
+ *    the unique sparse index on `tmdbKey` "a TMDB identity names one title"
+ *    (E11000 -> TmdbIdentityTakenError).
  *
  * ## Audit trail: the records travel with the change
  *
@@ -115,6 +117,7 @@ import {
   sameAggregate,
   sameValue,
   SlugTakenError,
+  TmdbIdentityTakenError,
   type TitleEditResult,
   type TitleRecord,
   type TmdbSnapshot,
@@ -147,6 +150,7 @@ import {
   searchFilter,
   TITLE_AND_SLUGS,
   TITLE_FIELDS_ONLY,
+  tmdbKeyOf,
   type TitleDoc,
   toAggregate,
   toChange,
@@ -296,16 +300,16 @@ export class MongoStore implements Store {
     keys: ReadonlyArray<{ tmdbId: number; mediaType: MediaType }>,
   ): Promise<Array<TitleRecord | null>> {
     if (keys.length === 0) return [];
-    const filters = keys.map(({ tmdbId, mediaType }) => {
+    const tmdbKeys = keys.map(({ tmdbId, mediaType }) => {
       if (!Number.isSafeInteger(tmdbId)) throw new TypeError('tmdbId must be an integer');
       assertString(mediaType, 'mediaType');
-      return { tmdbId, mediaType };
+      return tmdbKeyOf({ tmdbId, mediaType });
     });
     const docs = await this.op(() =>
-      this.titles.find({ $or: filters }, { projection: TITLE_FIELDS_ONLY }).toArray(),
+      this.titles.find({ tmdbKey: { $in: tmdbKeys } }, { projection: TITLE_FIELDS_ONLY }).toArray(),
     );
-    const byKey = new Map(docs.map((doc) => [`${doc.mediaType}:${doc.tmdbId}`, toTitle(doc)]));
-    return keys.map((k) => byKey.get(`${k.mediaType}:${k.tmdbId}`) ?? null);
+    const byKey = new Map(docs.map((doc) => [doc.tmdbKey, toTitle(doc)]));
+    return tmdbKeys.map((key) => byKey.get(key) ?? null);
   }
 
   /**
@@ -696,7 +700,7 @@ export class MongoStore implements Store {
         const doc = byId.get(edit.titleId) ?? null;
         return { edit, doc, result: edit.apply(doc ? toCuratedTitle(doc) : null) };
       });
-      await this.checkSlugsFree(planned.flatMap(({ result }) => (result ? [result.next] : [])));
+      await this.checkOwnership(planned.flatMap(({ result }) => (result ? [result.next] : [])));
       const outcomes: TitleEditOutcome[] = [];
       for (const step of planned) outcomes.push(await this.writeTitle(step));
       return outcomes;
@@ -744,7 +748,11 @@ export class MongoStore implements Store {
           };
           const updated = await this.titles.updateOne(
             { _id: doc._id, version: doc.version },
-            { $set: set, $inc: { version: 1 } },
+            {
+              $set: set,
+              $inc: { version: 1 },
+              ...(set.tmdbKey === undefined ? { $unset: { tmdbKey: '' } } : {}),
+            },
           );
           if (updated.matchedCount === 1) {
             written = { ...doc, ...set, version: doc.version + 1 };
@@ -752,8 +760,12 @@ export class MongoStore implements Store {
         }
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
-        // Another title holds a slug; or, for a new title, another writer created it first.
-        if (doc || !duplicateOfId(error)) throw new SlugTakenError(result.next.title.slug);
+        // Another title took a slug or the TMDB identity since the check (say which);
+        // or, for a new title, another writer created it first (apply the edit again).
+        if (doc || !duplicateOfId(error)) {
+          await this.checkOwnership([result.next]);
+          throw new SlugTakenError(result.next.title.slug);
+        }
       }
       if (written) {
         await this.flushPending(written);
@@ -769,7 +781,32 @@ export class MongoStore implements Store {
     }
   }
 
-  /** SlugTakenError, before anything is written, for a slug another title holds. */
+  /**
+   * Before anything is written: SlugTakenError for a slug another title
+   * holds, TmdbIdentityTakenError for a TMDB identity another title has.
+   */
+  private async checkOwnership(nexts: CuratedTitle[]): Promise<void> {
+    await this.checkSlugsFree(nexts);
+    const owners = new Map(
+      nexts.flatMap(({ title }) =>
+        title.tmdbId === null ? [] : [[tmdbKeyOf({ ...title, tmdbId: title.tmdbId }), title]],
+      ),
+    );
+    if (owners.size === 0) return;
+    const holders = await this.titles
+      .find({ tmdbKey: { $in: [...owners.keys()] } }, { projection: { slug: 1, tmdbKey: 1 } })
+      .toArray();
+    for (const holder of holders) {
+      const owner = owners.get(holder.tmdbKey!);
+      if (owner && owner.id !== holder._id) {
+        throw new TmdbIdentityTakenError(owner.tmdbId!, owner.mediaType, {
+          id: holder._id,
+          slug: holder.slug,
+        });
+      }
+    }
+  }
+
   private async checkSlugsFree(nexts: CuratedTitle[]): Promise<void> {
     const owners = new Map<string, string>();
     for (const next of nexts) {

@@ -48,6 +48,8 @@ export interface IndexSpec {
   /** Leaves out documents without the key (few documents have it). */
   sparse?: boolean;
   purpose: string;
+  /** A unique index: how an operator resolves documents that share a key (shown when it cannot be built). */
+  resolveDuplicates?: string;
 }
 
 export interface CollectionSpec {
@@ -79,6 +81,11 @@ const changeRecord = {
     fields: { bsonType: 'array' },
   },
 };
+
+/** What an operator does about titles that share a TMDB identity (the store is not ready meanwhile). */
+export const SHARED_TMDB_IDENTITY_FIX =
+  'A TMDB identity must name one title: keep it on one title of each group and clear it on the ' +
+  "others, e.g. db.titles.updateOne({ _id: '<id>' }, { $set: { tmdbId: null }, $unset: { tmdbKey: '' } })";
 
 export const SCHEMA: readonly CollectionSpec[] = [
   {
@@ -113,6 +120,7 @@ export const SCHEMA: readonly CollectionSpec[] = [
         genres: strings,
         posterPath: nullableString,
         tmdbId: nullableNumber,
+        tmdbKey: string,
         verdictBlurb: nullableString,
         revision: number,
         updatedAt: date,
@@ -194,11 +202,17 @@ export const SCHEMA: readonly CollectionSpec[] = [
         purpose: 'factsByIds: the title document holding a fact',
       },
       {
-        name: 'titles_tmdb',
-        key: { tmdbId: 1, mediaType: 1 },
-        unique: false,
-        required: false,
-        purpose: 'titlesByTmdbIds: federation entities keyed by TMDB identity, TMDB imports',
+        // Sparse rather than partial: for one field that is absent when unset they mean
+        // the same, and servers that ignore partialFilterExpression still honour sparse.
+        name: 'titles_tmdb_key_unique',
+        key: { tmdbKey: 1 },
+        unique: true,
+        required: true,
+        sparse: true,
+        purpose:
+          'one title per TMDB identity (federation entities keyed by tmdbId mediaType, TMDB ' +
+          'imports): titlesByTmdbIds, and checked atomically by every write',
+        resolveDuplicates: SHARED_TMDB_IDENTITY_FIX,
       },
       {
         name: 'titles_name_trigrams',
@@ -348,6 +362,13 @@ export const SCHEMA: readonly CollectionSpec[] = [
   },
 ];
 
+/** Indexes earlier versions created that nothing reads any more: dropped at start. */
+const OBSOLETE_INDEXES: ReadonlyArray<{ collection: CollectionName; name: string }> = [
+  // Non-unique { tmdbId, mediaType }; replaced by titles_tmdb_key_unique.
+  { collection: COLLECTION.titles, name: 'titles_tmdb' },
+];
+
+const INDEX_NOT_FOUND = 27;
 const NAMESPACE_EXISTS = 48;
 const UNAUTHORIZED = 13;
 /** A server that lacks a command or an option: skip what is optional, never fail on it. */
@@ -388,6 +409,7 @@ export async function ensureSchema(
   for (const spec of SCHEMA) {
     for (const index of spec.indexes) await ensureIndex(db, spec.name, index, logger, skipped);
   }
+  for (const obsolete of OBSOLETE_INDEXES) await dropObsoleteIndex(db, obsolete, skipped);
   if (skipped.length > 0) {
     logger.warn(
       { skipped },
@@ -516,10 +538,11 @@ async function ensureIndex(
       }
       if (code === DUPLICATE_KEY && index.unique) {
         // Not logged here: the caller retrying start-up logs it (once, not per attempt).
+        const shared = await sharedKeys(db, collection, index);
         throw new MongoSchemaError(
           `Cannot create the unique index ${index.name} on ${collection}: documents share a ` +
-            `${Object.keys(index.key).join(' + ')} value. Remove the duplicates; the store ` +
-            'retries on its own.',
+            `${Object.keys(index.key).join(' + ')} value${shared ? ` (${shared})` : ''}. ` +
+            `${index.resolveDuplicates ?? 'Remove the duplicates'}; the store retries on its own.`,
           { cause: error },
         );
       }
@@ -529,8 +552,76 @@ async function ensureIndex(
 }
 
 /**
+ * Which documents share a key of a unique index that cannot be built, as
+ * `tmdbKey "TV:136283": _id a, b; ...` (at most 5 groups), so the operator
+ * knows what to fix. Best effort: when the server cannot group them, null,
+ * and the message still says what to do.
+ */
+async function sharedKeys(
+  db: Db,
+  collection: CollectionName,
+  index: IndexSpec,
+): Promise<string | null> {
+  const fields = Object.keys(index.key);
+  const keyOf = (field: string) => field.replace(/\./g, '_');
+  try {
+    const groups = await db
+      .collection(collection)
+      .aggregate<{ _id: Document; ids: unknown[] }>([
+        ...(index.sparse
+          ? [{ $match: Object.fromEntries(fields.map((f) => [f, { $exists: true }])) }]
+          : []),
+        {
+          $group: {
+            _id: Object.fromEntries(fields.map((f) => [keyOf(f), `$${f}`])),
+            ids: { $push: '$_id' },
+            count: { $sum: 1 },
+          },
+        },
+        { $match: { count: { $gt: 1 } } },
+        { $limit: 5 },
+      ])
+      .toArray();
+    if (groups.length === 0) return null;
+    return groups
+      .map(
+        (group) =>
+          `${fields.map((f) => `${f} ${JSON.stringify(group._id[keyOf(f)])}`).join(' ')}: ` +
+          `_id ${group.ids.map(String).join(', ')}`,
+      )
+      .join('; ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Drops an index an earlier version created (OBSOLETE_INDEXES). Housekeeping:
+ * a server or user that may not drop it leaves it, with a warning.
+ */
+async function dropObsoleteIndex(
+  db: Db,
+  { collection, name }: { collection: CollectionName; name: string },
+  skipped: SchemaSkip[],
+): Promise<void> {
+  const existing = await db.collection(collection).listIndexes().toArray();
+  if (!existing.some((ix) => ix.name === name)) return;
+  try {
+    await db.collection(collection).dropIndex(name);
+  } catch (error) {
+    if (serverCode(error) === INDEX_NOT_FOUND) return; // another process dropped it first
+    const reason =
+      serverCode(error) === UNAUTHORIZED
+        ? 'the user may not drop indexes'
+        : unsupported(error, 'dropIndexes');
+    if (!reason) throw error;
+    skipped.push({ collection, what: `drop of the obsolete index ${name}`, reason });
+  }
+}
+
+/**
  * An index with our key or our name exists with other options. Accept an
- * equivalent one (same key, uniqueness and TTL, no partial filter or collation)
+ * equivalent one (same key, uniqueness, sparseness and TTL, no partial filter or collation)
  * under another name; otherwise stop for required indexes and skip others.
  */
 async function resolveIndexConflict(
@@ -546,6 +637,7 @@ async function resolveIndexConflict(
     (ix) =>
       sameKey(ix.key as Document, index.key) &&
       Boolean(ix.unique) === index.unique &&
+      Boolean(ix.sparse) === Boolean(index.sparse) &&
       ix.expireAfterSeconds === index.expireAfterSeconds &&
       ix.partialFilterExpression === undefined &&
       ix.collation === undefined,

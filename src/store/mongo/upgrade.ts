@@ -2,12 +2,14 @@ import type { Collection, Db, Document } from 'mongodb';
 import { UNVERIFIED } from '../../model';
 import type { StoreLogger } from './log';
 import { COLLECTION, LEGACY_COLLECTION } from './collections';
-import { nameSearchFields } from './document-model';
+import { nameSearchFields, tmdbKeyOf } from './document-model';
+import { isDuplicateKeyError, MongoSchemaError } from './errors';
+import { SHARED_TMDB_IDENTITY_FIX } from './schema';
 
 /**
- * Brings documents of the first document model (titles without facts inside,
+ * Brings documents of earlier document models (titles without facts inside,
  * facts and recommendations in collections of their own, ratings without
- * `commented`) to the current one. Runs in ensureSchema before the indexes,
+ * `commented`, titles without `tmdbKey`) to the current one. Runs in ensureSchema before the indexes,
  * on every start; idempotent, and safe when several processes run it at once:
  * each title is one conditional update that only an un-upgraded title matches.
  * The legacy `facts` and `recommendations` collections are read, never
@@ -58,6 +60,7 @@ export async function upgradeDocuments(db: Db, logger: StoreLogger): Promise<voi
     );
     upgraded += result.modifiedCount;
   }
+  const keyed = await keyTmdbIdentities(titles);
   const ratings = db.collection<Document>(COLLECTION.ratings);
   const commented = await ratings.updateMany(
     { commented: { $exists: false }, comment: { $type: 'string' } },
@@ -68,10 +71,10 @@ export async function upgradeDocuments(db: Db, logger: StoreLogger): Promise<voi
     { $set: { commented: false } },
   );
   const ratingsUpgraded = commented.modifiedCount + uncommented.modifiedCount;
-  if (upgraded > 0 || ratingsUpgraded > 0) {
+  if (upgraded > 0 || ratingsUpgraded > 0 || keyed > 0) {
     logger.info(
-      { titles: upgraded, ratings: ratingsUpgraded },
-      'MongoDB documents upgraded to the curation model',
+      { titles: upgraded, ratings: ratingsUpgraded, tmdbKeys: keyed },
+      'MongoDB documents upgraded to the current model',
     );
   }
   await upgradeNameSearch(titles, logger);
@@ -110,3 +113,36 @@ async function upgradeNameSearch(titles: Collection<Document>, logger: StoreLogg
 
 const FORMER_NAME_INDEX = 'titles_name';
 const INDEX_NOT_FOUND = 27;
+
+/**
+ * Gives titles written before `tmdbKey` existed their key (the unique index
+ * on it makes a TMDB identity name one title). Two titles sharing an identity
+ * are left as they are: building the index then fails and names them; one
+ * that collides with a title already keyed stops the start here, named too.
+ */
+async function keyTmdbIdentities(titles: Collection<Document>): Promise<number> {
+  let keyed = 0;
+  const unkeyed = titles.find(
+    { tmdbId: { $type: 'number' }, tmdbKey: { $exists: false } },
+    { projection: { tmdbId: 1, mediaType: 1 } },
+  );
+  for await (const title of unkeyed) {
+    const tmdbKey = tmdbKeyOf({ tmdbId: title.tmdbId, mediaType: title.mediaType });
+    try {
+      const result = await titles.updateOne(
+        { _id: title._id, tmdbId: title.tmdbId, tmdbKey: { $exists: false } },
+        { $set: { tmdbKey } },
+      );
+      keyed += result.modifiedCount;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const holder = await titles.findOne({ tmdbKey }, { projection: { _id: 1 } });
+      throw new MongoSchemaError(
+        `The titles ${String(title._id)} and ${String(holder?._id)} share the TMDB identity ` +
+          `${tmdbKey}. ${SHARED_TMDB_IDENTITY_FIX}; the store retries on its own.`,
+        { cause: error },
+      );
+    }
+  }
+  return keyed;
+}

@@ -147,7 +147,40 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       );
       CREATE INDEX changes_title ON changes (title_id, at DESC, id DESC);
     `),
+  // 3: one title per TMDB identity (TMDB id and media type), so federation's
+  // `tmdbId mediaType` key and a TMDB import each find exactly one title.
+  (db) => {
+    refuseSharedTmdbIdentities(db);
+    db.exec(`
+      DROP INDEX titles_tmdb;
+      CREATE UNIQUE INDEX titles_tmdb_unique ON titles (tmdb_id, media_type)
+        WHERE tmdb_id IS NOT NULL;
+    `);
+  },
 ];
+
+/**
+ * Titles written before migration 3 may share a TMDB identity. Which one it
+ * names is an editor's call, not the store's: the upgrade stops (nothing
+ * changed, the file stays at version 2) and says which titles and how to fix it.
+ */
+function refuseSharedTmdbIdentities(db: Database.Database): void {
+  const shared = db
+    .prepare(
+      `SELECT media_type, tmdb_id, group_concat(id || ' (' || slug || ')', ', ') AS titles
+       FROM titles WHERE tmdb_id IS NOT NULL
+       GROUP BY tmdb_id, media_type HAVING count(*) > 1 ORDER BY tmdb_id, media_type`,
+    )
+    .all() as Array<{ media_type: string; tmdb_id: number; titles: string }>;
+  if (shared.length === 0) return;
+  throw new Error(
+    'the embedded store cannot be upgraded: a TMDB identity must name one title, and these ' +
+      `titles share one: ${shared.map((s) => `${s.media_type} ${s.tmdb_id}: ${s.titles}`).join('; ')}. ` +
+      'Clear tmdbId on all but one title of each (updateTitle(id:, input: { tmdbId: null }) with the ' +
+      'Reelcheck version that wrote the file, or sqlite3 reelcheck.sqlite "UPDATE titles SET tmdb_id = NULL WHERE id = \'<id>\'" ' +
+      'with the server stopped), then start again',
+  );
+}
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,6 +16,7 @@ import {
   sameAggregate,
   sameValue,
   SlugTakenError,
+  TmdbIdentityTakenError,
   targetKey,
   type TitleRecord,
   type TmdbSnapshot,
@@ -465,6 +466,13 @@ export class SqliteStore implements Store {
       if (owner !== undefined && owner !== title.id) throw new SlugTakenError(slug);
       if (owner === undefined) this.sql.insertSlug.run(slug, title.id);
     }
+    if (title.tmdbId !== null) {
+      const holder = this.sql.titleByTmdbIdentity.get(title.tmdbId, title.mediaType) as
+        { id: string; slug: string } | undefined;
+      if (holder && holder.id !== title.id) {
+        throw new TmdbIdentityTakenError(title.tmdbId, title.mediaType, holder);
+      }
+    }
     if (!current) {
       this.sql.insertTitle.run(titleParams(title));
       this.searches.clear();
@@ -699,5 +707,8 @@ function prepareStatements(db: Database.Database) {
       `SELECT * FROM ratings WHERE voter_id = ? AND target_key IN (${ids})`,
     ),
     titlesByTmdbIds: db.prepare(`SELECT * FROM titles WHERE tmdb_id IN (${ids})`),
+    titleByTmdbIdentity: db.prepare(
+      'SELECT id, slug FROM titles WHERE tmdb_id = ? AND media_type = ?',
+    ),
   };
 }
