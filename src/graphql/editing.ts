@@ -41,6 +41,7 @@ import { Fact } from './fact';
 import { requireGlobalId } from './ids';
 import { Rating } from './rating';
 import { Title } from './title';
+import { validatedByResolver } from './validate-args';
 
 /**
  * Editors' mutations: each needs Authorization: Bearer <ADMIN_TOKEN>
@@ -356,7 +357,7 @@ export class EditingResolver {
     // Validated below, entry by entry, so that an error names its entry.
     @Arg('items', () => [RecommendationInput], {
       description: 'The entries, in page order.',
-      validate: false,
+      validateFn: validatedByResolver,
     })
     items: RecommendationInput[],
     @Ctx() ctx: Context,

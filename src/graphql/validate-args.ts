@@ -27,3 +27,10 @@ export async function validateArgs(value: unknown): Promise<void> {
 function isObject(value: unknown): value is object {
   return value !== null && typeof value === 'object';
 }
+
+/**
+ * For an argument its resolver validates itself (e.g. list entries, so an
+ * error can name its entry): with a global validateFn TypeGraphQL ignores
+ * `validate: false`, so such an argument sets `validateFn` to this instead.
+ */
+export async function validatedByResolver(): Promise<void> {}

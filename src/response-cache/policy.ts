@@ -20,7 +20,7 @@ export interface ResponseCaching {
  * The cache decision and its header, for every GraphQL answer: a query
  * answered without errors to a request that may be cached is kept, and a GET
  * of one gets `cache-control: public, max-age=<RESPONSE_CACHE_MAX_AGE_SECONDS>`
- * so a CDN or browser may keep it as long as this process would. Everything
+ * (and `vary: accept`) so a CDN or browser may keep it as long as this process would. Everything
  * else (mutations, errors, editors' requests, POSTs, RESPONSE_CACHE=false)
  * gets `no-store`, as Apollo's cacheControl plugin sent for answers without
  * cache hints (that plugin ran a hook on every field; it is disabled).
@@ -49,6 +49,9 @@ export function cachePolicy(maxAgeSeconds: number): ApolloServerPlugin<{
             'cache-control',
             publicGet ? `public, max-age=${maxAgeSeconds}` : 'no-store',
           );
+          // Apollo answers application/json or application/graphql-response+json as
+          // Accept asks: a CDN keeping the answer must keep one per Accept.
+          if (publicGet) response.http.headers.set('vary', 'accept');
         },
       };
     },

@@ -116,6 +116,9 @@ describe('response cache', () => {
     expect(hit.storeCalls).toBe(0);
     expect(hit.headers.get('cache-control')).toBe('public, max-age=2');
     expect(hit.text).toBe(miss.text);
+    // The content type follows Accept: a shared cache must keep one answer per Accept.
+    expect(miss.headers.get('vary')).toBe('accept');
+    expect(hit.headers.get('vary')).toBe('accept');
   });
 
   it('serves automatic persisted queries by hash over GET, from memory once known', async () => {
