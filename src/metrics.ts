@@ -1,8 +1,20 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from './errors';
-import type { ResponseCacheMetrics } from './response-cache/cache';
 import type { StoreCallObserver } from './store/observed-store';
 import type { CircuitStatus, TmdbMetrics } from './tmdb';
+
+/** An operation as the log and the metrics name it. */
+export interface OperationName {
+  type: string;
+  name: string;
+}
+
+/** What the response cache (src/response-cache/cache.ts) reports. */
+export interface ResponseCacheMetrics {
+  lookup(result: 'hit' | 'miss'): void;
+  /** Lets the metrics read the cache's size when scraped. */
+  watchSize(read: () => { bytes: number; entries: number }): void;
+}
 
 /**
  * Prometheus metrics (GET /metrics), one registry per app so that tests can

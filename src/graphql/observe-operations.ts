@@ -3,7 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ErrorCode } from '../errors';
 import { errorCodeOf } from './format-error';
 import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
+import type { Metrics, OperationName } from '../metrics';
 import type { Context } from './context';
 
 /**
@@ -43,12 +43,6 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
       };
     },
   };
-}
-
-/** An operation as the log and the metrics name it. */
-export interface OperationName {
-  type: string;
-  name: string;
 }
 
 /** The one info line per answered operation (the response cache's answers too). */

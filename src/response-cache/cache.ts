@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { OperationName } from '../graphql/observe-operations';
+import type { OperationName, ResponseCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
 import { effectOf, EVERYTHING, type Tag } from './tags';
 
@@ -42,12 +42,6 @@ export interface RequestReads {
   readonly bornAt: number;
   readonly startedAt: number;
   readonly tags: Set<Tag>;
-}
-
-export interface ResponseCacheMetrics {
-  lookup(result: 'hit' | 'miss'): void;
-  /** Lets the metrics read the cache's size when scraped. */
-  watchSize(read: () => { bytes: number; entries: number }): void;
 }
 
 export interface ResponseCacheOptions {

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { OperationName } from '../graphql/observe-operations';
+import type { OperationName } from '../metrics';
 import type { RequestReads } from './cache';
 
 /**
