@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { pathOf, startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
+import { eventually, heldAnswer } from './helpers';
 
 /** The fake is shared with the GraphQL integration tests: its knobs must do what they say. */
 describe('fake TMDB', () => {
@@ -49,6 +50,20 @@ describe('fake TMDB', () => {
     expect((await get('/tv/2')).status).toBe(200);
   });
 
+  it('holds an answer back until `until` settles, then answers as usual', async () => {
+    fake.setScore('TV', 7, { voteAverage: 7, voteCount: 70 });
+    const held = heldAnswer();
+    fake.behave({ until: held.until });
+    let answered = false;
+    const response = get('/tv/7').then((res) => ((answered = true), res));
+    await eventually(() => fake.inFlight === 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+
+    held.release();
+    expect(await response).toMatchObject({ status: 200, body: { vote_count: 70 } });
+  });
+
   it('close() ends hanging requests instead of waiting for them', async () => {
     fake.behave({ hang: true });
     const hanging = new Promise<string>((resolve) => {
@@ -56,8 +71,7 @@ describe('fake TMDB', () => {
         .get(`${fake.baseUrl}/tv/1`, { headers: { authorization: 'Bearer t' } })
         .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(fake.inFlight).toBe(1);
+    await eventually(() => fake.inFlight === 1); // the request has arrived, and hangs
 
     await fake.close();
 
