@@ -1,4 +1,4 @@
-import { getIntrospectionQuery } from 'graphql';
+import { FULL_INTROSPECTION_QUERY } from '../fixtures/introspection';
 import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/complexity';
 import { QUERY_LIMITS } from '../../src/graphql/limits';
 import { TitleListDeepDocument, TitlePageDocument } from '../generated/graphql';
@@ -130,14 +130,7 @@ describe('query limits', () => {
     const listing = await execute(t.url, TitleListDeepDocument, { first: 100 });
     expect(listing.errors).toBeUndefined();
     const introspection = await postRaw<{ __schema: { types: unknown[] } }>(t.url, {
-      query: getIntrospectionQuery({
-        descriptions: true,
-        specifiedByUrl: true,
-        directiveIsRepeatable: true,
-        schemaDescription: true,
-        inputValueDeprecation: true,
-        oneOf: true,
-      }),
+      query: FULL_INTROSPECTION_QUERY,
     });
     expect(introspection.errors).toBeUndefined();
     expect(introspection.data!.__schema.types.length).toBeGreaterThan(10);
