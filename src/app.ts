@@ -35,8 +35,9 @@ import { requestError } from './http/request-error';
 import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { ResponseCache } from './response-cache/cache';
-import { cachePolicy, type ResponseCaching } from './response-cache/policy';
+import type { RecordCache } from './cache/records';
+import type { ResponseCache } from './cache/responses';
+import { cachePolicy, type ResponseCaching } from './cache/policy';
 import type { Store } from './store/port';
 import { type TmdbScoreSource, TmdbTitles } from './tmdb';
 
@@ -49,11 +50,13 @@ export interface AppDependencies {
   ratingLimits: RateLimitCounters;
   metrics: Metrics;
   /**
-   * Whole responses of anonymous reads (null: RESPONSE_CACHE=false). `store`
-   * must be its invalidating() wrapper, as every writer of the process must
-   * use (main.ts builds both).
+   * Whole responses of anonymous reads (null: RESPONSE_CACHE=false) and the
+   * records title pages read (null: RECORD_CACHE=false). `store` must be
+   * their invalidating wrapper, as every writer of the process must use
+   * (src/cache/index.ts builds all three).
    */
   responseCache: ResponseCache | null;
+  recordCache: RecordCache | null;
 }
 
 export interface App {
@@ -85,6 +88,7 @@ export async function createApp({
   ratingLimits,
   metrics,
   responseCache,
+  recordCache,
 }: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
   const httpServer = createHttpServer(config.http);
@@ -150,10 +154,15 @@ export async function createApp({
     requestLogger: Logger,
     responseCaching: ResponseCaching | null,
   ): Promise<Context> => {
-    const requestStore =
-      responseCaching && responseCache
-        ? responseCache.recording(store, responseCaching.reads)
-        : store;
+    const reads = responseCaching && responseCache ? responseCaching.reads : null;
+    // A response built from kept records expires by the oldest of them.
+    const records = recordCache
+      ? recordCache.reading(
+          store,
+          reads ? (readAt) => (reads.startedAt = Math.min(reads.startedAt, readAt)) : undefined,
+        )
+      : store;
+    const requestStore = reads && responseCache ? responseCache.recording(records, reads) : records;
     const address = clientAddress(req, trustProxy);
     return {
       store: requestStore,

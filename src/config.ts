@@ -87,6 +87,20 @@ const envSchema = z.object({
       .default(2),
   ),
   RESPONSE_CACHE_MAX_MB: positiveInt(64),
+  RECORD_CACHE: z.preprocess(
+    unsetIfBlank,
+    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+  ),
+  RECORD_CACHE_MAX_AGE_SECONDS: z.preprocess(
+    unsetIfBlank,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(1, 'must be between 1 and 3600')
+      .max(3600, 'must be between 1 and 3600')
+      .default(2),
+  ),
+  RECORD_CACHE_MAX_ENTRIES: positiveInt(50_000),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z
@@ -144,11 +158,17 @@ export interface Config {
   /** Serve GraphiQL (offline, from our own assets) to browsers at GET /graphql. */
   explorer: boolean;
   /**
-   * Whole responses of anonymous reads kept in memory (src/response-cache);
+   * Whole responses of anonymous reads kept in memory (src/cache/responses.ts);
    * null with RESPONSE_CACHE=false. maxAgeSeconds bounds how stale an answer
    * can be after another process's write (and is the max-age CDNs get).
    */
   responseCache: { maxAgeSeconds: number; maxBytes: number } | null;
+  /**
+   * The records title pages read, kept in memory per key (src/cache/records.ts);
+   * null with RECORD_CACHE=false. maxAgeSeconds bounds how stale a record can
+   * be after another process's write; maxEntries bounds the keys kept.
+   */
+  recordCache: { maxAgeSeconds: number; maxEntries: number } | null;
   http: {
     /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
     corsOrigins: '*' | string[];
@@ -249,6 +269,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             maxAgeSeconds: e.RESPONSE_CACHE_MAX_AGE_SECONDS,
             maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
           }
+        : null,
+    recordCache:
+      e.RECORD_CACHE === 'true'
+        ? { maxAgeSeconds: e.RECORD_CACHE_MAX_AGE_SECONDS, maxEntries: e.RECORD_CACHE_MAX_ENTRIES }
         : null,
     http: {
       corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { createApp } from './app';
+import { openCaches } from './cache';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
 import { openRatingLimitCounters, openStore } from './store';
-import { openResponseCache } from './response-cache/cache';
 import { observeStore } from './store/observed-store';
 import { createTmdbScoreSource } from './tmdb';
 
@@ -25,11 +25,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const metrics = createMetrics();
   const opened = await openStore(config, logger);
-  // Every writer (the API, TMDB snapshots) goes through the cache's invalidation.
-  const { responseCache, store } = openResponseCache(
-    config.responseCache,
+  // Every writer (the API, TMDB snapshots) goes through the caches' invalidation.
+  const { responseCache, recordCache, store } = openCaches(
+    config,
     observeStore(opened, metrics.storeCall),
-    metrics.responseCache,
+    metrics,
   );
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
   // From the opened store: its kind decides where the counters live.
@@ -37,7 +37,16 @@ async function main(): Promise<void> {
   let app;
   let url;
   try {
-    app = await createApp({ config, logger, store, tmdb, ratingLimits, metrics, responseCache });
+    app = await createApp({
+      config,
+      logger,
+      store,
+      tmdb,
+      ratingLimits,
+      metrics,
+      responseCache,
+      recordCache,
+    });
     url = await app.listen();
   } catch (error) {
     // A failed start (e.g. the port is in use) leaves nothing behind: the store is closed.

@@ -9,11 +9,21 @@ export interface OperationName {
   name: string;
 }
 
-/** What the response cache (src/response-cache/cache.ts) reports. */
+/** What the response cache (src/cache/responses.ts) reports. */
 export interface ResponseCacheMetrics {
   lookup(result: 'hit' | 'miss'): void;
   /** Lets the metrics read the cache's size when scraped. */
   watchSize(read: () => { bytes: number; entries: number }): void;
+}
+
+/** What the record cache (src/cache/records.ts) reports. */
+export interface RecordCacheMetrics {
+  /**
+   * Lets the metrics read, when scraped, the keys answered from memory (hits)
+   * and from the store (misses) so far, and the keys kept: counted by the
+   * cache itself, since a labelled counter's increment costs more than a hit.
+   */
+  watch(read: () => { hits: number; misses: number; entries: number }): void;
 }
 
 /**
@@ -31,6 +41,7 @@ export interface Metrics {
   readonly storeCall: StoreCallObserver;
   readonly tmdb: TmdbMetrics;
   readonly responseCache: ResponseCacheMetrics;
+  readonly recordCache: RecordCacheMetrics;
 }
 
 const MAX_OPERATION_NAMES = 100;
@@ -116,6 +127,28 @@ export function createMetrics(): Metrics {
     },
   });
 
+  let readRecordCache = () => ({ hits: 0, misses: 0, entries: 0 });
+  new Counter({
+    name: 'reelcheck_record_cache_lookups_total',
+    help: 'Record cache lookups, per key a query read: hit (from memory) or miss (from the store)',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      const { hits, misses } = readRecordCache();
+      this.reset();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+    },
+  });
+  new Gauge({
+    name: 'reelcheck_record_cache_entries',
+    help: 'Keys (a title, its facts, its recommendations, a rated target) the record cache holds',
+    registers,
+    collect() {
+      this.set(readRecordCache().entries);
+    },
+  });
+
   const operationNames = boundedLabel(MAX_OPERATION_NAMES);
   return {
     registry,
@@ -143,6 +176,11 @@ export function createMetrics(): Metrics {
       lookup: (result) => cacheLookups.inc({ result }),
       watchSize: (read) => {
         readCacheSize = read;
+      },
+    },
+    recordCache: {
+      watch: (read) => {
+        readRecordCache = read;
       },
     },
   };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import compression from 'compression';
 import express from 'express';
 import { EXPLORER_DEFAULT_QUERY } from './default-query';
+import { HTML_PAGE_HEADERS } from '../http/security';
 
 /**
  * GraphiQL at GET /graphql for browsers, served entirely by Reelcheck: the
@@ -134,6 +135,7 @@ export function explorerRouter(endpoint = '/graphql'): express.Router {
     res
       .status(200)
       .set({
+        ...HTML_PAGE_HEADERS,
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-cache',
         'content-security-policy': PAGE_CSP,

@@ -2,7 +2,7 @@ import type { EditorAccess } from '../curation/editor-auth';
 import type { CurationService } from '../curation/service';
 import type { TmdbImporter } from '../curation/tmdb-import';
 import type { Logger } from '../logger';
-import type { ResponseCaching } from '../response-cache/policy';
+import type { ResponseCaching } from '../cache/policy';
 import type { Store } from '../store/port';
 import type { Loaders } from './loaders';
 import type { RatingRateLimiter } from './rate-limit';

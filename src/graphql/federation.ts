@@ -29,6 +29,16 @@ type Representation = Record<string, unknown>;
 type ResolverMap = Record<string, Record<string, unknown>>;
 
 /**
+ * A record of its own for @apollo/subgraph, which sets `__typename` on the
+ * object a reference resolves to: records from the record cache are shared
+ * by every request, and frozen (src/cache/records.ts).
+ */
+async function ownCopy<T extends object>(record: Promise<T | null>): Promise<T | null> {
+  const found = await record;
+  return found && { ...found };
+}
+
+/**
  * How a router's representation becomes a record, through the request's
  * loaders so 50 representations of one key cost one store call. A key that
  * names nothing (or is malformed) resolves to null, never an error.
@@ -38,13 +48,13 @@ const referenceResolvers: ResolverMap = {
     __resolveReference(ref: Representation, ctx: Context) {
       if (typeof ref.id === 'string') {
         const id = parseGlobalId('Title', ref.id);
-        return id === null ? null : ctx.loaders.titleById.load(id);
+        return id === null ? null : ownCopy(ctx.loaders.titleById.load(id));
       }
       if (
         Number.isSafeInteger(ref.tmdbId) &&
         (ref.mediaType === 'MOVIE' || ref.mediaType === 'TV')
       ) {
-        return ctx.loaders.titleByTmdb.load(ref as unknown as TmdbIdentity);
+        return ownCopy(ctx.loaders.titleByTmdb.load(ref as unknown as TmdbIdentity));
       }
       return null;
     },

@@ -3,8 +3,8 @@ import { type ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/
 import stableStringify from 'safe-stable-stringify';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
-import type { CachedResponse, ResponseCache } from '../response-cache/cache';
-import type { ResponseCaching } from '../response-cache/policy';
+import type { CachedResponse, ResponseCache } from '../cache/responses';
+import type { ResponseCaching } from '../cache/policy';
 import { requestError } from './request-error';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id';
 
@@ -108,6 +108,9 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
       httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
       context: () => options.context({ req, logger: requestLogger, responseCaching }),
     });
+    // Computed from records kept a while (src/cache/records.ts): tell caches downstream how old it is.
+    const age = responseCaching ? ageOf(responseCaching.reads.startedAt, Date.now()) : '0';
+    if (age !== '0') response.headers.set('age', age);
     const sent = await writeResponse(res, response);
     if (cache && key !== null && responseCaching?.keep && responseCaching.operation && sent) {
       cache.set(key, responseCaching.reads, {
@@ -242,19 +245,24 @@ async function writeResponse(
   return null;
 }
 
-/** The headers set on `res`, as a flat [name, value, ...] list for writeHead, but the request id. */
+/** The headers set on `res`, as a flat [name, value, ...] list for writeHead, but the request id and Age. */
 function headersToReplay(res: http.ServerResponse): string[] {
   const flat: string[] = [];
   for (const [name, value] of Object.entries(res.getHeaders())) {
-    if (name === REQUEST_ID_HEADER || value === undefined) continue;
+    if (name === REQUEST_ID_HEADER || name === 'age' || value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) flat.push(name, String(one));
   }
   return flat;
 }
 
+/** An answer's Age header: whole seconds since its oldest data was read. */
+function ageOf(startedAt: number, now: number): string {
+  return String(Math.max(0, Math.floor((now - startedAt) / 1000)));
+}
+
 /** A cached answer: its status, headers and bytes, with this request's id and the answer's age. */
 function writeHit(res: http.ServerResponse, hit: CachedResponse, id: string, now: number): void {
-  const age = String(Math.max(0, Math.floor((now - hit.startedAt) / 1000)));
+  const age = ageOf(hit.startedAt, now);
   res.writeHead(hit.status, [...hit.headers, REQUEST_ID_HEADER, id, 'age', age]);
   res.end(hit.body);
 }

@@ -4,10 +4,10 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 /**
- * Security headers on every answer: nosniff, no referrer, no framing, and a
- * Content-Security-Policy for JSON, which loads nothing. A route that serves
- * an HTML page sets its own Content-Security-Policy header (src/explorer does),
- * which replaces this one.
+ * Security headers on every answer: nosniff, HSTS, no referrer, no framing,
+ * and a Content-Security-Policy for JSON, which loads nothing. A route that
+ * serves an HTML page sets its own Content-Security-Policy header and adds
+ * HTML_PAGE_HEADERS (src/explorer does).
  */
 export function securityHeaders(): RequestHandler {
   return (_req, res, next) => {
@@ -18,7 +18,7 @@ export function securityHeaders(): RequestHandler {
 
 /** The security headers on a response (src/http/graphql-endpoint.ts answers without Express). */
 export function setSecurityHeaders(res: http.ServerResponse): void {
-  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
+  for (const [name, value] of API_HEADERS) res.setHeader(name, value);
 }
 
 /**
@@ -26,7 +26,7 @@ export function setSecurityHeaders(res: http.ServerResponse): void {
  * request (no nonces, nothing read from the request), and helmet's chain of a
  * dozen middlewares per request cost more than setting a dozen fixed headers.
  */
-const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
+const HELMET_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), String(value)),
@@ -46,6 +46,30 @@ const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
   });
   return [...headers];
 })();
+
+/**
+ * The headers OWASP's REST Security Cheat Sheet asks of every API response
+ * (CSP frame-ancestors, HSTS, nosniff, X-Frame-Options; Content-Type and
+ * Cache-Control are set per answer), plus no referrer and the cross-origin
+ * resource policy. Helmet's others only act on HTML documents (opener
+ * policy, agent clusters, DNS prefetch, IE's download prompt, Flash and PDF
+ * policy files, the XSS auditor): on JSON they would be bytes on every
+ * answer that no browser reads.
+ */
+const API_HEADER_NAMES = new Set([
+  'content-security-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+  'cross-origin-resource-policy',
+]);
+const API_HEADERS = HELMET_HEADERS.filter(([name]) => API_HEADER_NAMES.has(name));
+
+/** Helmet's headers for HTML documents, which a route serving a page adds (src/explorer). */
+export const HTML_PAGE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(
+  HELMET_HEADERS.filter(([name]) => !API_HEADER_NAMES.has(name)),
+);
 
 /**
  * Cross-origin calls from browsers: the configured origins ('*' by default,

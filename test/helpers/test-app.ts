@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app';
+import { openCaches } from '../../src/cache';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { openRatingLimitCounters, openStore } from '../../src/store';
-import { openResponseCache } from '../../src/response-cache/cache';
 import { observeStore } from '../../src/store/observed-store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
@@ -63,11 +63,11 @@ export async function startTestApp(
   // The production factory: the embedded store, or MongoDB when env sets MONGODB_URI.
   const opened = await openStore(config, logger);
   const metrics = createMetrics();
-  // As main.ts wraps it: every write through `store` (the test's too) invalidates cached responses.
-  const { responseCache, store } = openResponseCache(
-    config.responseCache,
+  // As main.ts wraps it: every write through `store` (the test's too) invalidates what is cached.
+  const { responseCache, recordCache, store } = openCaches(
+    config,
     options.wrapStore ? options.wrapStore(opened) : opened,
-    metrics.responseCache,
+    metrics,
   );
   const observed = observeStore(store, metrics.storeCall);
   const tmdb = createTmdbScoreSource({
@@ -86,6 +86,7 @@ export async function startTestApp(
     ratingLimits,
     metrics,
     responseCache,
+    recordCache,
   });
   const url = await app.listen();
   if (options.waitUntilReady !== false) {
@@ -107,13 +108,19 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-/** startTestApp with every store call counted per method (clear `calls` between measurements). */
+/**
+ * startTestApp with every store call counted per method (clear `calls`
+ * between measurements). The record cache is off unless `env` turns it on:
+ * the counts are what a query asks of the store, not what was kept from the
+ * query before.
+ */
 export async function startCountingTestApp(
   options: Omit<Parameters<typeof startTestApp>[0] & object, 'wrapStore'> = {},
 ): Promise<TestApp & { calls: Map<string, number> }> {
   let calls = new Map<string, number>();
   const app = await startTestApp({
     ...options,
+    env: { RECORD_CACHE: 'false', ...options.env },
     wrapStore: (store) => {
       const counting = countingStore(store);
       calls = counting.calls;

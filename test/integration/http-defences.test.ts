@@ -1,6 +1,16 @@
 import net from 'node:net';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
+/** Helmet's headers that only act on HTML documents. */
+const HTML_ONLY_HEADERS = [
+  'cross-origin-opener-policy',
+  'origin-agent-cluster',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
 /** A raw TCP connection to the app: what it received, and whether the server closed it. */
 class RawClient {
   readonly socket: net.Socket;
@@ -163,7 +173,10 @@ describe('response headers', () => {
     );
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
     expect(res.headers.get('x-powered-by')).toBeNull();
+    // Helmet's headers for HTML documents are the explorer page's alone (OWASP's API set above).
+    for (const name of HTML_ONLY_HEADERS) expect(res.headers.get(name)).toBeNull();
   });
 
   it('leaves the explorer page its own policy, still never framed', async () => {
@@ -173,6 +186,8 @@ describe('response headers', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    for (const name of HTML_ONLY_HEADERS) expect(page.headers.get(name)).not.toBeNull();
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
   });
 
   it('allows any origin by default, and only GET and POST in preflights', async () => {

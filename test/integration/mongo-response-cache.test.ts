@@ -1,20 +1,27 @@
 import { print } from 'graphql';
 import { AccuracyDocument, RateAccuracyDocument } from '../generated/graphql';
 import { execute } from '../helpers/graphql-client';
-import { builtServersOnFreshDatabase, describeMongo, gloryIds } from '../helpers/mongo';
+import {
+  builtServersOnFreshDatabase,
+  describeMongo,
+  gloryIds,
+  type ServersOn,
+  serversOn,
+} from '../helpers/mongo';
 
 /**
- * The response cache with two API processes on one database: a process sees
- * its own writes at once (its store invalidates its cache), and another
- * process's writes within RESPONSE_CACHE_MAX_AGE_SECONDS (its default, 2 s),
- * since no process can see the others' invalidations.
+ * The caches with two API processes on one database: a process sees its own
+ * writes at once (its store invalidates its caches), and another process's
+ * writes within RESPONSE_CACHE_MAX_AGE_SECONDS and RECORD_CACHE_MAX_AGE_SECONDS
+ * (both 2 s by default: a response expires by its oldest record), since no
+ * process can see the others' invalidations.
  */
 const MAX_AGE_MS = 2000;
 /** Time a loaded machine may add to the bound (requests, polling), generous on purpose. */
 const SLACK_MS = 3000;
 
-describeMongo('response cache across processes', (uri) => {
-  const fixture = builtServersOnFreshDatabase(uri, { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' });
+describeMongo('response and record caches across processes', (uri) => {
+  const fixture = builtServersOnFreshDatabase(uri);
 
   /** The page's rating count as `url` answers it, and whether it came from the cache (Age). */
   async function pageCount(url: string): Promise<{ count: number; cached: boolean }> {
@@ -27,13 +34,38 @@ describeMongo('response cache across processes', (uri) => {
     return { count: body.data.title.accuracy.count, cached: response.headers.has('age') };
   }
 
-  it('shows a rating at once on its own server and within the max age on the other', async () => {
-    const { servers } = fixture;
+  /** The record cache's hits so far, from `url`'s /metrics. */
+  async function recordHits(url: string): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/reelcheck_record_cache_lookups_total\{result="hit"\} (\d+)/.exec(text)?.[1]);
+  }
+
+  it.each<[string, Record<string, string>]>([
+    ['both caches', {}],
+    ['the record cache alone', { RESPONSE_CACHE: 'false' }],
+  ])(
+    'shows a rating at once on its own server and within the max age on the other (%s)',
+    async (_name, env) => {
+      const servers = serversOn(fixture.database, {
+        RATINGS_RATE_LIMIT_PER_MINUTE: '100000',
+        ...env,
+      });
+      try {
+        await ratedAcross(servers, env.RESPONSE_CACHE !== 'false');
+      } finally {
+        await servers.stopAll();
+      }
+    },
+    60_000,
+  );
+
+  async function ratedAcross(servers: ServersOn, responseCache: boolean): Promise<void> {
     const [a, b] = [await servers.start(), await servers.start()];
     const { titleId } = await gloryIds(a.url);
     const before = await pageCount(b.url);
-    expect((await pageCount(b.url)).cached).toBe(true);
-    expect((await pageCount(a.url)).cached).toBe(true);
+    expect((await pageCount(b.url)).cached).toBe(responseCache);
+    expect((await pageCount(a.url)).cached).toBe(responseCache);
+    if (!responseCache) expect(await recordHits(b.url)).toBeGreaterThan(0);
 
     const rated = await execute(a.url, RateAccuracyDocument, {
       input: { titleId, score: 4, voterId: 'cache-across-processes-1' },
@@ -49,5 +81,5 @@ describeMongo('response cache across processes', (uri) => {
     }
     expect(seen.count).toBe(before.count + 1);
     expect(Date.now() - ratedAt).toBeLessThan(MAX_AGE_MS + SLACK_MS);
-  }, 60_000);
+  }
 });

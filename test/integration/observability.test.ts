@@ -122,7 +122,8 @@ describe('GET /metrics', () => {
 describe('request ids', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    // Debug: repeated requests are answered by the response cache, whose lines are at debug.
+    t = await startTestApp({ env: { LOG_LEVEL: 'debug' } });
   });
   afterAll(() => t.stop());
 
@@ -143,6 +144,27 @@ describe('request ids', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(linesWith(id)).toEqual([expect.objectContaining({ msg: 'graphql operation answered' })]);
     expect((await ask()).headers.get('x-request-id')).not.toBe(id);
+  });
+
+  it("logs an answer from the response cache at debug, with responseCache: 'hit'", async () => {
+    const levelOf = async (headers: Record<string, string> = {}) => {
+      const id = (await ask(headers)).headers.get('x-request-id')!;
+      const lines = t.logs
+        .map(
+          (line) =>
+            JSON.parse(line) as { requestId?: string; level: number; responseCache?: string },
+        )
+        .filter((l) => l.requestId === id);
+      expect(lines).toHaveLength(1);
+      return { level: lines[0].level, responseCache: lines[0].responseCache };
+    };
+    await ask();
+    expect(await levelOf()).toEqual({ level: 20, responseCache: 'hit' });
+    // An editor's request is never answered from memory: info.
+    expect(await levelOf({ authorization: 'Bearer not-a-token' })).toEqual({
+      level: 30,
+      responseCache: undefined,
+    });
   });
 
   it("keeps a proxy's sane id and replaces one that is not", async () => {

@@ -1,5 +1,5 @@
-import { type RequestReads, ResponseCache } from '../../src/response-cache/cache';
-import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/response-cache/tags';
+import { type RequestReads, ResponseCache } from '../../src/cache/responses';
+import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { Store } from '../../src/store/port';
 
 const MAX_AGE_MS = 2000;

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { OperationName } from '../metrics';
-import type { RequestReads } from './cache';
+import type { RequestReads } from './responses';
 
 /**
  * A request whose response may be kept: anonymous (no Authorization header),

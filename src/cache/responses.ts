@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { OperationName, ResponseCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
-import { effectOf, EVERYTHING, type Tag } from './tags';
+import { Freshness } from './freshness';
+import { effectOf, type EVERYTHING, type Tag } from './tags';
 
 /**
  * Whole GraphQL responses of anonymous reads, kept in memory and answered
@@ -19,9 +20,9 @@ import { effectOf, EVERYTHING, type Tag } from './tags';
  * Memory is bounded by an LRU over the bytes kept.
  *
  * A response computed while a write to something it read was running is
- * never kept: each request notes the cache's clock when it starts, each
- * invalidation moves the clock and stamps its tags, and a response is kept
- * (and served) only while none of its tags has been stamped since its start.
+ * never kept: each request notes the freshness clock (freshness.ts) when it
+ * starts, and a response is kept (and served) only while none of its tags
+ * has been invalidated since.
  */
 export interface CachedResponse {
   status: number;
@@ -40,7 +41,11 @@ export interface CachedResponse {
 /** What one request read, from its start: its tags are collected as it runs. */
 export interface RequestReads {
   readonly bornAt: number;
-  readonly startedAt: number;
+  /**
+   * When its request started, or earlier: when the oldest record it was
+   * given was read (records.ts), so that its response expires by its data.
+   */
+  startedAt: number;
   readonly tags: Set<Tag>;
 }
 
@@ -49,21 +54,14 @@ export interface ResponseCacheOptions {
   maxBytes: number;
 }
 
-/** Invalidation stamps kept before old ones (older than maxAgeMs, so irrelevant) are pruned. */
-const STAMPS_BEFORE_PRUNING = 10_000;
-
 export class ResponseCache {
   private readonly entries: LRUCache<string, CachedResponse>;
-  /** Moves with every invalidation. */
-  private clock = 0;
-  /** Per tag, the clock and time of its last invalidation. */
-  private readonly stamps = new Map<Tag, { clock: number; at: number }>();
-  /** The clock of the last invalidation of everything. */
-  private everythingStamp = 0;
 
   constructor(
     private readonly options: ResponseCacheOptions,
     private readonly metrics?: ResponseCacheMetrics,
+    /** What this process's writes changed: shared with the record cache. */
+    private readonly freshness = new Freshness(options.maxAgeMs),
   ) {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
@@ -91,7 +89,7 @@ export class ResponseCache {
 
   /** Called when a request starts; the store it reads through records into it (recording()). */
   begin(now = Date.now()): RequestReads {
-    return { bornAt: this.clock, startedAt: now, tags: new Set() };
+    return { bornAt: this.freshness.now, startedAt: now, tags: new Set() };
   }
 
   /**
@@ -116,40 +114,12 @@ export class ResponseCache {
 
   /** Makes every response that read one of `tags` unreadable (EVERYTHING: all of them). */
   invalidate(tags: Iterable<Tag> | typeof EVERYTHING, now = Date.now()): void {
-    this.clock += 1;
-    if (tags === EVERYTHING) {
-      this.everythingStamp = this.clock;
-      this.entries.clear();
-      return;
-    }
-    for (const tag of tags) this.stamps.set(tag, { clock: this.clock, at: now });
-    if (this.stamps.size > STAMPS_BEFORE_PRUNING) this.prune(now);
+    this.freshness.invalidate(tags, now);
   }
 
-  /**
-   * The store with every write invalidating what it changed once it has run
-   * (also when it failed: part of it may be written), before its caller
-   * answers. Wrap the store every writer of this process uses.
-   */
+  /** The store with every write invalidating what it changed: see Freshness.invalidating. */
   invalidating(store: Store): Store {
-    return new Proxy(store, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        const effect = effectOf(property);
-        if (typeof value !== 'function' || !effect || effect === 'none' || !('writes' in effect)) {
-          return value;
-        }
-        return async (...args: unknown[]) => {
-          let answer;
-          try {
-            answer = await value.apply(target, args);
-            return answer;
-          } finally {
-            this.invalidate(effect.writes(args, answer));
-          }
-        };
-      },
-    });
+    return this.freshness.invalidating(store);
   }
 
   /** The store with every read tagging `reads` with what it answered. */
@@ -171,39 +141,10 @@ export class ResponseCache {
   }
 
   private unchanged(entry: CachedResponse): boolean {
-    if (this.everythingStamp > entry.bornAt) return false;
-    for (const tag of entry.tags) {
-      const stamp = this.stamps.get(tag);
-      if (stamp && stamp.clock > entry.bornAt) return false;
-    }
-    return true;
-  }
-
-  /** Drops stamps older than maxAgeMs: every response or request they could concern is too old. */
-  private prune(now: number): void {
-    for (const [tag, stamp] of this.stamps) {
-      if (now - stamp.at > this.options.maxAgeMs) this.stamps.delete(tag);
-    }
+    return this.freshness.unchanged(entry.bornAt, entry.tags);
   }
 }
 
 function headerBytes(entry: CachedResponse): number {
   return entry.headers.reduce((bytes, part) => bytes + part.length, 0);
-}
-
-/**
- * The process's response cache from its configuration (null when off), and the
- * store every writer must use: the cache's invalidating() wrapper of `store`.
- */
-export function openResponseCache(
-  config: { maxAgeSeconds: number; maxBytes: number } | null,
-  store: Store,
-  metrics?: ResponseCacheMetrics,
-): { responseCache: ResponseCache | null; store: Store } {
-  if (!config) return { responseCache: null, store };
-  const responseCache = new ResponseCache(
-    { maxAgeMs: config.maxAgeSeconds * 1000, maxBytes: config.maxBytes },
-    metrics,
-  );
-  return { responseCache, store: responseCache.invalidating(store) };
 }

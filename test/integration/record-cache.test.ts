@@ -1,0 +1,119 @@
+import { print } from 'graphql';
+import { RateAccuracyDocument, TitlePageDocument, UpdateTitleDocument } from '../generated/graphql';
+import { postRaw } from '../helpers/graphql-client';
+import { startCountingTestApp, startTestApp, type TestApp } from '../helpers/test-app';
+
+/**
+ * The record cache over HTTP (src/cache/records.ts), with the response cache
+ * off so every request runs its query: what a query reads again comes from
+ * memory (no store call), and each write through the app shows in the next
+ * read, with only what it changed read again.
+ */
+
+const TOKEN = 'editor-token-for-the-record-cache-test-0123456789';
+const EDITOR = { authorization: `Bearer ${TOKEN}` };
+const PAGE = print(TitlePageDocument);
+const SUMMARY = '{ title(slug: "the-glory") { id revision tagline accuracy { count } } }';
+
+interface Summary {
+  id: string;
+  revision: number;
+  tagline: string;
+  accuracy: { count: number };
+}
+
+describe('record cache', () => {
+  let t: TestApp & { calls: Map<string, number> };
+  beforeAll(async () => {
+    t = await startCountingTestApp({
+      env: {
+        RESPONSE_CACHE: 'false',
+        RECORD_CACHE: 'true',
+        ADMIN_TOKEN: TOKEN,
+        RATINGS_RATE_LIMIT_PER_MINUTE: '100000',
+      },
+    });
+  });
+  afterAll(() => t.stop());
+
+  /** The query's answer and the store calls it made, by method. */
+  async function read<T>(query: string, variables?: Record<string, unknown>, headers = {}) {
+    t.calls.clear();
+    const res = await postRaw<T>(t.url, { query, variables }, headers);
+    expect(res.errors).toBeUndefined();
+    return { data: res.data!, calls: Object.fromEntries(t.calls) };
+  }
+
+  it('answers a title page read again from memory, without a store call', async () => {
+    const first = await read(PAGE, { slug: 'the-glory' });
+    expect(Object.keys(first.calls).length).toBeGreaterThan(0);
+    const again = await read(PAGE, { slug: 'the-glory' });
+    expect(again.calls).toEqual({});
+    expect(again.data).toEqual(first.data);
+  });
+
+  it('shows a rating to the next read, reading only the rated aggregate again', async () => {
+    const before = await read<{ title: Summary }>(SUMMARY);
+    const rated = await postRaw(t.url, {
+      query: print(RateAccuracyDocument),
+      variables: { input: { titleId: before.data.title.id, score: 5, voterId: 'record-cache-1' } },
+    });
+    expect(rated.errors).toBeUndefined();
+    const after = await read<{ title: Summary }>(SUMMARY);
+    expect(after.data.title.accuracy.count).toBe(before.data.title.accuracy.count + 1);
+    expect(after.calls).toEqual({ aggregatesByTargets: 1 });
+  });
+
+  it("shows an editor's change to the next anonymous read", async () => {
+    const before = await read<{ title: Summary }>(SUMMARY);
+    const tagline = `Edited at ${Date.now()}`;
+    const { id, revision } = before.data.title;
+    const edit = await postRaw(
+      t.url,
+      {
+        query: print(UpdateTitleDocument),
+        variables: { id, input: { tagline }, expectedRevision: revision },
+      },
+      EDITOR,
+    );
+    expect(edit.errors).toBeUndefined();
+    const after = await read<{ title: Summary }>(SUMMARY);
+    expect(after.data.title.tagline).toBe(tagline);
+    expect(after.data.title.revision).toBe(revision + 1);
+  });
+
+  it('resolves federation entities from kept records (the subgraph marks its own copies)', async () => {
+    const { data } = await read<{ title: Summary }>(SUMMARY);
+    const entities = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Title { id slug } } }`;
+    const representations = { r: [{ __typename: 'Title', id: data.title.id }] };
+    const first = await read<{ _entities: unknown[] }>(entities, representations);
+    const again = await read<{ _entities: unknown[] }>(entities, representations);
+    expect(again.calls).toEqual({});
+    for (const res of [first, again]) {
+      expect(res.data._entities).toEqual([{ id: data.title.id, slug: 'the-glory' }]);
+    }
+  });
+});
+
+describe('record cache under the response cache', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.stop());
+
+  const get = (query: string) =>
+    fetch(`${t.url}/graphql?${new URLSearchParams({ query }).toString()}`);
+
+  it('gives an answer computed from records kept a while their age, and keeps it no longer', async () => {
+    expect((await get('{ title(slug: "vincenzo") { name year } }')).headers.get('age')).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Another document: the response cache misses, the records were read over a second ago.
+    const fromRecords = await get('{ title(slug: "vincenzo") { year name } }');
+    expect(fromRecords.headers.get('age')).toBe('1');
+    expect(fromRecords.headers.get('cache-control')).toBe('public, max-age=2');
+    const hit = await get('{ title(slug: "vincenzo") { year name } }');
+    expect(Number(hit.headers.get('age'))).toBeGreaterThanOrEqual(1);
+    expect(hit.headers.get('age')).not.toContain(',');
+  });
+});

@@ -1,0 +1,186 @@
+import { Freshness } from '../../src/cache/freshness';
+import { RecordCache } from '../../src/cache/records';
+import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
+import type { AccuracyAggregate, TitleRecord } from '../../src/model';
+import type { Store } from '../../src/store/port';
+
+const MAX_AGE_MS = 2000;
+
+/** A store whose titles and aggregates are plain maps; every call is recorded with its keys. */
+function fakeStore() {
+  const titles = new Map<string, TitleRecord>();
+  const aggregates = new Map<string, AccuracyAggregate>();
+  const calls: string[] = [];
+  let pending: Array<() => void> | null = null;
+  const answer = async <T>(method: string, keys: readonly string[], find: (key: string) => T) => {
+    calls.push(`${method}(${keys.join(',')})`);
+    if (pending) await new Promise<void>((resolve) => pending!.push(resolve));
+    return keys.map(find);
+  };
+  const store = {
+    titlesByIds: (ids: readonly string[]) =>
+      answer('titlesByIds', ids, (id) => (titles.has(id) ? { ...titles.get(id)! } : null)),
+    aggregatesByTargets: (keys: readonly string[]) =>
+      answer('aggregatesByTargets', keys, (key) => ({ ...aggregates.get(key)! })),
+    ping: async () => 'pong',
+  } as unknown as Store;
+  return {
+    store,
+    titles,
+    aggregates,
+    calls,
+    /** Reads wait until release() from now on. */
+    hold() {
+      pending = [];
+    },
+    release() {
+      const waiting = pending ?? [];
+      pending = null;
+      for (const resolve of waiting) resolve();
+    },
+  };
+}
+
+function title(id: string, name: string): TitleRecord {
+  return { id, slug: id, name } as TitleRecord;
+}
+
+function aggregate(count: number): AccuracyAggregate {
+  return { targetKey: 'title:a', count, sum: count * 4, distribution: [0, 0, 0, count, 0] };
+}
+
+describe('RecordCache', () => {
+  let fake: ReturnType<typeof fakeStore>;
+  let freshness: Freshness;
+  let cache: RecordCache;
+  let store: Store;
+  beforeEach(() => {
+    fake = fakeStore();
+    fake.titles.set('a', title('a', 'A'));
+    fake.titles.set('b', title('b', 'B'));
+    fake.aggregates.set('title:a', aggregate(1));
+    freshness = new Freshness(MAX_AGE_MS);
+    cache = new RecordCache(freshness, { maxAgeMs: MAX_AGE_MS, maxEntries: 100 });
+    store = cache.reading(fake.store);
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('reads each key from the store once, and only the keys it does not hold', async () => {
+    expect(await store.titlesByIds(['a'])).toEqual([title('a', 'A')]);
+    expect(await store.titlesByIds(['b', 'a', 'missing'])).toEqual([
+      title('b', 'B'),
+      title('a', 'A'),
+      null,
+    ]);
+    expect(await store.titlesByIds(['missing', 'a', 'b'])).toEqual([
+      null,
+      title('a', 'A'),
+      title('b', 'B'),
+    ]);
+    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(b,missing)']);
+    // Methods it does not cache pass through.
+    expect(await store.ping()).toBe('pong');
+  });
+
+  it("drops what a write through the freshness' store changed, and only that", async () => {
+    const writer = freshness.invalidating({
+      upsertRating: async () => ({}),
+      editTitles: async () => [],
+    } as unknown as Store);
+    await store.titlesByIds(['a', 'b', 'new']);
+    await store.aggregatesByTargets(['title:a']);
+    fake.calls.length = 0;
+
+    fake.aggregates.set('title:a', aggregate(2));
+    await writer.upsertRating({ target: { kind: 'TITLE', titleId: 'a' } } as never, new Date());
+    expect(await store.aggregatesByTargets(['title:a'])).toEqual([aggregate(2)]);
+    expect(await store.titlesByIds(['a', 'b'])).toEqual([title('a', 'A'), title('b', 'B')]);
+    expect(fake.calls).toEqual(['aggregatesByTargets(title:a)']);
+
+    // An edit of "a" (and the catalog: "new" may exist now) leaves "b" cached.
+    fake.calls.length = 0;
+    fake.titles.set('a', title('a', 'A2'));
+    fake.titles.set('new', title('new', 'New'));
+    await writer.editTitles([{ titleId: 'a' }] as never);
+    expect(await store.titlesByIds(['a', 'b', 'new'])).toEqual([
+      title('a', 'A2'),
+      title('b', 'B'),
+      title('new', 'New'),
+    ]);
+    expect(fake.calls).toEqual(['titlesByIds(a,new)']);
+  });
+
+  it('does not keep an answer whose key was written while it was read', async () => {
+    fake.hold();
+    const reading = store.aggregatesByTargets(['title:a']);
+    freshness.invalidate([targetTag('title:a')]);
+    fake.release();
+    expect(await reading).toEqual([aggregate(1)]);
+    fake.calls.length = 0;
+    await store.aggregatesByTargets(['title:a']);
+    expect(fake.calls).toEqual(['aggregatesByTargets(title:a)']);
+  });
+
+  it('reads again after maxAgeMs from the read (what another process wrote)', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    await store.titlesByIds(['a']);
+    jest.setSystemTime(1_000_000 + MAX_AGE_MS - 1);
+    await store.titlesByIds(['a']);
+    expect(fake.calls).toEqual(['titlesByIds(a)']);
+    fake.titles.set('a', title('a', 'changed elsewhere'));
+    jest.setSystemTime(1_000_000 + MAX_AGE_MS);
+    expect(await store.titlesByIds(['a'])).toEqual([title('a', 'changed elsewhere')]);
+    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
+  });
+
+  it('tells the reader when each answer it serves was read', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    await store.titlesByIds(['a']);
+    jest.setSystemTime(1_000_500);
+    const served: number[] = [];
+    await cache.reading(fake.store, (readAt) => served.push(readAt)).titlesByIds(['a', 'b']);
+    // "a" was kept from the first read; "b" was read now.
+    expect(served).toEqual([1_000_000]);
+  });
+
+  it('drops everything on EVERYTHING, and misses after CATALOG for keys that found nothing', async () => {
+    await store.titlesByIds(['a', 'nothing']);
+    freshness.invalidate([CATALOG]);
+    fake.calls.length = 0;
+    await store.titlesByIds(['a', 'nothing']);
+    expect(fake.calls).toEqual(['titlesByIds(nothing)']);
+    freshness.invalidate(EVERYTHING);
+    fake.calls.length = 0;
+    await store.titlesByIds(['a']);
+    expect(fake.calls).toEqual(['titlesByIds(a)']);
+    // titleTag is what an edit of "a" stamps.
+    freshness.invalidate([titleTag('a')]);
+    fake.calls.length = 0;
+    await store.titlesByIds(['a']);
+    expect(fake.calls).toEqual(['titlesByIds(a)']);
+  });
+
+  it('shares frozen answers: a resolver that changed one would throw, not change other requests', async () => {
+    const [first] = await store.titlesByIds(['a']);
+    const [again] = await store.titlesByIds(['a']);
+    expect(again).toBe(first);
+    expect(() => {
+      (again as { name: string }).name = 'vandalised';
+    }).toThrow(TypeError);
+  });
+
+  it('keeps at most maxEntries keys, and reports hits, misses and size to the metrics', async () => {
+    let read = () => ({ hits: -1, misses: -1, entries: -1 });
+    const small = new RecordCache(
+      freshness,
+      { maxAgeMs: MAX_AGE_MS, maxEntries: 2 },
+      { watch: (watcher) => (read = watcher) },
+    ).reading(fake.store);
+    await small.titlesByIds(['a', 'b', 'missing']);
+    await small.titlesByIds(['b', 'missing']);
+    expect(read()).toEqual({ hits: 2, misses: 3, entries: 2 });
+    fake.calls.length = 0;
+    await small.titlesByIds(['a']);
+    expect(fake.calls).toEqual(['titlesByIds(a)']);
+  });
+});
