@@ -231,7 +231,7 @@ export async function createApp({
     bodyLimitBytes: BODY_LIMIT_BYTES,
     responseCache,
     answeredFromCache: ({ operation, status }, requestId, seconds) => {
-      metrics.operationAnswered(operation.type, operation.name, seconds);
+      metrics.operationAnsweredFromCache(operation.type, operation.name);
       logAnswered(logger, { operation, status, seconds, requestId, responseCache: 'hit' });
     },
   });

@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
-import stableStringify from 'safe-stable-stringify';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 import type { CachedResponse, ResponseCache } from '../cache/responses';
@@ -38,7 +37,7 @@ export interface GraphQLEndpointOptions {
   commonHeaders(req: http.IncomingMessage, res: http.ServerResponse): void;
   bodyLimitBytes: number;
   responseCache: ResponseCache | null;
-  /** Observes an answer from the cache as Apollo's are (the info line, the duration metric). */
+  /** Observes an answer from the cache (its count per operation, its line at debug level). */
   answeredFromCache(hit: CachedResponse, requestId: string, seconds: number): void;
 }
 
@@ -51,6 +50,8 @@ export type NodeHandler = (
 const PATH = '/graphql';
 /** application/json, optionally with charset utf-8: what body-parser would read as is. */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+/** The fields of a GraphQL request over HTTP; a request with any other is never kept. */
+const PLAIN_REQUEST_FIELDS = new Set(['query', 'operationName', 'variables', 'extensions']);
 /** Apollo adds traces to a response that asks for them: never shared. */
 const TRACE_HEADER = 'apollo-federation-include-trace';
 
@@ -78,18 +79,10 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     const startedAt = Date.now();
     const url = req.url ?? PATH;
     const search = url.length > PATH.length ? url.slice(PATH.length) : '';
-    let body: unknown;
-    if (method === 'POST') {
-      body = parseJsonBody(await readBody(req));
-      if (body === undefined) {
-        res.setHeader(REQUEST_ID_HEADER, id);
-        options.commonHeaders(req, res);
-        writeJson(res, 400, requestError('The request body is not valid JSON', 'BAD_REQUEST'));
-        return;
-      }
-    }
+    const text = method === 'POST' ? (await readBody(req)).toString('utf8') : undefined;
     const cache = responseCache && mayBeCached(req) ? responseCache : null;
-    const key = cache && cacheKey(req, method === 'GET' ? getParams(search) : body);
+    // Looked up before anything is parsed: a hit costs its key and one lookup.
+    const key = cache && cacheKey(req, text ?? search);
     if (cache && key !== null) {
       const hit = cache.get(key, startedAt);
       if (hit) {
@@ -98,8 +91,19 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
         return;
       }
     }
+    let body: unknown;
+    if (text !== undefined) {
+      body = parseJsonBody(text);
+      if (body === undefined) {
+        res.setHeader(REQUEST_ID_HEADER, id);
+        options.commonHeaders(req, res);
+        writeJson(res, 400, requestError('The request body is not valid JSON', 'BAD_REQUEST'));
+        return;
+      }
+    }
+    const keepable = cache && isPlainRequest(text === undefined ? getParams(search) : body);
     const responseCaching: ResponseCaching | null =
-      cache && key !== null ? { reads: cache.begin(startedAt), method, keep: false } : null;
+      cache && keepable ? { reads: cache.begin(startedAt), method, keep: false } : null;
 
     res.setHeader(REQUEST_ID_HEADER, id);
     options.commonHeaders(req, res);
@@ -112,7 +116,7 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     const age = responseCaching ? ageOf(responseCaching.reads.startedAt, Date.now()) : '0';
     if (age !== '0') response.headers.set('age', age);
     const sent = await writeResponse(res, response);
-    if (cache && key !== null && responseCaching?.keep && responseCaching.operation && sent) {
+    if (cache && key && responseCaching?.keep && responseCaching.operation && sent) {
       cache.set(key, responseCaching.reads, {
         status: res.statusCode,
         headers: headersToReplay(res),
@@ -156,24 +160,29 @@ function mayBeCached(req: http.IncomingMessage): boolean {
 /**
  * Everything that can change the answer: the method (GET answers carry
  * public cache headers), Accept (the media type and status), Origin (the CORS
- * headers), and the GraphQL request itself (document or persisted query
- * hash, operation name, variables, extensions), variables and extensions in
- * canonical JSON (the same variables in another key order are the same
- * request). The document comes last and as it is, which makes the key cheap
- * to build. Null when the request is not one object of those four fields
- * (or a GET's JSON parameters do not parse): Apollo answers those with errors.
+ * headers), and the GraphQL request exactly as sent (a POST's body, a GET's
+ * query string): the same request in other bytes (spacing, key order) is
+ * another key. Built without parsing anything, so a hit parses nothing.
  */
-export function cacheKey(req: http.IncomingMessage, request: unknown): string | null {
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) return null;
-  const { query, operationName, variables, extensions, ...others } = request as Record<
-    string,
-    unknown
-  >;
-  if (Object.keys(others).length > 0) return null;
-  if (query !== undefined && typeof query !== 'string') return null;
+export function cacheKey(req: http.IncomingMessage, request: string): string {
   const { accept = '', origin = '' } = req.headers;
-  const json = (value: unknown) => stableStringify(value ?? null);
-  return `${req.method}\n${accept}\n${origin}\n${json(operationName)}\n${json(variables)}\n${json(extensions)}\n${query === undefined ? '-' : `+${query}`}`;
+  return `${req.method}\n${accept}\n${origin}\n${request}`;
+}
+
+/**
+ * Whether the request is one object of at most query (a string),
+ * operationName, variables and extensions: only those are kept. Anything
+ * else (another field, a GET parameter repeated or not valid JSON) runs every
+ * time, and Apollo answers what it makes of it.
+ */
+function isPlainRequest(request: unknown): boolean {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return false;
+  const fields = Object.keys(request);
+  const { query } = request as { query?: unknown };
+  return (
+    fields.every((field) => PLAIN_REQUEST_FIELDS.has(field)) &&
+    (query === undefined || typeof query === 'string')
+  );
 }
 
 /** A GET's GraphQL parameters as a request object, or null when a JSON parameter does not parse. */
@@ -209,8 +218,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
  * The body as body-parser's strict JSON reads it: an object or an array
  * (Apollo refuses batches itself), else undefined.
  */
-function parseJsonBody(raw: Buffer): unknown {
-  const text = raw.toString('utf8');
+function parseJsonBody(text: string): unknown {
   if (!/^[\s\uFEFF]*[{[]/.test(text)) return undefined;
   try {
     return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;

@@ -66,6 +66,15 @@ describe('GET /metrics', () => {
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   });
 
+  it('counts answers from the response cache per operation, apart from the timed ones', async () => {
+    const query = 'query ScaleThrice { ratingScale { score } }';
+    for (let i = 0; i < 3; i++) expect((await postRaw(t.url, { query })).errors).toBeUndefined();
+    const text = await scrape(t);
+    const operation = { operation_type: 'query', operation_name: 'ScaleThrice' };
+    expect(sample(text, 'reelcheck_response_cache_hits_total', operation)).toBe(2);
+    expect(sample(text, 'reelcheck_graphql_operation_duration_seconds_count', operation)).toBe(1);
+  });
+
   it('counts TMDB requests, cache lookups and reports the circuit state', async () => {
     // The first view serves the stored snapshot (stale) and refreshes it in the background.
     await waitFor(() => tmdb.count(`/tv/${GLORY_TMDB_ID}`) === 1);
