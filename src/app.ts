@@ -155,13 +155,16 @@ export async function createApp({
     responseCaching: ResponseCaching | null,
   ): Promise<Context> => {
     const reads = responseCaching && responseCache ? responseCaching.reads : null;
-    // A response built from kept records expires by the oldest of them.
-    const records = recordCache
-      ? recordCache.reading(
-          store,
-          reads ? (readAt) => (reads.startedAt = Math.min(reads.startedAt, readAt)) : undefined,
-        )
-      : store;
+    // Editors read the store itself: what they edit next is checked against it anyway, and
+    // on MongoDB another process's edit shows at once. A response built from kept records
+    // expires by the oldest of them.
+    const records =
+      recordCache && req.headers.authorization === undefined
+        ? recordCache.reading(
+            store,
+            reads ? (readAt) => (reads.startedAt = Math.min(reads.startedAt, readAt)) : undefined,
+          )
+        : store;
     const requestStore = reads && responseCache ? responseCache.recording(records, reads) : records;
     const address = clientAddress(req, trustProxy);
     return {

@@ -100,7 +100,7 @@ const envSchema = z.object({
       .max(3600, 'must be between 1 and 3600')
       .default(2),
   ),
-  RECORD_CACHE_MAX_ENTRIES: positiveInt(50_000),
+  RECORD_CACHE_MAX_MB: positiveInt(32),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z
@@ -123,13 +123,22 @@ const envSchema = z.object({
 });
 
 /** Rules between variables, checked once each variable is valid. */
-const checkedEnvSchema = envSchema.refine(
-  (env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS,
-  {
+const checkedEnvSchema = envSchema
+  .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS <= env.HTTP_REQUEST_TIMEOUT_MS, {
     message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
-  },
-);
+  })
+  .refine(
+    (env) =>
+      env.RESPONSE_CACHE === 'false' ||
+      env.RECORD_CACHE === 'false' ||
+      env.RECORD_CACHE_MAX_AGE_SECONDS <= env.RESPONSE_CACHE_MAX_AGE_SECONDS,
+    {
+      message:
+        'must not exceed RESPONSE_CACHE_MAX_AGE_SECONDS (an answer expires by its oldest record, so an older record could not be kept in an answer)',
+      path: ['RECORD_CACHE_MAX_AGE_SECONDS'],
+    },
+  );
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
@@ -166,9 +175,10 @@ export interface Config {
   /**
    * The records title pages read, kept in memory per key (src/cache/records.ts);
    * null with RECORD_CACHE=false. maxAgeSeconds bounds how stale a record can
-   * be after another process's write; maxEntries bounds the keys kept.
+   * be after another process's write (at most the response cache's);
+   * maxBytes bounds the records kept, as JSON.
    */
-  recordCache: { maxAgeSeconds: number; maxEntries: number } | null;
+  recordCache: { maxAgeSeconds: number; maxBytes: number } | null;
   http: {
     /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
     corsOrigins: '*' | string[];
@@ -272,7 +282,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : null,
     recordCache:
       e.RECORD_CACHE === 'true'
-        ? { maxAgeSeconds: e.RECORD_CACHE_MAX_AGE_SECONDS, maxEntries: e.RECORD_CACHE_MAX_ENTRIES }
+        ? {
+            maxAgeSeconds: e.RECORD_CACHE_MAX_AGE_SECONDS,
+            maxBytes: e.RECORD_CACHE_MAX_MB * 1024 * 1024,
+          }
         : null,
     http: {
       corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),

@@ -19,7 +19,8 @@ import {
  * Reelcheck runs twice: "reelcheck" as configured by default (the warm page
  * of P1: answered from its response cache) and "reelcheck-uncached" with
  * UNCACHED_ENV (the uncached page of P2: RESPONSE_CACHE=false, every request
- * runs the query).
+ * runs the query; its records come from the record cache, as stock's page
+ * comes from memory).
  */
 export const UNCACHED_ENV: Record<string, string> = { RESPONSE_CACHE: 'false' };
 

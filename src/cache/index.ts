@@ -41,7 +41,7 @@ export function openCaches(
       records &&
       new RecordCache(
         freshness,
-        { maxAgeMs: maxAgeMs(records.maxAgeSeconds), maxEntries: records.maxEntries },
+        { maxAgeMs: maxAgeMs(records.maxAgeSeconds), maxBytes: records.maxBytes },
         metrics?.recordCache,
       ),
     store: freshness.invalidating(store),

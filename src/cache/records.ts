@@ -15,7 +15,9 @@ import { STORE_EFFECTS, type Tag } from './tags';
  * process's store port makes the records it changed unreadable before it
  * answers, so a rating is in the next read's aggregate; a write by another
  * process sharing MongoDB is seen within `maxAgeMs`, counted from when the
- * record was read. Memory is bounded by an LRU over the keys kept.
+ * record was read. Memory is bounded by an LRU over the records' JSON size.
+ * A lookup that found nothing is not kept: unknown ids, which any client can
+ * send, would push out the records pages read.
  *
  * Answers are shared by every request that reads them, so they are frozen:
  * a resolver that changed one would throw instead of changing other
@@ -23,7 +25,8 @@ import { STORE_EFFECTS, type Tag } from './tags';
  */
 export interface RecordCacheOptions {
   maxAgeMs: number;
-  maxEntries: number;
+  /** Bytes of the records kept, counted as their JSON length (and their keys). */
+  maxBytes: number;
 }
 
 /** The port methods whose answers are kept: one key in, one answer out, by position. */
@@ -56,7 +59,11 @@ export class RecordCache {
     private readonly options: RecordCacheOptions,
     metrics?: RecordCacheMetrics,
   ) {
-    this.entries = new LRUCache<string, Entry>({ max: options.maxEntries });
+    this.entries = new LRUCache<string, Entry>({
+      maxSize: options.maxBytes,
+      // Measured once per miss; a record is at least its key's worth.
+      sizeCalculation: (entry, key) => key.length + JSON.stringify(entry.answer).length,
+    });
     metrics?.watch(() => ({ hits: this.hits, misses: this.misses, entries: this.entries.size }));
   }
 
@@ -109,6 +116,7 @@ export class RecordCache {
     loaded.forEach((answer, j) => {
       const key = missing[j];
       answers[missingAt[j]] = answer;
+      if (answer === null) return;
       const tags = tagsOf([[key]], [answer]);
       // A write to it that ran while it was read: the next read goes to the store again.
       if (!this.freshness.unchanged(bornAt, tags)) return;

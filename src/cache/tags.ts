@@ -85,7 +85,7 @@ export const STORE_EFFECTS: { [M in Method]: Effect<M> } = {
   close: 'none',
 };
 
-/** An effect whatever its method, for the proxies that apply them (cache.ts). */
+/** An effect whatever its method, for the proxies that apply them (freshness.ts, responses.ts). */
 export type AnyEffect =
   | { reads(args: unknown[], answer: unknown): Tag[] }
   | { writes(args: unknown[], answer: unknown): Tag[] | typeof EVERYTHING }

@@ -49,7 +49,7 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
  * The one line per answered operation: at info, but at debug for answers
  * from the response cache. Those are the same bytes again, thousands a second
  * on a busy page, and a line cost about a fifth of such an answer; the
- * metrics count them (operation duration, response cache lookups).
+ * metrics count them (reelcheck_response_cache_hits_total).
  */
 export function logAnswered(
   logger: Logger,

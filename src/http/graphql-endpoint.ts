@@ -112,9 +112,12 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
       httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
       context: () => options.context({ req, logger: requestLogger, responseCaching }),
     });
-    // Computed from records kept a while (src/cache/records.ts): tell caches downstream how old it is.
-    const age = responseCaching ? ageOf(responseCaching.reads.startedAt, Date.now()) : '0';
-    if (age !== '0') response.headers.set('age', age);
+    // A kept answer computed from records read before this request (src/cache/records.ts)
+    // is as old as the oldest of them: tell caches downstream.
+    if (responseCaching?.keep && responseCaching.reads.startedAt < startedAt) {
+      const age = ageOf(responseCaching.reads.startedAt, Date.now());
+      if (age !== '0') response.headers.set('age', age);
+    }
     const sent = await writeResponse(res, response);
     if (cache && key && responseCaching?.keep && responseCaching.operation && sent) {
       cache.set(key, responseCaching.reads, {

@@ -5,9 +5,10 @@ import { syntheticCatalog, seedStore } from '../fixtures/catalog';
 import { startCountingTestApp, type TestApp } from '../helpers/test-app';
 
 /**
- * The response cache over HTTP (src/response-cache, src/http/graphql-endpoint.ts):
+ * The response cache over HTTP (src/cache/responses.ts, src/http/graphql-endpoint.ts):
  * what is answered from memory, what is not, and what makes an answer unreadable.
- * A hit is told from a miss by the store calls it makes (none) and by its Age header.
+ * A hit is told from a miss by the store calls it makes (none: the record cache is
+ * off in counting apps) and by its Age header.
  */
 
 const TOKEN = 'editor-token-for-the-response-cache-test-0123456789';

@@ -69,6 +69,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`${name}: `));
   });
 
+  it('has both caches on by default, reads their settings, and keeps records no older than answers', () => {
+    const defaults = loadConfig({});
+    expect(defaults.responseCache).toEqual({ maxAgeSeconds: 2, maxBytes: 64 * 1024 * 1024 });
+    expect(defaults.recordCache).toEqual({ maxAgeSeconds: 2, maxBytes: 32 * 1024 * 1024 });
+    expect(
+      loadConfig({
+        RESPONSE_CACHE_MAX_AGE_SECONDS: '10',
+        RECORD_CACHE_MAX_AGE_SECONDS: '5',
+        RECORD_CACHE_MAX_MB: '8',
+      }).recordCache,
+    ).toEqual({ maxAgeSeconds: 5, maxBytes: 8 * 1024 * 1024 });
+    expect(loadConfig({ RECORD_CACHE: 'false' }).recordCache).toBeNull();
+    expect(() => loadConfig({ RECORD_CACHE_MAX_AGE_SECONDS: '3' })).toThrow(
+      /RECORD_CACHE_MAX_AGE_SECONDS: must not exceed RESPONSE_CACHE_MAX_AGE_SECONDS/,
+    );
+    // Without the response cache, records may be kept as long as configured.
+    expect(
+      loadConfig({ RESPONSE_CACHE: 'false', RECORD_CACHE_MAX_AGE_SECONDS: '3' }).recordCache,
+    ).toMatchObject({ maxAgeSeconds: 3 });
+    expect(() => loadConfig({ RECORD_CACHE: 'maybe', RECORD_CACHE_MAX_MB: '0' })).toThrow(
+      /RECORD_CACHE[\s\S]*RECORD_CACHE_MAX_MB/,
+    );
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });

@@ -60,7 +60,7 @@ describe('RecordCache', () => {
     fake.titles.set('b', title('b', 'B'));
     fake.aggregates.set('title:a', aggregate(1));
     freshness = new Freshness(MAX_AGE_MS);
-    cache = new RecordCache(freshness, { maxAgeMs: MAX_AGE_MS, maxEntries: 100 });
+    cache = new RecordCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 1_000_000 });
     store = cache.reading(fake.store);
   });
   afterEach(() => jest.useRealTimers());
@@ -77,7 +77,12 @@ describe('RecordCache', () => {
       title('a', 'A'),
       title('b', 'B'),
     ]);
-    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(b,missing)']);
+    // A lookup that found nothing is not kept: unknown ids would push out the pages' records.
+    expect(fake.calls).toEqual([
+      'titlesByIds(a)',
+      'titlesByIds(b,missing)',
+      'titlesByIds(missing)',
+    ]);
     // Methods it does not cache pass through.
     expect(await store.ping()).toBe('pong');
   });
@@ -143,12 +148,12 @@ describe('RecordCache', () => {
     expect(served).toEqual([1_000_000]);
   });
 
-  it('drops everything on EVERYTHING, and misses after CATALOG for keys that found nothing', async () => {
-    await store.titlesByIds(['a', 'nothing']);
+  it('keeps a title across a catalog change, and drops everything on EVERYTHING', async () => {
+    await store.titlesByIds(['a']);
     freshness.invalidate([CATALOG]);
     fake.calls.length = 0;
-    await store.titlesByIds(['a', 'nothing']);
-    expect(fake.calls).toEqual(['titlesByIds(nothing)']);
+    await store.titlesByIds(['a']);
+    expect(fake.calls).toEqual([]);
     freshness.invalidate(EVERYTHING);
     fake.calls.length = 0;
     await store.titlesByIds(['a']);
@@ -169,18 +174,21 @@ describe('RecordCache', () => {
     }).toThrow(TypeError);
   });
 
-  it('keeps at most maxEntries keys, and reports hits, misses and size to the metrics', async () => {
+  it('keeps at most maxBytes of records (as JSON, with their keys), least recently used out first, and reports to the metrics', async () => {
     let read = () => ({ hits: -1, misses: -1, entries: -1 });
+    fake.titles.set('c', title('c', 'C'));
+    // Each title here is 44 bytes: its key ("titlesByIds\n" and the id) and its JSON.
     const small = new RecordCache(
       freshness,
-      { maxAgeMs: MAX_AGE_MS, maxEntries: 2 },
+      { maxAgeMs: MAX_AGE_MS, maxBytes: 100 },
       { watch: (watcher) => (read = watcher) },
     ).reading(fake.store);
     await small.titlesByIds(['a', 'b', 'missing']);
     await small.titlesByIds(['b', 'missing']);
-    expect(read()).toEqual({ hits: 2, misses: 3, entries: 2 });
+    expect(read()).toEqual({ hits: 1, misses: 4, entries: 2 });
+    await small.titlesByIds(['c']); // "a" was used least recently
     fake.calls.length = 0;
-    await small.titlesByIds(['a']);
+    await small.titlesByIds(['b', 'c', 'a']);
     expect(fake.calls).toEqual(['titlesByIds(a)']);
   });
 });

@@ -38,6 +38,14 @@ describe('ResponseCache', () => {
     expect(cache.get('slow', T0 + MAX_AGE_MS)).toBeUndefined();
   });
 
+  it('expires a response by its oldest data: records read before its request started', () => {
+    const reads = read(cache, T0 + 1500, titleTag('a'));
+    reads.startedAt = T0; // a record it was given had been read at T0 (src/cache/records.ts)
+    cache.set('page', reads, response(), T0 + 1600);
+    expect(cache.get('page', T0 + MAX_AGE_MS - 1)).toBeDefined();
+    expect(cache.get('page', T0 + MAX_AGE_MS)).toBeUndefined();
+  });
+
   it('drops the responses that read what a write changed, and only those', () => {
     cache.set('a', read(cache, T0, titleTag('a'), targetTag('title:a')), response(), T0);
     cache.set('b', read(cache, T0, titleTag('b'), targetTag('title:b')), response(), T0);
