@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -130,6 +131,26 @@ export async function servedAndRecomputed(
     recomputed,
     ratings: recomputed.reduce((n, summary) => n + summary.count, 0),
   };
+}
+
+/**
+ * servedAndRecomputed, asked again until the two agree or `withinMs` passes:
+ * for writes by another process (a server, a script), which a server's
+ * caches show within their max age (2 s by default).
+ */
+export async function servedOnceAgreed(
+  url: string,
+  db: Db,
+  slug: string,
+  withinMs = 5000,
+): ReturnType<typeof servedAndRecomputed> {
+  const deadline = Date.now() + withinMs;
+  let answer = await servedAndRecomputed(url, db, slug);
+  while (!isDeepStrictEqual(answer.served, answer.recomputed) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    answer = await servedAndRecomputed(url, db, slug);
+  }
+  return answer;
 }
 
 /** The Glory's ids as a server gives them out: its title id and its facts' ids, in page order. */
