@@ -29,6 +29,23 @@ const port = z.coerce
   .min(0, 'must be between 0 and 65535')
   .max(65535, 'must be between 0 and 65535');
 
+/** A switch that is on unless set to false. */
+const onByDefault = z.preprocess(
+  unsetIfBlank,
+  z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+);
+
+/** How long a cache may keep what it read: 1 s to an hour, 2 s unless set. */
+const cacheMaxAgeSeconds = z.preprocess(
+  unsetIfBlank,
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 3600')
+    .max(3600, 'must be between 1 and 3600')
+    .default(2),
+);
+
 const positiveInt = (fallback: number) =>
   z.preprocess(
     unsetIfBlank,
@@ -69,37 +86,12 @@ const envSchema = z.object({
     `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -hex 32`,
   ),
   RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
-  EXPLORER: z.preprocess(
-    unsetIfBlank,
-    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  ),
-  RESPONSE_CACHE: z.preprocess(
-    unsetIfBlank,
-    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  ),
-  RESPONSE_CACHE_MAX_AGE_SECONDS: z.preprocess(
-    unsetIfBlank,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be an integer')
-      .min(1, 'must be between 1 and 3600')
-      .max(3600, 'must be between 1 and 3600')
-      .default(2),
-  ),
+  EXPLORER: onByDefault,
+  RESPONSE_CACHE: onByDefault,
+  RESPONSE_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
   RESPONSE_CACHE_MAX_MB: positiveInt(64),
-  RECORD_CACHE: z.preprocess(
-    unsetIfBlank,
-    z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  ),
-  RECORD_CACHE_MAX_AGE_SECONDS: z.preprocess(
-    unsetIfBlank,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be an integer')
-      .min(1, 'must be between 1 and 3600')
-      .max(3600, 'must be between 1 and 3600')
-      .default(2),
-  ),
+  RECORD_CACHE: onByDefault,
+  RECORD_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
   RECORD_CACHE_MAX_MB: positiveInt(32),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,

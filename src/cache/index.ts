@@ -33,9 +33,9 @@ export function openCaches(
     responseCache:
       responses &&
       new ResponseCache(
+        freshness,
         { maxAgeMs: maxAgeMs(responses.maxAgeSeconds), maxBytes: responses.maxBytes },
         metrics?.responseCache,
-        freshness,
       ),
     recordCache:
       records &&

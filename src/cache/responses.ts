@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { OperationName, ResponseCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
-import { Freshness } from './freshness';
-import { effectOf, type EVERYTHING, type Tag } from './tags';
+import type { Freshness } from './freshness';
+import { effectOf, type Tag } from './tags';
 
 /**
  * Whole GraphQL responses of anonymous reads, kept in memory and answered
@@ -58,10 +58,10 @@ export class ResponseCache {
   private readonly entries: LRUCache<string, CachedResponse>;
 
   constructor(
+    /** What this process's writes changed (its invalidating() store), shared with the record cache. */
+    private readonly freshness: Freshness,
     private readonly options: ResponseCacheOptions,
     private readonly metrics?: ResponseCacheMetrics,
-    /** What this process's writes changed: shared with the record cache. */
-    private readonly freshness = new Freshness(options.maxAgeMs),
   ) {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
@@ -110,16 +110,6 @@ export class ResponseCache {
     };
     if (now - entry.startedAt >= this.options.maxAgeMs || !this.unchanged(entry)) return;
     this.entries.set(key, entry);
-  }
-
-  /** Makes every response that read one of `tags` unreadable (EVERYTHING: all of them). */
-  invalidate(tags: Iterable<Tag> | typeof EVERYTHING, now = Date.now()): void {
-    this.freshness.invalidate(tags, now);
-  }
-
-  /** The store with every write invalidating what it changed: see Freshness.invalidating. */
-  invalidating(store: Store): Store {
-    return this.freshness.invalidating(store);
   }
 
   /** The store with every read tagging `reads` with what it answered. */

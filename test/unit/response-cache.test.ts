@@ -1,3 +1,4 @@
+import { Freshness } from '../../src/cache/freshness';
 import { type RequestReads, ResponseCache } from '../../src/cache/responses';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { Store } from '../../src/store/port';
@@ -23,9 +24,11 @@ function read(cache: ResponseCache, at: number, ...tags: string[]): RequestReads
 }
 
 describe('ResponseCache', () => {
+  let freshness: Freshness;
   let cache: ResponseCache;
   beforeEach(() => {
-    cache = new ResponseCache({ maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 });
+    freshness = new Freshness(MAX_AGE_MS);
+    cache = new ResponseCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 });
   });
 
   it('answers a kept response until its max age, counted from its request’s start', () => {
@@ -50,20 +53,20 @@ describe('ResponseCache', () => {
     cache.set('a', read(cache, T0, titleTag('a'), targetTag('title:a')), response(), T0);
     cache.set('b', read(cache, T0, titleTag('b'), targetTag('title:b')), response(), T0);
     cache.set('list', read(cache, T0, CATALOG, titleTag('a'), titleTag('b')), response(), T0);
-    cache.invalidate([targetTag('title:a')], T0 + 1);
+    freshness.invalidate([targetTag('title:a')], T0 + 1);
     expect(cache.get('a', T0 + 2)).toBeUndefined();
     expect(cache.get('b', T0 + 2)).toBeDefined();
     expect(cache.get('list', T0 + 2)).toBeDefined();
-    cache.invalidate([CATALOG], T0 + 3);
+    freshness.invalidate([CATALOG], T0 + 3);
     expect(cache.get('list', T0 + 4)).toBeUndefined();
     expect(cache.get('b', T0 + 4)).toBeDefined();
-    cache.invalidate(EVERYTHING, T0 + 5);
+    freshness.invalidate(EVERYTHING, T0 + 5);
     expect(cache.get('b', T0 + 6)).toBeUndefined();
   });
 
   it('never keeps a response whose request read something written while it ran', () => {
     const during = read(cache, T0, titleTag('a'));
-    cache.invalidate([titleTag('a')], T0 + 1);
+    freshness.invalidate([titleTag('a')], T0 + 1);
     cache.set('page', during, response(), T0 + 2);
     expect(cache.get('page', T0 + 3)).toBeUndefined();
     // A request started after the write is kept.
@@ -71,13 +74,13 @@ describe('ResponseCache', () => {
     expect(cache.get('page', T0 + 6)).toBeDefined();
     // So is one whose reads were not written.
     const other = read(cache, T0 + 7, titleTag('b'));
-    cache.invalidate([titleTag('a')], T0 + 8);
+    freshness.invalidate([titleTag('a')], T0 + 8);
     cache.set('other', other, response(), T0 + 9);
     expect(cache.get('other', T0 + 10)).toBeDefined();
   });
 
   it('keeps at most maxBytes, dropping the least recently used', () => {
-    const small = new ResponseCache({ maxAgeMs: MAX_AGE_MS, maxBytes: 1000 });
+    const small = new ResponseCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 1000 });
     for (let i = 0; i < 20; i++) small.set(`key-${i}`, read(small, T0), response(100), T0);
     let kept = 0;
     for (let i = 0; i < 20; i++) if (small.get(`key-${i}`, T0)) kept++;
@@ -91,6 +94,7 @@ describe('ResponseCache', () => {
     const lookups: string[] = [];
     let size = () => ({ bytes: -1, entries: -1 });
     const observed = new ResponseCache(
+      freshness,
       { maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 },
       { lookup: (result) => lookups.push(result), watchSize: (read) => (size = read) },
     );
@@ -103,9 +107,10 @@ describe('ResponseCache', () => {
   });
 });
 
-describe('ResponseCache.invalidating', () => {
+describe('Freshness.invalidating', () => {
   it('invalidates what a write changed once it has run, also when it failed', async () => {
-    const cache = new ResponseCache({ maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 });
+    const freshness = new Freshness(MAX_AGE_MS);
+    const cache = new ResponseCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 });
     let fail = false;
     const writes: string[] = [];
     const stub = {
@@ -115,7 +120,7 @@ describe('ResponseCache.invalidating', () => {
         if (fail) throw new Error('disk full');
       },
     } as unknown as Store;
-    const store = cache.invalidating(stub);
+    const store = freshness.invalidating(stub);
     const keep = () => cache.set('a', read(cache, Date.now(), titleTag('a')), response());
     keep();
     await store.saveTmdbSnapshot('a', { voteAverage: 8, voteCount: 1, fetchedAt: new Date() });
