@@ -26,6 +26,7 @@ import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-r
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
 import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
+import { OperationExecutor } from './graphql/execution';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
 import { clientAddress, type TrustProxy } from './http/client-address';
 import { requestId, requestLogger } from './http/request-id';
@@ -100,8 +101,11 @@ export async function createApp({
   const tmdbImporter = new TmdbImporter(store, curation, tmdbTitles);
 
   const schema = await buildReelcheckSchema();
+  const executor = new OperationExecutor(schema, config.jit);
+  metrics.watchExecutions(() => executor.counts);
   const apollo = new ApolloServer<Context>({
-    schema,
+    // The schema, with our executor (src/graphql/execution.ts): graphql-jit, or graphql-js.
+    gateway: executor.asApolloGateway(),
     introspection: true,
     // See src/http/json-posts-only.ts: GET queries are allowed, POSTs must be JSON.
     csrfPrevention: false,

@@ -46,6 +46,16 @@ const cacheMaxAgeSeconds = z.preprocess(
     .default(2),
 );
 
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess(
+    unsetIfBlank,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be an integer')
+      .min(0, 'must be 0 or more')
+      .default(fallback),
+  );
+
 const positiveInt = (fallback: number) =>
   z.preprocess(
     unsetIfBlank,
@@ -93,6 +103,8 @@ const envSchema = z.object({
   RECORD_CACHE: onByDefault,
   RECORD_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
   RECORD_CACHE_MAX_MB: positiveInt(32),
+  GRAPHQL_JIT: onByDefault,
+  GRAPHQL_JIT_AFTER_RUNS: nonNegativeInt(1),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z
@@ -171,6 +183,12 @@ export interface Config {
    * maxBytes bounds the records kept, as JSON.
    */
   recordCache: { maxAgeSeconds: number; maxBytes: number } | null;
+  /**
+   * Operations run compiled by graphql-jit once their document has run
+   * compileAfterRuns times on graphql-js (src/graphql/execution.ts); null
+   * with GRAPHQL_JIT=false: always graphql-js.
+   */
+  jit: { compileAfterRuns: number } | null;
   http: {
     /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
     corsOrigins: '*' | string[];
@@ -279,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             maxBytes: e.RECORD_CACHE_MAX_MB * 1024 * 1024,
           }
         : null,
+    jit: e.GRAPHQL_JIT === 'true' ? { compileAfterRuns: e.GRAPHQL_JIT_AFTER_RUNS } : null,
     http: {
       corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -48,6 +48,11 @@ export interface Metrics {
   readonly tmdb: TmdbMetrics;
   readonly responseCache: ResponseCacheMetrics;
   readonly recordCache: RecordCacheMetrics;
+  /**
+   * Lets the metrics read, when scraped, the operations run so far per
+   * engine (src/graphql/execution.ts): counted by the executor in plain numbers.
+   */
+  watchExecutions(read: () => Record<'graphql-js' | 'graphql-jit', number>): void;
 }
 
 const MAX_OPERATION_NAMES = 100;
@@ -171,6 +176,18 @@ export function createMetrics(): Metrics {
     },
   });
 
+  let readExecutions = () => ({ 'graphql-js': 0, 'graphql-jit': 0 });
+  new Counter({
+    name: 'reelcheck_graphql_executions_total',
+    help: 'Operations run, by engine: graphql-jit (compiled) or graphql-js (before a document is compiled, or with GRAPHQL_JIT=false)',
+    labelNames: ['engine'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [engine, runs] of Object.entries(readExecutions())) this.inc({ engine }, runs);
+    },
+  });
+
   const operationNames = boundedLabel(MAX_OPERATION_NAMES);
   return {
     registry,
@@ -208,6 +225,9 @@ export function createMetrics(): Metrics {
       watch: (read) => {
         readRecordCache = read;
       },
+    },
+    watchExecutions: (read) => {
+      readExecutions = read;
     },
   };
 }

@@ -26,21 +26,24 @@ const KEY_PATTERNS: Record<NodeType, RegExp> = {
 const NODE_TYPES = Object.keys(KEY_PATTERNS) as NodeType[];
 
 /**
- * Ids already written: a title page writes some thirty (every fact, summary
- * and recommendation has one), the same ones on every request, and a Map
- * lookup costs a fraction of encoding one. Emptied when full: a bound on
- * memory, not an LRU (whose bookkeeping would cost as much as encoding).
+ * Ids already written, per type and key: a title page writes some thirty
+ * (every fact, summary and recommendation has one), the same ones on every
+ * request, and a Map lookup by the record's own key string costs a fraction
+ * of encoding one. A type's map is emptied when full: a bound on memory, not
+ * an LRU (whose bookkeeping would cost as much as encoding).
  */
-const ENCODED = new Map<string, string>();
+const ENCODED = Object.fromEntries(
+  NODE_TYPES.map((type) => [type, new Map<string, string>()]),
+) as Record<NodeType, Map<string, string>>;
 const MAX_ENCODED = 50_000;
 
 export function toGlobalId(type: NodeType, key: string): string {
-  const plain = `${type}:${key}`;
-  let encoded = ENCODED.get(plain);
+  const byKey = ENCODED[type];
+  let encoded = byKey.get(key);
   if (encoded === undefined) {
-    encoded = Buffer.from(plain, 'utf8').toString('base64url');
-    if (ENCODED.size >= MAX_ENCODED) ENCODED.clear();
-    ENCODED.set(plain, encoded);
+    encoded = Buffer.from(`${type}:${key}`, 'utf8').toString('base64url');
+    if (byKey.size >= MAX_ENCODED) byKey.clear();
+    byKey.set(key, encoded);
   }
   return encoded;
 }

@@ -1,4 +1,5 @@
 import { ArrayMaxSize } from 'class-validator';
+import { type GraphQLSchema, isInterfaceType } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, ID, InterfaceType, Query, Resolver } from 'type-graphql';
 import { summarize } from '../accuracy/summary';
 import { assertEditor } from '../curation/editor-auth';
@@ -15,7 +16,7 @@ import { type NodeType, parseAnyGlobalId } from './ids';
 @InterfaceType({
   description:
     'An object with a global, opaque ID: refetch it with node(id). Caches key objects by it.',
-  resolveType: (value: Record<symbol, NodeType>) => value[NODE_TYPE],
+  resolveType: nodeTypeOf,
 })
 export abstract class Node {
   @Field(() => ID, { description: 'Global, opaque ID. Never build one: take it from the API.' })
@@ -24,6 +25,22 @@ export abstract class Node {
 
 const NODE_TYPE = Symbol('NodeType');
 export const MAX_NODES = 100;
+
+/**
+ * Node's resolveType: the type asNode marked the record with. TypeGraphQL
+ * wraps a resolveType in an async function, which graphql-jit does not
+ * await, so schema.ts also sets this on the built schema (synchronousNodeType).
+ */
+function nodeTypeOf(value: Record<symbol, NodeType>): NodeType {
+  return value[NODE_TYPE];
+}
+
+/** The built schema's Node resolves its type at once, as graphql-jit needs (see nodeTypeOf). */
+export function synchronousNodeType(schema: GraphQLSchema): void {
+  const node = schema.getType('Node');
+  if (!isInterfaceType(node)) throw new Error('The schema has no Node interface');
+  node.resolveType = nodeTypeOf;
+}
 
 /** Marks a record with its GraphQL type, which Node's resolveType reads. */
 function asNode<T extends object>(type: NodeType, record: T | null | undefined): T | null {

@@ -11,7 +11,8 @@ import { FactCommentsResolver, TitleCommentsResolver } from './comments';
 import { EditingResolver } from './editing';
 import { FactResolver, TitleFactsResolver } from './fact';
 import { buildSubgraph, printSubgraph } from './federation';
-import { NodeResolver } from './node';
+import { leanFieldResolvers } from './lean-resolvers';
+import { NodeResolver, synchronousNodeType } from './node';
 import { FactViewerRatingResolver, RatingResolver, TitleViewerRatingResolver } from './rating';
 import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
 import { TitleResolver } from './title';
@@ -76,9 +77,13 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // class-validator runs on every input; null/undefined optional fields are skipped.
     validateFn: validateArgs,
+    // No globalMiddlewares: leanFieldResolvers (below) calls plain field resolvers directly.
   });
-  // TypeGraphQL has no option for the root types' descriptions; they are set
-  // once here, before the schema is used.
+  // Set once here, before the schema is used: what TypeGraphQL has no option
+  // for (a synchronous resolveType, direct calls of plain field resolvers, the
+  // root types' descriptions).
+  synchronousNodeType(schema);
+  leanFieldResolvers(schema);
   schema.getQueryType()!.description =
     'Title pages (title, titles), any object by ID (node, nodes), and the rating scale.';
   schema.getMutationType()!.description =

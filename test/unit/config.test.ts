@@ -93,6 +93,15 @@ describe('loadConfig', () => {
     );
   });
 
+  it('compiles operations with graphql-jit from their second run unless told otherwise', () => {
+    expect(loadConfig({}).jit).toEqual({ compileAfterRuns: 1 });
+    expect(loadConfig({ GRAPHQL_JIT_AFTER_RUNS: '0' }).jit).toEqual({ compileAfterRuns: 0 });
+    expect(loadConfig({ GRAPHQL_JIT: 'false', GRAPHQL_JIT_AFTER_RUNS: '5' }).jit).toBeNull();
+    expect(() => loadConfig({ GRAPHQL_JIT: 'yes', GRAPHQL_JIT_AFTER_RUNS: '-1' })).toThrow(
+      /GRAPHQL_JIT: must be true or false[\s\S]*GRAPHQL_JIT_AFTER_RUNS: must be 0 or more/,
+    );
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });

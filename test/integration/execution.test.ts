@@ -1,0 +1,347 @@
+import { getIntrospectionQuery, print } from 'graphql';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import type { Engine } from '../../src/graphql/execution';
+import { toGlobalId } from '../../src/graphql/ids';
+import {
+  EditorPageDocument,
+  PageIdsDocument,
+  TitleListDeepDocument,
+  TitleListDocument,
+  TitlePageDocument,
+  ViewerRatingsDocument,
+} from '../generated/graphql';
+import { execute, type GraphQLResponse, postRaw } from '../helpers/graphql-client';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+/**
+ * graphql-jit (src/graphql/execution.ts) must answer exactly as graphql-js.
+ * With GRAPHQL_JIT_AFTER_RUNS=1 a document's first run is on graphql-js and
+ * its second is compiled, so each case below is sent twice and the two
+ * answers (status and body) must be equal; the executions metric shows which
+ * engine ran each time, so a case cannot pass by running graphql-js twice.
+ * The cases cover what the schema does: the page, listings, every Node type,
+ * fragments and directives, null bubbling, every kind of error, editors,
+ * introspection, federation and mutations.
+ */
+
+const TOKEN = 'parity-editor-token-0123456789abcdef';
+const GLORY = toGlobalId('Title', 'the-glory');
+/** Set on globalThis by the injection attempt if it ever runs (the app runs in this process). */
+const INJECTED = '__reelcheckInjectedByJit';
+
+interface Fixture {
+  factId: string;
+  accuracyId: string;
+  recommendationId: string;
+  ratingId: string;
+}
+
+interface Case {
+  name: string;
+  body: (ids: Fixture) => {
+    query: string;
+    variables?: Record<string, unknown>;
+    operationName?: string;
+  };
+  editor?: boolean;
+  /** What the case is about: an answer without errors, or errors with this code. */
+  answer: 'data' | string;
+  /** Where the second run goes: compiled, back to graphql-js (variables graphql-jit refused), or nowhere (refused before execution). */
+  secondRun: Engine | 'none';
+}
+
+const nodeSelection = `
+  __typename
+  id
+  ... on Title { slug name year accuracy { count verdict } }
+  ... on Fact { text category position accuracy { count average } }
+  ... on Rating { score comment }
+  ... on AccuracySummary { count average distribution verdict }
+  ... on Recommendation { label reason title { slug } }
+`;
+
+const cases: Case[] = [
+  {
+    name: "the README's title page",
+    answer: 'data',
+    body: () => ({ query: EXPLORER_DEFAULT_QUERY }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'the title page with variables',
+    answer: 'data',
+    body: () => ({ query: print(TitlePageDocument), variables: { slug: 'the-glory' } }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a search',
+    answer: 'data',
+    body: () => ({ query: print(TitleListDocument), variables: { search: 'glory', first: 2 } }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a deep listing of every join',
+    answer: 'data',
+    body: () => ({ query: print(TitleListDeepDocument), variables: { first: 3 } }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'every kind of Node by id, an unknown id as null',
+    answer: 'data',
+    body: (ids) => ({
+      query: `query Nodes($ids: [ID!]!) { nodes(ids: $ids) { ${nodeSelection} } }`,
+      variables: {
+        ids: [
+          GLORY,
+          ids.factId,
+          ids.accuracyId,
+          ids.recommendationId,
+          ids.ratingId,
+          toGlobalId('Fact', 'missing'),
+        ],
+      },
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a malformed node id: BAD_USER_INPUT',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({ query: `{ node(id: "not-an-id") { ${nodeSelection} } }` }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a slug class-validator refuses: BAD_USER_INPUT',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({ query: '{ title(slug: "Not A Slug") { name } }' }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a page size out of range: BAD_USER_INPUT',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({ query: '{ titles(first: 1000) { totalCount } }' }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a variable of the wrong type: 400, worded by graphql-js',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({ query: print(TitleListDocument), variables: { first: 'ten' } }),
+    secondRun: 'graphql-js',
+  },
+  {
+    name: 'a document that fails validation: 400, nothing runs',
+    answer: 'GRAPHQL_VALIDATION_FAILED',
+    body: () => ({ query: '{ title(slug: "the-glory") { nope } }' }),
+    secondRun: 'none',
+  },
+  {
+    name: 'aliases, fragments, @skip and @include, __typename, a title that is not there',
+    answer: 'data',
+    body: () => ({
+      query: `query Shapes($withFacts: Boolean!, $noRecs: Boolean!) {
+        glory: title(slug: "the-glory") {
+          __typename name ...Header
+          facts(category: DID_YOU_KNOW) @include(if: $withFacts) { text position }
+          recommendations @skip(if: $noRecs) { label }
+          again: accuracy { verdict }
+        }
+        missing: title(slug: "no-such-title") { name }
+        ratingScale { score label }
+      }
+      fragment Header on Title { year mediaType tagline tmdbScore { voteAverage stale } }`,
+      variables: { withFacts: true, noRecs: true },
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: "the viewer's own rating",
+    answer: 'data',
+    body: () => ({
+      query: print(ViewerRatingsDocument),
+      variables: { slug: 'the-glory', voterId: 'parity-voter' },
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'an editors-only field asked anonymously: its error bubbles null up to the title',
+    answer: 'UNAUTHENTICATED',
+    body: () => ({
+      query: '{ title(slug: "the-glory") { name changes(first: 1) { edges { node { id } } } } }',
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: "an editor's page",
+    answer: 'data',
+    body: () => ({ query: print(EditorPageDocument), variables: { slug: 'the-glory' } }),
+    editor: true,
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'introspection',
+    answer: 'data',
+    body: () => ({ query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true }) }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: "the subgraph's _service and _entities, a bad key as null",
+    answer: 'data',
+    body: (ids) => ({
+      query: `query Entities($representations: [_Any!]!) {
+        _service { sdl }
+        _entities(representations: $representations) {
+          __typename
+          ... on Title { slug name }
+          ... on Fact { text }
+        }
+      }`,
+      variables: {
+        representations: [
+          { __typename: 'Title', id: GLORY },
+          { __typename: 'Title', tmdbId: 136283, mediaType: 'TV' },
+          { __typename: 'Fact', id: ids.factId },
+          { __typename: 'Title', id: 'not-an-id' },
+        ],
+      },
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'two operations, one chosen by name',
+    answer: 'data',
+    body: () => ({
+      query:
+        'query Scale { ratingScale { score } } query Count { titles(first: 1) { totalCount } }',
+      operationName: 'Count',
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a rating, sent again by the same voter',
+    answer: 'data',
+    body: () => ({
+      query: `mutation Rate($input: RateAccuracyInput!) {
+        rateAccuracy(input: $input) {
+          rating { id score comment }
+          accuracy { count average distribution verdict }
+        }
+      }`,
+      variables: { input: { titleId: GLORY, score: 4, voterId: 'parity-voter', comment: 'Close' } },
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a rating refused by class-validator: BAD_USER_INPUT naming the field',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({
+      query: `mutation { rateAccuracy(input: { titleId: "${GLORY}", score: 4, voterId: "${'v'.repeat(300)}" }) { rating { id } } }`,
+    }),
+    secondRun: 'graphql-jit',
+  },
+  {
+    name: 'a rating of a title that is not there: NOT_FOUND',
+    answer: 'NOT_FOUND',
+    body: () => ({
+      query: `mutation { rateAccuracy(input: { titleId: "${toGlobalId('Title', 'missing')}", score: 2, voterId: "parity-voter" }) { rating { id } } }`,
+    }),
+    secondRun: 'graphql-jit',
+  },
+];
+
+/** Operations run per engine so far, from GET /metrics. */
+async function executions(url: string): Promise<Record<Engine, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const count = (engine: Engine) => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`reelcheck_graphql_executions_total{engine="${engine}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  return { 'graphql-js': count('graphql-js'), 'graphql-jit': count('graphql-jit') };
+}
+
+/** What an engine ran between two readings. */
+function ran(before: Record<Engine, number>, after: Record<Engine, number>): Engine | 'none' {
+  const js = after['graphql-js'] - before['graphql-js'];
+  const jit = after['graphql-jit'] - before['graphql-jit'];
+  if (js + jit === 0) return 'none';
+  if (js + jit > 1) throw new Error(`one request ran ${js + jit} operations`);
+  return js ? 'graphql-js' : 'graphql-jit';
+}
+
+/** Stack traces (NODE_ENV=test) name the engine's frames; everything else must match. */
+function withoutStacks(response: GraphQLResponse<unknown>): GraphQLResponse<unknown> {
+  if (!response.errors) return response;
+  return {
+    ...response,
+    errors: response.errors.map(({ extensions, ...error }) => {
+      if (!extensions) return error;
+      const { stacktrace: _stacktrace, ...rest } = extensions;
+      return { ...error, extensions: rest };
+    }),
+  };
+}
+
+describe('graphql-jit answers as graphql-js does', () => {
+  let t: TestApp;
+  let ids: Fixture;
+  const headers = (editor?: boolean): Record<string, string> =>
+    editor ? { authorization: `Bearer ${TOKEN}` } : {};
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { ADMIN_TOKEN: TOKEN, RESPONSE_CACHE: 'false', GRAPHQL_JIT_AFTER_RUNS: '1' },
+    });
+    const rated = await postRaw<{ rateAccuracy: { rating: { id: string } } }>(t.url, {
+      query: `mutation { rateAccuracy(input: { titleId: "${GLORY}", score: 3, voterId: "parity-fixture", comment: "Mostly" }) { rating { id } } }`,
+    });
+    const page = await execute(t.url, PageIdsDocument, { slug: 'the-glory' });
+    const title = page.data!.title!;
+    ids = {
+      factId: title.facts[0].id,
+      accuracyId: title.facts[0].accuracy.id,
+      recommendationId: title.recommendations[0].id,
+      ratingId: rated.data!.rateAccuracy.rating.id,
+    };
+  });
+  afterAll(() => t.stop());
+
+  it.each(cases)('$name', async ({ name, body, editor, answer, secondRun }) => {
+    // A comment makes the document text, and so Apollo's parsed document, this case's own.
+    const request = body(ids);
+    const own = { ...request, query: `# ${name}\n${request.query}` };
+    const before = await executions(t.url);
+    const first = await postRaw(t.url, own, headers(editor));
+    const between = await executions(t.url);
+    const second = await postRaw(t.url, own, headers(editor));
+    const after = await executions(t.url);
+
+    // The case is about what it says (a typo in its query would be equal on both engines too).
+    if (answer === 'data') expect(first.errors).toBeUndefined();
+    else expect(first.errors?.map((error) => error.extensions?.code)).toContain(answer);
+    expect(ran(before, between)).toBe(secondRun === 'none' ? 'none' : 'graphql-js');
+    expect(ran(between, after)).toBe(secondRun);
+    expect(withoutStacks(second)).toEqual(withoutStacks(first));
+  });
+
+  it("never compiles a document whose strings carry graphql-jit's marker text, which it would run as code", async () => {
+    // graphql-jit 0.8.9 turns this argument into `new Date(0), injected: (<code>)`
+    // inside its generated function (see compilable in src/graphql/execution.ts).
+    const marker = '__MAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d';
+    const run = `globalThis.${INJECTED} = true`;
+    const escaped = `\\u005F\\u005FMAGIC_DATE__33a9e76d_02e0_4128_8e92_3530ad3da74d0), injected: (${run}`;
+    for (const query of [
+      `# plain\n{ title(slug: "${marker}0), injected: (${run}") { name } }`,
+      // The same string written with escapes: the document's value is checked, not its text.
+      `# escaped\n{ title(slug: "${escaped}") { name } }`,
+      `# nested\nquery { _entities(representations: [{ __typename: "Title", id: "${marker}0), injected: (${run}" }]) { __typename } }`,
+    ]) {
+      const before = await executions(t.url);
+      const answers = [await postRaw(t.url, { query }), await postRaw(t.url, { query })];
+      const after = await executions(t.url);
+      expect(after['graphql-js'] - before['graphql-js']).toBe(2);
+      expect(after['graphql-jit'] - before['graphql-jit']).toBe(0);
+      expect(withoutStacks(answers[1])).toEqual(withoutStacks(answers[0]));
+    }
+    expect((globalThis as Record<string, unknown>)[INJECTED]).toBeUndefined();
+  });
+});
