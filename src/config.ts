@@ -104,7 +104,7 @@ const envSchema = z.object({
   RECORD_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
   RECORD_CACHE_MAX_MB: positiveInt(32),
   GRAPHQL_JIT: onByDefault,
-  GRAPHQL_JIT_AFTER_RUNS: nonNegativeInt(1),
+  GRAPHQL_JIT_AFTER_RUNS: nonNegativeInt(10),
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z

@@ -4,63 +4,79 @@ import type {
   GatewayInterface,
 } from '@apollo/server-gateway-interface';
 import {
+  type ASTNode,
   BREAK,
   type DocumentNode,
   execute,
   type ExecutionResult,
   GraphQLError,
   type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
   printSchema,
   visit,
 } from 'graphql';
 import { compileQuery, type CompiledQuery, isCompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
 
 /**
  * How Reelcheck runs an operation Apollo has parsed and validated.
  *
  * graphql-js's `execute` walks the document's syntax tree for every field of
  * every request: on the title page that walk cost more CPU than the
- * resolvers (issue 12). graphql-jit turns a document into a JavaScript
- * function once and then only runs that function. Compiling costs a few
- * validations' worth of CPU, so a document runs on graphql-js for its first
- * `compileAfterRuns` runs and is compiled when it comes back: a one-off
- * document never pays for compiling.
+ * resolvers (issue 12). graphql-jit turns an operation into a JavaScript
+ * function once and then only runs that function. Compiling costs several
+ * validations' worth of CPU, so an operation runs on graphql-js for its first
+ * `compileAfterRuns` runs and is compiled only when it keeps coming back.
  *
- * A document whose strings hold graphql-jit's marker text is never compiled
- * (compilable, below): graphql-jit would write it into its code as code.
+ * graphql-jit is compiled only from documents whose answers it gives exactly
+ * as graphql-js does, and which cannot smuggle code into what it generates
+ * (compilable, below); the rest always run on graphql-js. Where graphql-jit's
+ * output differs in form, it is turned into graphql-js's here, so everything
+ * after execution (Apollo's status rules, formatError, the logs) sees one
+ * kind of result; test/integration/execution.test.ts compares the engines.
  *
- * The two engines must answer alike (test/integration/execution.test.ts
- * compares them). Where graphql-jit's output differs in form, it is turned
- * into graphql-js's here, so everything after execution (Apollo's status
- * rules, formatError, the logs) sees one kind of result.
+ * Not supported with it: plugins with a willResolveField hook (graphql-jit
+ * keeps the resolvers it saw when compiling). None is installed (app.ts).
  */
 
 /** The engines, as the executions metric labels them. */
 export type Engine = 'graphql-js' | 'graphql-jit';
 
 export interface JitOptions {
-  /** Runs of a document on graphql-js before it is compiled; 0 compiles on first use. */
+  /** Runs of an operation on graphql-js before it is compiled; 0 compiles on first use. */
   compileAfterRuns: number;
 }
 
 /** Runs per engine since start, read by the metrics when scraped (plain numbers: this is per request). */
 export type ExecutionCounts = Record<Engine, number>;
 
-/** What is known of one operation of one document. */
+/**
+ * Operations whose runs are counted or whose compiled form is kept. A
+ * compiled operation takes some 30 to 70 times its document's size in memory,
+ * so both the count and the documents compiled are bounded: at most
+ * MAX_PLANS operations of at most MAX_COMPILED_QUERY_LENGTH characters, the
+ * least recently run forgotten first. An app's operations are a few dozen.
+ */
+const MAX_PLANS = 200;
+const MAX_COMPILED_QUERY_LENGTH = 10_000;
+
+/** What is known of one operation (of one document Apollo keeps). */
 interface Plan {
   runs: number;
-  /** Set once compiled; null when graphql-jit refused the document (it then stays on graphql-js). */
+  /** Set once compiled; null when it is not compilable (it then stays on graphql-js). */
   compiled?: CompiledQuery | null;
 }
 
 export class OperationExecutor {
   readonly counts: ExecutionCounts = { 'graphql-js': 0, 'graphql-jit': 0 };
   /**
-   * Keyed by the parsed document. Apollo keeps one parsed document per query
-   * text (its document store, bounded), so a plan lives as long as Apollo
-   * keeps the document and no longer.
+   * Keyed by the operation's node in Apollo's parsed document: Apollo keeps
+   * one parsed document per query text, so the same operation sent again is
+   * the same node, however the request names it.
    */
-  private readonly plans = new WeakMap<DocumentNode, Map<string, Plan>>();
+  private readonly plans = new LRUCache<OperationDefinitionNode, Plan>({ max: MAX_PLANS });
 
   /** `jit` null (GRAPHQL_JIT=false): every operation runs on graphql-js. */
   constructor(
@@ -93,7 +109,7 @@ export class OperationExecutor {
   async execute(request: GatewayGraphQLRequestContext): Promise<ExecutionResult> {
     const { document, context } = request;
     const { operationName, variables = {} } = request.request;
-    const compiled = this.compiledFor(document, operationName);
+    const compiled = this.compiledFor(request);
     if (compiled) {
       const result = await compiled.query(undefined, context, variables);
       // No data: graphql-jit refused the variables before running anything.
@@ -113,29 +129,29 @@ export class OperationExecutor {
     });
   }
 
-  /** The document's compiled operation once it has run often enough; null until then. */
-  private compiledFor(document: DocumentNode, operationName?: string): CompiledQuery | null {
-    if (!this.jit) return null;
-    let byOperation = this.plans.get(document);
-    if (!byOperation) {
-      byOperation = new Map();
-      this.plans.set(document, byOperation);
-    }
-    const key = operationName ?? '';
-    let plan = byOperation.get(key);
+  /** The operation's compiled form once it has run often enough and may be compiled; else null. */
+  private compiledFor(request: GatewayGraphQLRequestContext): CompiledQuery | null {
+    // No operation: the name named none, and graphql-js says so.
+    const { operation, source } = request;
+    if (!this.jit || !operation) return null;
+    let plan = this.plans.get(operation);
     if (!plan) {
       plan = { runs: 0 };
-      byOperation.set(key, plan);
+      this.plans.set(operation, plan);
     }
     if (plan.compiled !== undefined) return plan.compiled;
     if (plan.runs < this.jit.compileAfterRuns) {
       plan.runs += 1;
       return null;
     }
-    const compiled = compilable(document)
-      ? compileQuery(this.schema, document, operationName)
-      : null;
-    plan.compiled = compiled && isCompiledQuery(compiled) ? compiled : null;
+    plan.compiled = null;
+    if (source.length > MAX_COMPILED_QUERY_LENGTH || source.includes(JIT_MARKER)) return null;
+    // graphql-jit writes its bookkeeping onto the syntax tree it compiles: it
+    // gets its own parse of the text, never Apollo's kept document.
+    const own = parse(source);
+    if (!compilable(own)) return null;
+    const compiled = compileQuery(this.schema, own, operation.name?.value);
+    plan.compiled = isCompiledQuery(compiled) ? compiled : null;
     return plan.compiled;
   }
 }
@@ -144,26 +160,50 @@ export class OperationExecutor {
 const JIT_MARKER = '__MAGIC_';
 
 /**
- * Whether graphql-jit may compile the document. It writes a field's argument
- * literals into the code it generates as JSON, then turns its marker strings
- * back into Dates, NaN and Infinity by replacing text: a Date's marker is
- * followed by the digits it captures into `new Date(...)`. A client's string
- * that starts with the Date marker is captured too, whatever follows, so in
- * graphql-jit 0.8.9 `title(slug: "__MAGIC_DATE__<uuid>0), x: (<code>")` runs
- * <code> on the server. The markers are fixed strings; only a string value
- * of the document can carry one (our scalars' parseLiteral only read), so a
- * document with any string holding marker text runs on graphql-js instead.
+ * Whether graphql-jit answers this document as graphql-js does, and safely.
+ * Its text was checked for JIT_MARKER already (names, enum values, numbers);
+ * this checks what the text can hide or what graphql-jit 0.8.9 gets wrong:
+ *
+ * - A string value holding the marker, perhaps written with escapes.
+ *   graphql-jit writes argument literals into its generated code as JSON,
+ *   then turns its marker strings back into Dates, NaN and Infinity by
+ *   replacing text: a Date's marker is followed by the digits it captures
+ *   into `new Date(...)`, and a client's string that starts with the marker
+ *   is captured too, whatever follows, so `title(slug: "__MAGIC_DATE__<uuid>0),
+ *   x: (<code>")` would run <code> on the server.
+ * - A variable inside a list or input object literal: graphql-jit sets a
+ *   left-out one to null where graphql-js leaves the field out (for
+ *   updateTitle, "left out" keeps a field and null clears it), and loses
+ *   variables inside a literal of a custom scalar (federation's _Any).
+ * - @skip or @include: graphql-jit records them on the syntax tree's field
+ *   nodes, which a fragment spread twice shares, so one spread's condition
+ *   changes the other's answer.
  */
 function compilable(document: DocumentNode): boolean {
   let safe = true;
+  const refuse = () => {
+    safe = false;
+    return BREAK;
+  };
   visit(document, {
     StringValue(node) {
-      if (!node.value.includes(JIT_MARKER)) return undefined;
-      safe = false;
-      return BREAK;
+      return node.value.includes(JIT_MARKER) ? refuse() : undefined;
+    },
+    Variable(_node, _key, parent) {
+      const direct =
+        isNode(parent) &&
+        (parent.kind === Kind.ARGUMENT || parent.kind === Kind.VARIABLE_DEFINITION);
+      return direct ? undefined : refuse();
+    },
+    Directive(node) {
+      return node.name.value === 'skip' || node.name.value === 'include' ? refuse() : undefined;
     },
   });
   return safe;
+}
+
+function isNode(value: unknown): value is ASTNode {
+  return typeof value === 'object' && value !== null && 'kind' in value;
 }
 
 /**

@@ -9,10 +9,10 @@ import { getMetadataStorage } from 'type-graphql';
  * seventy times (every id, every accuracy), so that path cost more than the
  * methods themselves (issue 12).
  *
- * A field resolver whose parameters are only @Root() and @Ctx(), with no
- * @Authorized roles and no middleware, needs none of it: this points the
- * schema's field at the same method, called directly with the root and the
- * context in its parameters' order. Resolvers that take arguments (which
+ * A field resolver whose parameters are @Root() and perhaps @Ctx() after it,
+ * with no @Authorized roles and no middleware, needs none of it: this points
+ * the schema's field at the same method, called directly with the root and
+ * the context. Resolvers that take arguments (which
  * TypeGraphQL converts and validates), check roles or use middleware keep
  * TypeGraphQL's path.
  */
@@ -34,15 +34,19 @@ interface TypeMetadata {
   name: string;
 }
 
+/** Marks a resolve function set here, so a test can tell it on the schema served. */
+export const DIRECT_CALL = Symbol('directCall');
+
 /**
  * Replaces the resolve of each field whose resolver qualifies (above);
- * returns the fields replaced ("Type.field"), which a test checks.
+ * returns the fields replaced ("Type.field"). With global middlewares (the
+ * buildSchema option), which every field must run, it replaces none.
  */
-export function leanFieldResolvers(schema: GraphQLSchema): string[] {
+export function leanFieldResolvers(schema: GraphQLSchema, globalMiddlewares: unknown[]): string[] {
+  if (globalMiddlewares.length > 0) return [];
   const storage = getMetadataStorage() as unknown as {
     fieldResolvers: FieldResolverMetadata[];
     objectTypes: TypeMetadata[];
-    globalMiddlewares?: unknown[];
   };
   const instances = new Map<FieldResolverMetadata['target'], Record<string, unknown>>();
   const replaced: string[] = [];
@@ -65,8 +69,8 @@ export function leanFieldResolvers(schema: GraphQLSchema): string[] {
   return replaced;
 }
 
-/** The method's parameters in order when they are only a plain @Root() and @Ctx(); else null. */
-function directParameters(meta: FieldResolverMetadata): Array<'root' | 'context'> | null {
+/** The method's parameters in order when they are a plain @Root(), then perhaps @Ctx(); else null. */
+function directParameters(meta: FieldResolverMetadata): 'root' | 'root,context' | null {
   // @Authorized() without roles still checks (roles is then []), so any roles at all disqualify.
   if (meta.kind !== 'external' || meta.roles != null || meta.middlewares?.length) return null;
   const params = meta.params ?? [];
@@ -77,30 +81,23 @@ function directParameters(meta: FieldResolverMetadata): Array<'root' | 'context'
       param.getType == null,
   );
   if (!plain) return null;
-  return [...params].sort((a, b) => a.index - b.index).map((param) => param.kind) as Array<
-    'root' | 'context'
-  >;
+  const order = [...params]
+    .sort((a, b) => a.index - b.index)
+    .map((param) => param.kind)
+    .join();
+  return order === 'root' || order === 'root,context' ? order : null;
 }
 
-/** The method called with the root and the context in `order`; the usual orders without building an array. */
+/** The method called with the root, and the context when it declares one. */
 function directCall(
   instance: Record<string, unknown>,
   methodName: string,
-  order: Array<'root' | 'context'>,
+  order: 'root' | 'root,context',
 ): GraphQLFieldResolver<unknown, unknown> {
   const method = instance[methodName] as (...params: unknown[]) => unknown;
-  switch (order.join()) {
-    case 'root':
-      return (root) => method.call(instance, root);
-    case 'root,context':
-      return (root, _args, context) => method.call(instance, root, context);
-    case 'context,root':
-      return (root, _args, context) => method.call(instance, context, root);
-    default:
-      return (root, _args, context) =>
-        method.apply(
-          instance,
-          order.map((kind) => (kind === 'root' ? root : context)),
-        );
-  }
+  const resolve: GraphQLFieldResolver<unknown, unknown> =
+    order === 'root'
+      ? (root) => method.call(instance, root)
+      : (root, _args, context) => method.call(instance, root, context);
+  return Object.assign(resolve, { [DIRECT_CALL]: true });
 }

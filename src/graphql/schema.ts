@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GraphQLScalarType, type GraphQLSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
 import { editorAuthChecker } from '../curation/editor-auth';
 import { AccuracySummaryResolver, RatingScaleResolver } from './accuracy';
 import { ChangeResolver, TitleChangesResolver } from './changes';
@@ -52,7 +52,7 @@ export async function buildReelcheckSchema(): Promise<GraphQLSchema> {
 
 /** The schema as TypeGraphQL builds it from the decorated classes, before federation is added. */
 async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
+  const options: BuildSchemaOptions = {
     // Our own printer (scripts/emit-schema.ts) writes the committed SDL.
     emitSchemaFile: false,
     resolvers: [
@@ -77,13 +77,13 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTime }],
     // class-validator runs on every input; null/undefined optional fields are skipped.
     validateFn: validateArgs,
-    // No globalMiddlewares: leanFieldResolvers (below) calls plain field resolvers directly.
-  });
+  };
+  const schema = await buildSchema(options);
   // Set once here, before the schema is used: what TypeGraphQL has no option
   // for (a synchronous resolveType, direct calls of plain field resolvers, the
   // root types' descriptions).
   synchronousNodeType(schema);
-  leanFieldResolvers(schema);
+  leanFieldResolvers(schema, options.globalMiddlewares ?? []);
   schema.getQueryType()!.description =
     'Title pages (title, titles), any object by ID (node, nodes), and the rating scale.';
   schema.getMutationType()!.description =

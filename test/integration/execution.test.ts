@@ -20,8 +20,9 @@ import { startTestApp, type TestApp } from '../helpers/test-app';
  * answers (status and body) must be equal; the executions metric shows which
  * engine ran each time, so a case cannot pass by running graphql-js twice.
  * The cases cover what the schema does: the page, listings, every Node type,
- * fragments and directives, null bubbling, every kind of error, editors,
- * introspection, federation and mutations.
+ * fragments, null bubbling, every kind of error, editors, introspection,
+ * federation and mutations; and each kind of document graphql-jit would get
+ * wrong, which must run on graphql-js both times.
  */
 
 const TOKEN = 'parity-editor-token-0123456789abcdef';
@@ -134,23 +135,74 @@ const cases: Case[] = [
     secondRun: 'none',
   },
   {
-    name: 'aliases, fragments, @skip and @include, __typename, a title that is not there',
+    name: 'aliases, fragments, __typename, a title that is not there',
     answer: 'data',
     body: () => ({
-      query: `query Shapes($withFacts: Boolean!, $noRecs: Boolean!) {
+      query: `query Shapes {
         glory: title(slug: "the-glory") {
           __typename name ...Header
-          facts(category: DID_YOU_KNOW) @include(if: $withFacts) { text position }
-          recommendations @skip(if: $noRecs) { label }
+          facts(category: DID_YOU_KNOW) { text position }
           again: accuracy { verdict }
         }
         missing: title(slug: "no-such-title") { name }
         ratingScale { score label }
       }
       fragment Header on Title { year mediaType tagline tmdbScore { voteAverage stale } }`,
-      variables: { withFacts: true, noRecs: true },
     }),
     secondRun: 'graphql-jit',
+  },
+  {
+    name: '@skip and @include: never compiled',
+    answer: 'data',
+    body: () => ({
+      query: `query Shapes($withFacts: Boolean!, $noRecs: Boolean!) {
+        title(slug: "the-glory") {
+          name
+          facts(category: DID_YOU_KNOW) @include(if: $withFacts) { text position }
+          recommendations @skip(if: $noRecs) { label }
+        }
+      }`,
+      variables: { withFacts: true, noRecs: true },
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
+    // graphql-jit records conditions on the fragment's shared nodes: b would lose its name.
+    name: 'one fragment spread twice, once under @include(if: false): never compiled',
+    answer: 'data',
+    body: () => ({
+      query: `query Shared($x: Boolean!) {
+        a: title(slug: "the-glory") { ...Name @include(if: $x) }
+        b: title(slug: "the-glory") { ...Name }
+      }
+      fragment Name on Title { name }`,
+      variables: { x: false },
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
+    // graphql-jit loses variables inside a custom scalar's literal.
+    name: 'a variable inside an _entities representation: never compiled',
+    answer: 'data',
+    body: () => ({
+      query: `query Ref($id: String) {
+        _entities(representations: [{ __typename: "Title", id: $id }]) { ... on Title { slug } }
+      }`,
+      variables: { id: GLORY },
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
+    name: 'an operation name that names no operation: never compiled',
+    answer: 'OPERATION_RESOLUTION_FAILURE',
+    body: () => ({ query: 'query Scale { ratingScale { score } }', operationName: 'Nope' }),
+    secondRun: 'graphql-js',
+  },
+  {
+    name: 'a document over 10,000 characters: never compiled',
+    answer: 'data',
+    body: () => ({ query: `{ ratingScale { score } }\n# ${'x'.repeat(10_000)}` }),
+    secondRun: 'graphql-js',
   },
   {
     name: "the viewer's own rating",
@@ -334,6 +386,8 @@ describe('graphql-jit answers as graphql-js does', () => {
       // The same string written with escapes: the document's value is checked, not its text.
       `# escaped\n{ title(slug: "${escaped}") { name } }`,
       `# nested\nquery { _entities(representations: [{ __typename: "Title", id: "${marker}0), injected: (${run}" }]) { __typename } }`,
+      // An enum value in an _Any literal becomes a string graphql-jit writes out: the text is checked too.
+      `# enum\n{ _entities(representations: [${marker}noSuchIdentifier]) { __typename } }`,
     ]) {
       const before = await executions(t.url);
       const answers = [await postRaw(t.url, { query }), await postRaw(t.url, { query })];
@@ -343,5 +397,34 @@ describe('graphql-jit answers as graphql-js does', () => {
       expect(withoutStacks(answers[1])).toEqual(withoutStacks(answers[0]));
     }
     expect((globalThis as Record<string, unknown>)[INJECTED]).toBeUndefined();
+  });
+
+  it('never compiles an input whose field is a variable: a left-out variable leaves the field as it is', async () => {
+    // graphql-jit 0.8.9 would set the left-out $tagline to null, which clears the tagline.
+    const query = `# left out
+      mutation Keep($tagline: String, $revision: Int!) {
+        updateTitle(id: "${GLORY}", input: { tagline: $tagline }, expectedRevision: $revision) { revision tagline }
+      }`;
+    const read = async () =>
+      (
+        await postRaw<{ title: { revision: number; tagline: string } }>(t.url, {
+          query: '{ title(slug: "the-glory") { revision tagline } }',
+        })
+      ).data!.title;
+    const before = await read();
+    expect(before.tagline).toEqual(expect.any(String));
+    const counted = await executions(t.url);
+    for (let run = 0; run < 2; run += 1) {
+      const answer = await postRaw(
+        t.url,
+        { query, variables: { revision: before.revision } },
+        headers(true),
+      );
+      expect(answer.data).toEqual({ updateTitle: before });
+    }
+    const after = await executions(t.url);
+    expect(after['graphql-js'] - counted['graphql-js']).toBe(2);
+    expect(after['graphql-jit'] - counted['graphql-jit']).toBe(0);
+    expect(await read()).toEqual(before);
   });
 });

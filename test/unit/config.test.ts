@@ -93,8 +93,8 @@ describe('loadConfig', () => {
     );
   });
 
-  it('compiles operations with graphql-jit from their second run unless told otherwise', () => {
-    expect(loadConfig({}).jit).toEqual({ compileAfterRuns: 1 });
+  it('compiles operations with graphql-jit after ten runs unless told otherwise', () => {
+    expect(loadConfig({}).jit).toEqual({ compileAfterRuns: 10 });
     expect(loadConfig({ GRAPHQL_JIT_AFTER_RUNS: '0' }).jit).toEqual({ compileAfterRuns: 0 });
     expect(loadConfig({ GRAPHQL_JIT: 'false', GRAPHQL_JIT_AFTER_RUNS: '5' }).jit).toBeNull();
     expect(() => loadConfig({ GRAPHQL_JIT: 'yes', GRAPHQL_JIT_AFTER_RUNS: '-1' })).toThrow(

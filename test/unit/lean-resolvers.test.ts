@@ -1,41 +1,57 @@
-import { isObjectType } from 'graphql';
-import { leanFieldResolvers } from '../../src/graphql/lean-resolvers';
+import { type GraphQLSchema, isObjectType } from 'graphql';
+import { DIRECT_CALL, leanFieldResolvers } from '../../src/graphql/lean-resolvers';
 import { buildReelcheckSchema } from '../../src/graphql/schema';
 
+/** Whether the served schema's field calls its method directly (lean-resolvers.ts). */
+function direct(schema: GraphQLSchema, coordinate: string): boolean {
+  const [typeName, fieldName] = coordinate.split('.');
+  const type = schema.getType(typeName);
+  if (!isObjectType(type)) throw new Error(`no object type ${typeName}`);
+  const resolve = type.getFields()[fieldName]?.resolve as { [DIRECT_CALL]?: true } | undefined;
+  return resolve?.[DIRECT_CALL] === true;
+}
+
 describe('leanFieldResolvers', () => {
-  it('calls plain field resolvers directly and leaves roles and arguments to TypeGraphQL', async () => {
-    const schema = await buildReelcheckSchema();
-    // Applied again to the built schema: the same fields qualify.
-    const lean = leanFieldResolvers(schema);
-    expect(lean).toEqual(
-      expect.arrayContaining([
-        'Title.id',
-        'Title.accuracy',
-        'Title.tmdbScore',
-        'Title.recommendations',
-        'Fact.id',
-        'Fact.accuracy',
-        'AccuracySummary.id',
-        'Recommendation.id',
-        'Recommendation.title',
-      ]),
-    );
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildReelcheckSchema();
+  });
+
+  it('calls plain field resolvers directly in the schema served', () => {
+    for (const coordinate of [
+      'Title.id',
+      'Title.accuracy',
+      'Title.tmdbScore',
+      'Title.recommendations',
+      'Fact.id',
+      'Fact.accuracy',
+      'AccuracySummary.id',
+      'Recommendation.id',
+      'Recommendation.title',
+    ]) {
+      expect([coordinate, direct(schema, coordinate)]).toEqual([coordinate, true]);
+    }
+  });
+
+  it('leaves roles and arguments to TypeGraphQL', () => {
     // @Authorized: TypeGraphQL checks the role. Arguments: TypeGraphQL converts and validates them.
-    for (const kept of [
+    for (const coordinate of [
       'Rating.moderation',
       'Title.changes',
       'Title.facts',
       'Title.viewerRating',
     ]) {
-      expect(lean).not.toContain(kept);
+      expect([coordinate, direct(schema, coordinate)]).toEqual([coordinate, false]);
     }
   });
 
-  it('passes the root and the context in the order the method declares them', async () => {
-    const schema = await buildReelcheckSchema();
+  it('replaces nothing when the schema has global middlewares, which every field must run', () => {
+    expect(leanFieldResolvers(schema, [() => undefined])).toEqual([]);
+  });
+
+  it('passes the root, then the context', async () => {
     const fact = schema.getType('Fact');
     if (!isObjectType(fact)) throw new Error('no Fact type');
-    const record = { id: 'f1', titleId: 't1' };
     const aggregates: string[] = [];
     const context = {
       loaders: {
@@ -48,7 +64,8 @@ describe('leanFieldResolvers', () => {
       },
     };
     // Fact.accuracy(@Root() fact, @Ctx() ctx): the record's target, summarized.
-    const summary = await fact.getFields().accuracy.resolve!(record, {}, context, {} as never);
+    const resolve = fact.getFields().accuracy.resolve!;
+    const summary = await resolve({ id: 'f1', titleId: 't1' }, {}, context, {} as never);
     expect(aggregates).toEqual(['fact:f1']);
     expect(summary).toMatchObject({ count: 2, average: 4 });
   });
