@@ -36,7 +36,7 @@ import { requestError } from './http/request-error';
 import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { RecordCache } from './cache/records';
+import type { RecordCache, Served } from './cache/records';
 import type { ResponseCache } from './cache/responses';
 import { cachePolicy, type ResponseCaching } from './cache/policy';
 import type { Store } from './store/port';
@@ -162,20 +162,21 @@ export async function createApp({
     // Editors read the store itself: what they edit next is checked against it anyway, and
     // on MongoDB another process's edit shows at once. A response built from kept records
     // expires by the oldest of them.
-    const records =
-      recordCache && req.headers.authorization === undefined
-        ? recordCache.reading(
-            store,
-            reads ? (readAt) => (reads.startedAt = Math.min(reads.startedAt, readAt)) : undefined,
-          )
-        : store;
+    const cached = recordCache && req.headers.authorization === undefined ? recordCache : null;
+    const served: Served | undefined = reads
+      ? (readAt, tags) => {
+          reads.startedAt = Math.min(reads.startedAt, readAt);
+          for (const tag of tags) reads.tags.add(tag);
+        }
+      : undefined;
+    const records = cached ? cached.reading(store, served) : store;
     const requestStore = reads && responseCache ? responseCache.recording(records, reads) : records;
     const address = clientAddress(req, trustProxy);
     return {
       store: requestStore,
       logger: requestLogger,
       ratingLimiter,
-      loaders: createLoaders(requestStore, tmdb.createLoader()),
+      loaders: createLoaders(requestStore, tmdb.createLoader(), cached?.peeking(served) ?? null),
       clientAddress: address,
       editorAccess: await editorGate.access(req.headers.authorization, address),
       curation,

@@ -37,7 +37,19 @@ const CACHED_METHODS = [
   'recommendationsByTitleIds',
   'aggregatesByTargets',
 ] as const;
-type CachedMethod = (typeof CACHED_METHODS)[number];
+export type CachedMethod = (typeof CACHED_METHODS)[number];
+
+/** What the cache holds, current, for one key of a cached method; undefined when it holds nothing. */
+export type RecordPeek = (method: CachedMethod, key: string) => unknown;
+
+/**
+ * Hears each record given from memory: when it was read from the store, and
+ * what it is (its tags), so that a response built from it expires by its
+ * data and is dropped by the writes that change it (RequestReads in
+ * responses.ts). The store-reading path also tags through the response
+ * cache's recording store; a record given by peeking goes through no store.
+ */
+export type Served = (readAt: number, tags: readonly Tag[]) => void;
 type KeyedRead = (keys: readonly string[]) => Promise<unknown[]>;
 
 interface Entry {
@@ -69,11 +81,10 @@ export class RecordCache {
 
   /**
    * The store with the cached methods answered from memory where current and
-   * the other keys read from `store` in one call. `served` hears when each
-   * answer given was read from the store, so that a response built from it
-   * expires by its oldest data (see RequestReads in responses.ts).
+   * the other keys read from `store` in one call. `served` hears each answer
+   * given from memory.
    */
-  reading(store: Store, served?: (readAt: number) => void): Store {
+  reading(store: Store, served?: Served): Store {
     return new Proxy(store, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -85,11 +96,26 @@ export class RecordCache {
     });
   }
 
+  /**
+   * Lookups of single keys without the store, answered at once: what lets a
+   * request's loaders give a kept record synchronously (src/graphql/loaders.ts),
+   * so the resolvers reading it need no promise. `served` as for reading().
+   */
+  peeking(served?: Served): RecordPeek {
+    return (method, key) => {
+      const entry = this.current(`${method}\n${key}`, Date.now());
+      if (!entry) return undefined;
+      this.hits += 1;
+      served?.(entry.readAt, entry.tags);
+      return entry.answer;
+    };
+  }
+
   private async read(
     method: CachedMethod,
     keys: readonly string[],
     readFromStore: KeyedRead,
-    served: ((readAt: number) => void) | undefined,
+    served: Served | undefined,
   ): Promise<unknown[]> {
     const now = Date.now();
     const answers: unknown[] = new Array(keys.length);
@@ -99,7 +125,7 @@ export class RecordCache {
       const entry = this.current(`${method}\n${key}`, now);
       if (entry) {
         answers[i] = entry.answer;
-        served?.(entry.readAt);
+        served?.(entry.readAt, entry.tags);
       } else {
         missing.push(key);
         missingAt.push(i);

@@ -15,6 +15,7 @@ import { type FactRecord, type TitleRecord, targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
 import { FACTS_PER_TITLE, listComplexity } from './complexity';
 import type { Context } from './context';
+import { whenLoaded } from './loaders';
 import { FactCategory, VerificationStatus } from './enums';
 import { toGlobalId } from './ids';
 import { Node } from './node';
@@ -95,9 +96,9 @@ export class FactResolver {
   }
 
   @FieldResolver(() => AccuracySummary, { description: "Viewers' ratings of this fact." })
-  async accuracy(@Root() fact: FactRecord, @Ctx() ctx: Context) {
+  accuracy(@Root() fact: FactRecord, @Ctx() ctx: Context) {
     const key = targetKey({ kind: 'FACT', titleId: fact.titleId, factId: fact.id });
-    return summarize(await ctx.loaders.aggregateByTarget.load(key));
+    return whenLoaded(ctx.loaders.aggregateByTarget.loadNow(key), summarize);
   }
 }
 
@@ -111,7 +112,7 @@ export class TitleFactsResolver {
     description: 'Facts in page order: "Behind the Scenes" first, then "Did You Know?".',
     complexity: listComplexity((args) => (args.category ? FACTS_PER_TITLE / 2 : FACTS_PER_TITLE)),
   })
-  async facts(
+  facts(
     @Root() title: TitleRecord,
     @Arg('category', () => FactCategory, {
       nullable: true,
@@ -120,7 +121,8 @@ export class TitleFactsResolver {
     category: FactCategory | null,
     @Ctx() ctx: Context,
   ) {
-    const facts = await ctx.loaders.factsByTitleId.load(title.id);
-    return category ? facts.filter((fact) => fact.category === category) : facts;
+    return whenLoaded(ctx.loaders.factsByTitleId.loadNow(title.id), (facts) =>
+      category ? facts.filter((fact) => fact.category === category) : facts,
+    );
   }
 }

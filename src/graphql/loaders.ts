@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { CachedMethod, RecordPeek } from '../cache/records';
 import type { Store } from '../store/port';
 import type { TmdbScoreLoader } from '../tmdb';
 import type {
@@ -27,29 +28,98 @@ export interface ViewerRatingKey {
  * at the same depth of a query collapse into one store call, so the number of
  * calls depends on the query's shape, not on how many titles it returns.
  * They live for one request, so a write in a mutation is never hidden by a
- * cache from another request.
+ * cache from another request. The record cache's records are given at once
+ * (RecordLoader).
  */
 export interface Loaders {
-  titleById: DataLoader<string, TitleRecord | null>;
-  titleBySlug: DataLoader<string, TitleRecord | null>;
+  titleById: RecordLoader<TitleRecord | null>;
+  titleBySlug: RecordLoader<TitleRecord | null>;
   titleByTmdb: DataLoader<TmdbIdentity, TitleRecord | null, string>;
-  factsByTitleId: DataLoader<string, FactRecord[]>;
+  factsByTitleId: RecordLoader<FactRecord[]>;
   factById: DataLoader<string, FactRecord | null>;
-  recommendationsByTitleId: DataLoader<string, RecommendationRecord[]>;
-  aggregateByTarget: DataLoader<string, AccuracyAggregate>;
+  recommendationsByTitleId: RecordLoader<RecommendationRecord[]>;
+  aggregateByTarget: RecordLoader<AccuracyAggregate>;
   ratingById: DataLoader<string, RatingRecord | null>;
   viewerRating: DataLoader<ViewerRatingKey, RatingRecord | null, string>;
   tmdbScore: TmdbScoreLoader;
 }
 
-export function createLoaders(store: Store, tmdbScore: TmdbScoreLoader): Loaders {
-  const titleById = new DataLoader<string, TitleRecord | null>((ids) => store.titlesByIds(ids));
-  const titleBySlug = new DataLoader<string, TitleRecord | null>(async (slugs) => {
-    const titles = await store.titlesBySlugs(slugs);
+/**
+ * A loader of records the record cache keeps (src/cache/records.ts).
+ * `loadNow` gives a record the cache holds at once, not a promise, so a
+ * resolver reading it can answer synchronously (see whenLoaded): on a title page
+ * from memory, the promises and batches of some thirty loads cost more than
+ * the lookups. The first answer for a key is primed, so the rest of the
+ * request gets that same record, as DataLoader's own memo would give it.
+ */
+export class RecordLoader<V> extends DataLoader<string, V> {
+  private readonly memo: Map<string, Promise<V>>;
+
+  constructor(
+    batch: DataLoader.BatchLoadFn<string, V>,
+    private readonly peek: ((key: string) => V | undefined) | null,
+    /** Hears every record given, from the cache or the store (a title by slug is also known by id). */
+    private readonly given?: (value: V) => void,
+  ) {
+    const memo = new Map<string, Promise<V>>();
+    super(
+      given
+        ? async (keys) => {
+            const values = await batch(keys);
+            for (let i = 0; i < values.length; i += 1) {
+              const value = values[i];
+              if (!(value instanceof Error)) given(value);
+            }
+            return values;
+          }
+        : batch,
+      { cacheMap: memo },
+    );
+    this.memo = memo;
+  }
+
+  /** The record at once when the cache holds it and this request has not asked for it; else load(key). */
+  loadNow(key: string): V | Promise<V> {
+    if (this.peek && !this.memo.has(key)) {
+      const kept = this.peek(key);
+      if (kept !== undefined) {
+        this.prime(key, kept);
+        this.given?.(kept);
+        return kept;
+      }
+    }
+    return this.load(key);
+  }
+}
+
+/** `use(value)` at once for a value, after it for a promise: a resolver stays synchronous when its data is. */
+export function whenLoaded<T, R>(value: T | Promise<T>, use: (value: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(use) : use(value);
+}
+
+/**
+ * The request's loaders over `store`; `peek` (null: none) answers what the
+ * record cache holds without the store (RecordCache.peeking).
+ */
+export function createLoaders(
+  store: Store,
+  tmdbScore: TmdbScoreLoader,
+  peek: RecordPeek | null = null,
+): Loaders {
+  const peekOf = <V>(method: CachedMethod) =>
+    peek && ((key: string) => peek(method, key) as V | undefined);
+  const titleById = new RecordLoader<TitleRecord | null>(
+    (ids) => store.titlesByIds(ids),
+    peekOf('titlesByIds'),
+  );
+  const titleBySlug = new RecordLoader<TitleRecord | null>(
+    (slugs) => store.titlesBySlugs(slugs),
+    peekOf('titlesBySlugs'),
     // A title found by slug is also known by id: later id lookups cost nothing.
-    for (const title of titles) if (title) titleById.prime(title.id, title);
-    return titles;
-  });
+    (title) => {
+      if (title) titleById.prime(title.id, title);
+    },
+  );
   return {
     titleById,
     titleBySlug,
@@ -61,10 +131,19 @@ export function createLoaders(store: Store, tmdbScore: TmdbScoreLoader): Loaders
       },
       { cacheKeyFn: ({ tmdbId, mediaType }) => `${mediaType}:${tmdbId}` },
     ),
-    factsByTitleId: new DataLoader((ids) => store.factsByTitleIds(ids)),
+    factsByTitleId: new RecordLoader(
+      (ids) => store.factsByTitleIds(ids),
+      peekOf('factsByTitleIds'),
+    ),
     factById: new DataLoader((ids) => store.factsByIds(ids)),
-    recommendationsByTitleId: new DataLoader((ids) => store.recommendationsByTitleIds(ids)),
-    aggregateByTarget: new DataLoader((keys) => store.aggregatesByTargets(keys)),
+    recommendationsByTitleId: new RecordLoader(
+      (ids) => store.recommendationsByTitleIds(ids),
+      peekOf('recommendationsByTitleIds'),
+    ),
+    aggregateByTarget: new RecordLoader(
+      (keys) => store.aggregatesByTargets(keys),
+      peekOf('aggregatesByTargets'),
+    ),
     ratingById: new DataLoader((ids) => store.ratingsByIds(ids)),
     viewerRating: new DataLoader(viewerRatings(store), {
       cacheKeyFn: ({ voterId, targetKey }) => `${voterId} ${targetKey}`,

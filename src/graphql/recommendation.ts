@@ -31,8 +31,8 @@ export class RecommendationResolver {
   }
 
   @FieldResolver(() => Title, { description: 'The recommended title.' })
-  async title(@Root() recommendation: RecommendationRecord, @Ctx() ctx: Context) {
-    return ctx.loaders.titleById.load(recommendation.recommendedTitleId);
+  title(@Root() recommendation: RecommendationRecord, @Ctx() ctx: Context) {
+    return ctx.loaders.titleById.loadNow(recommendation.recommendedTitleId);
   }
 }
 
@@ -44,6 +44,6 @@ export class TitleRecommendationsResolver {
     complexity: listComplexity(() => RECOMMENDATIONS_PER_TITLE),
   })
   recommendations(@Root() title: TitleRecord, @Ctx() ctx: Context) {
-    return ctx.loaders.recommendationsByTitleId.load(title.id);
+    return ctx.loaders.recommendationsByTitleId.loadNow(title.id);
   }
 }

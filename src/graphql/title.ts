@@ -20,6 +20,7 @@ import { targetKey } from '../model';
 import { AccuracySummary } from './accuracy';
 import { listComplexity } from './complexity';
 import type { Context } from './context';
+import { whenLoaded } from './loaders';
 import { MediaType } from './enums';
 import { parseGlobalId, parseTitleCursor, toGlobalId, toTitleCursor } from './ids';
 import { Node } from './node';
@@ -201,12 +202,12 @@ export class TitleResolver {
         id == null ? 'id' : 'slug',
       );
     }
-    if (slug != null) return ctx.loaders.titleBySlug.load(slug);
+    if (slug != null) return ctx.loaders.titleBySlug.loadNow(slug);
     // A well-formed id of another type, or garbage, names no title: that is the
     // caller's mistake, not an unknown title.
     const storeId = parseGlobalId('Title', id!);
     if (storeId === null) throw badUserInput('id is not a valid Title ID', 'id');
-    return ctx.loaders.titleById.load(storeId);
+    return ctx.loaders.titleById.loadNow(storeId);
   }
 
   @Query(() => TitleConnection, {
@@ -247,9 +248,9 @@ export class TitleResolver {
   }
 
   @FieldResolver(() => AccuracySummary, { description: "Viewers' ratings of the whole page." })
-  async accuracy(@Root() title: TitleRecord, @Ctx() ctx: Context) {
+  accuracy(@Root() title: TitleRecord, @Ctx() ctx: Context) {
     const key = targetKey({ kind: 'TITLE', titleId: title.id });
-    return summarize(await ctx.loaders.aggregateByTarget.load(key));
+    return whenLoaded(ctx.loaders.aggregateByTarget.loadNow(key), summarize);
   }
 
   @FieldResolver(() => TmdbScore, {

@@ -175,3 +175,37 @@ describe('record cache under the response cache', () => {
     expect(hit.headers.get('age')).not.toContain(',');
   });
 });
+
+describe('record cache under the response cache', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
+  });
+  afterAll(() => t.stop());
+
+  const FACT_COUNTS = '{ title(slug: "the-glory") { id facts { id accuracy { count } } } }';
+  interface FactCounts {
+    title: { id: string; facts: Array<{ id: string; accuracy: { count: number } }> };
+  }
+  const page = async () => (await postRaw<FactCounts>(t.url, { query: FACT_COUNTS })).data!.title;
+  const rate = async (titleId: string, factId: string) => {
+    const res = await postRaw(t.url, {
+      query: print(RateAccuracyDocument),
+      variables: { input: { titleId, factId, score: 2, voterId: `voter-${factId}` } },
+    });
+    expect(res.errors).toBeUndefined();
+  };
+
+  it('drops a kept answer when a record it was given from memory is written', async () => {
+    const first = await page();
+    const [fact0, fact1] = first.facts;
+    await rate(first.id, fact0.id);
+    // Built again: fact 0's aggregate from the store, the other records from memory; kept.
+    const second = await page();
+    expect(second.facts[0].accuracy.count).toBe(fact0.accuracy.count + 1);
+    // Fact 1's aggregate came from memory into the kept answer: rating it must drop that answer.
+    await rate(first.id, fact1.id);
+    const third = await page();
+    expect(third.facts[1].accuracy.count).toBe(fact1.accuracy.count + 1);
+  });
+});

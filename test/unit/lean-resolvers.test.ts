@@ -56,7 +56,7 @@ describe('leanFieldResolvers', () => {
     const context = {
       loaders: {
         aggregateByTarget: {
-          load: async (key: string) => {
+          loadNow: (key: string) => {
             aggregates.push(key);
             return { targetKey: key, count: 2, sum: 8, distribution: [0, 0, 0, 2, 0] };
           },
@@ -65,7 +65,7 @@ describe('leanFieldResolvers', () => {
     };
     // Fact.accuracy(@Root() fact, @Ctx() ctx): the record's target, summarized.
     const resolve = fact.getFields().accuracy.resolve!;
-    const summary = await resolve({ id: 'f1', titleId: 't1' }, {}, context, {} as never);
+    const summary = resolve({ id: 'f1', titleId: 't1' }, {}, context, {} as never);
     expect(aggregates).toEqual(['fact:f1']);
     expect(summary).toMatchObject({ count: 2, average: 4 });
   });
