@@ -145,7 +145,13 @@ export class OperationExecutor {
       return null;
     }
     plan.compiled = null;
-    if (source.length > MAX_COMPILED_QUERY_LENGTH || source.includes(JIT_MARKER)) return null;
+    if (
+      source.length > MAX_COMPILED_QUERY_LENGTH ||
+      source.includes(JIT_MARKER) ||
+      source.includes(PROTO_KEY)
+    ) {
+      return null;
+    }
     // graphql-jit writes its bookkeeping onto the syntax tree it compiles: it
     // gets its own parse of the text, never Apollo's kept document.
     const own = parse(source);
@@ -160,8 +166,18 @@ export class OperationExecutor {
 const JIT_MARKER = '__MAGIC_';
 
 /**
+ * graphql-jit writes aliases, argument literals and variable defaults into
+ * its generated code as object literals, where a `"__proto__"` key sets the
+ * object's prototype instead of making a key: `{ __proto__: __typename }`
+ * loses its answer, and an _entities representation inherits a __typename
+ * it was not given. graphql-js makes such objects without a prototype. It is
+ * a name (no escapes), so the query text shows it wherever it is.
+ */
+const PROTO_KEY = '__proto__';
+
+/**
  * Whether graphql-jit answers this document as graphql-js does, and safely.
- * Its text was checked for JIT_MARKER already (names, enum values, numbers);
+ * Its text was checked for JIT_MARKER and PROTO_KEY already (names, enum values);
  * this checks what the text can hide or what graphql-jit 0.8.9 gets wrong:
  *
  * - A string value holding the marker, perhaps written with escapes.

@@ -193,6 +193,33 @@ const cases: Case[] = [
     secondRun: 'graphql-js',
   },
   {
+    // In graphql-jit's generated object literals, "__proto__" would set the prototype.
+    name: 'an alias __proto__: never compiled',
+    answer: 'data',
+    body: () => ({
+      query: '{ __proto__: __typename title(slug: "the-glory") { __proto__: name id } }',
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
+    name: 'a representation with a key __proto__: never compiled',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({
+      query: `{ _entities(representations: [{ __proto__: { __typename: "Title" }, id: "${GLORY}" }]) { ... on Title { slug } } }`,
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
+    name: 'a variable default with a key __proto__: never compiled',
+    answer: 'BAD_USER_INPUT',
+    body: () => ({
+      query: `query Defaulted($r: [_Any!]! = [{ __proto__: { __typename: "Title" }, id: "${GLORY}" }]) {
+        _entities(representations: $r) { ... on Title { slug } }
+      }`,
+    }),
+    secondRun: 'graphql-js',
+  },
+  {
     name: 'an operation name that names no operation: never compiled',
     answer: 'OPERATION_RESOLUTION_FAILURE',
     body: () => ({ query: 'query Scale { ratingScale { score } }', operationName: 'Nope' }),

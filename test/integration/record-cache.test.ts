@@ -176,7 +176,7 @@ describe('record cache under the response cache', () => {
   });
 });
 
-describe('record cache under the response cache', () => {
+describe('records given at once, in answers the response cache keeps', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
@@ -196,13 +196,28 @@ describe('record cache under the response cache', () => {
     expect(res.errors).toBeUndefined();
   };
 
+  /** A counter of /metrics, by its name and labels as written there. */
+  const counter = async (series: string) => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const RECORD_HITS = 'reelcheck_record_cache_lookups_total{result="hit"}';
+  const ANSWER_HITS = 'reelcheck_response_cache_lookups_total{result="hit"}';
+
   it('drops a kept answer when a record it was given from memory is written', async () => {
     const first = await page();
     const [fact0, fact1] = first.facts;
     await rate(first.id, fact0.id);
-    // Built again: fact 0's aggregate from the store, the other records from memory; kept.
+    // Built again: fact 0's aggregate from the store, the other records from memory...
+    const recordHits = await counter(RECORD_HITS);
     const second = await page();
     expect(second.facts[0].accuracy.count).toBe(fact0.accuracy.count + 1);
+    expect(await counter(RECORD_HITS)).toBeGreaterThan(recordHits);
+    // ...and kept: asked again, it is answered from the response cache.
+    const answerHits = await counter(ANSWER_HITS);
+    expect(await page()).toEqual(second);
+    expect(await counter(ANSWER_HITS)).toBe(answerHits + 1);
     // Fact 1's aggregate came from memory into the kept answer: rating it must drop that answer.
     await rate(first.id, fact1.id);
     const third = await page();

@@ -148,6 +148,27 @@ describe('RecordCache', () => {
     expect(served).toEqual([1_000_000]);
   });
 
+  it('gives a kept record at once by peeking, with when it was read and its tags, and only while current', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const served: Array<[number, readonly string[]]> = [];
+    const peek = cache.peeking((readAt, tags) => served.push([readAt, tags]));
+    // Nothing kept yet: nothing given, and the store is not asked.
+    expect(peek('aggregatesByTargets', 'title:a')).toBeUndefined();
+    expect(fake.calls).toEqual([]);
+    await store.aggregatesByTargets(['title:a']);
+    jest.setSystemTime(1_000_500);
+    expect(peek('aggregatesByTargets', 'title:a')).toEqual(aggregate(1));
+    expect(served).toEqual([[1_000_000, [targetTag('title:a')]]]);
+    // A write to it: no longer given (the loader then reads the store).
+    freshness.invalidate([targetTag('title:a')]);
+    expect(peek('aggregatesByTargets', 'title:a')).toBeUndefined();
+    // Past maxAgeMs from its read: not given either.
+    await store.titlesByIds(['a']);
+    jest.setSystemTime(1_000_500 + MAX_AGE_MS);
+    expect(peek('titlesByIds', 'a')).toBeUndefined();
+    expect(fake.calls).toEqual(['aggregatesByTargets(title:a)', 'titlesByIds(a)']);
+  });
+
   it('keeps a title across a catalog change, and drops everything on EVERYTHING', async () => {
     await store.titlesByIds(['a']);
     freshness.invalidate([CATALOG]);
