@@ -46,25 +46,18 @@ const cacheMaxAgeSeconds = z.preprocess(
     .default(2),
 );
 
-const nonNegativeInt = (fallback: number) =>
+/** An integer of at least `min` (0 or 1), `fallback` unless set. */
+const integerFrom = (min: 0 | 1, fallback: number) =>
   z.preprocess(
     unsetIfBlank,
     z.coerce
       .number({ message: 'must be a number' })
       .int('must be an integer')
-      .min(0, 'must be 0 or more')
+      .min(min, min === 0 ? 'must be 0 or more' : 'must be greater than 0')
       .default(fallback),
   );
-
-const positiveInt = (fallback: number) =>
-  z.preprocess(
-    unsetIfBlank,
-    z.coerce
-      .number({ message: 'must be a number' })
-      .int('must be an integer')
-      .positive('must be greater than 0')
-      .default(fallback),
-  );
+const nonNegativeInt = (fallback: number) => integerFrom(0, fallback);
+const positiveInt = (fallback: number) => integerFrom(1, fallback);
 
 const httpUrl = optionalString.refine(
   (value) => value === undefined || /^https?:\/\/[^/\s]+/i.test(value),

@@ -102,13 +102,21 @@ export class RecordCache {
    * so the resolvers reading it need no promise. `served` as for reading().
    */
   peeking(served?: Served): RecordPeek {
-    return (method, key) => {
-      const entry = this.current(`${method}\n${key}`, Date.now());
-      if (!entry) return undefined;
-      this.hits += 1;
-      served?.(entry.readAt, entry.tags);
-      return entry.answer;
-    };
+    return (method, key) => this.serve(method, key, Date.now(), served)?.answer;
+  }
+
+  /** The current entry of one key, counted as a hit and told to `served`; undefined when none. */
+  private serve(
+    method: CachedMethod,
+    key: string,
+    now: number,
+    served: Served | undefined,
+  ): Entry | undefined {
+    const entry = this.current(`${method}\n${key}`, now);
+    if (!entry) return undefined;
+    this.hits += 1;
+    served?.(entry.readAt, entry.tags);
+    return entry;
   }
 
   private async read(
@@ -122,16 +130,14 @@ export class RecordCache {
     const missing: string[] = [];
     const missingAt: number[] = [];
     keys.forEach((key, i) => {
-      const entry = this.current(`${method}\n${key}`, now);
+      const entry = this.serve(method, key, now, served);
       if (entry) {
         answers[i] = entry.answer;
-        served?.(entry.readAt, entry.tags);
       } else {
         missing.push(key);
         missingAt.push(i);
       }
     });
-    this.hits += keys.length - missing.length;
     this.misses += missing.length;
     if (missing.length === 0) return answers;
 
