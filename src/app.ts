@@ -27,12 +27,18 @@ import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit'
 import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
 import { OperationExecutor } from './graphql/execution';
+import {
+  Refusal,
+  RegisteredRequests,
+  TrustedDocuments,
+  trustedDocumentsOnly,
+} from './graphql/trusted-documents';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
 import { clientAddress, type TrustProxy } from './http/client-address';
 import { requestId, requestLogger } from './http/request-id';
 import { corsPolicy, securityHeaders, setSecurityHeaders } from './http/security';
 import { graphqlEndpoint } from './http/graphql-endpoint';
-import { requestError } from './http/request-error';
+import { refusalBody, requestError } from './http/request-error';
 import { createHttpServer } from './http/server';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -103,6 +109,21 @@ export async function createApp({
   const schema = await buildReelcheckSchema();
   const executor = new OperationExecutor(schema, config.jit);
   metrics.watchExecutions(() => executor.counts);
+  const validationRules = [...queryLimitRules(), oneMutationFieldRule];
+  // The apps' registered operations: checked and compiled now, or the start fails naming the document.
+  const trusted = TrustedDocuments.load(config.trustedDocuments.files, schema, {
+    validationRules,
+    compile: (document, operation) => executor.compile(document.text, operation),
+  });
+  const registeredRequests = new RegisteredRequests(trusted, config.trustedDocuments.only);
+  logger.info(
+    {
+      documents: trusted.documents.length,
+      files: config.trustedDocuments.files,
+      only: config.trustedDocuments.only,
+    },
+    'trusted documents registered',
+  );
   const apollo = new ApolloServer<Context>({
     // The schema, with our executor (src/graphql/execution.ts): graphql-jit, or graphql-js.
     gateway: executor.asApolloGateway(),
@@ -114,7 +135,10 @@ export async function createApp({
     // Query limits (limits.ts, complexity.ts) and one mutation field per operation.
     parseOptions: QUERY_PARSE_OPTIONS,
     maxRecursiveSelections: QUERY_LIMITS.selections,
-    validationRules: [...queryLimitRules(), oneMutationFieldRule],
+    validationRules,
+    // Registered documents are found ready (parsed, validated) by their hash; see trusted-documents/.
+    documentStore: trusted.apolloDocumentStore(),
+    persistedQueries: { cache: trusted.apolloPersistedQueryCache(config.trustedDocuments.only) },
     includeStacktraceInErrorResponses: !production,
     formatError: createErrorFormatter({ production, onError: (code) => metrics.errorSent(code) }),
     logger: {
@@ -124,6 +148,8 @@ export async function createApp({
       error: (msg) => logger.error(msg),
     },
     plugins: [
+      // First, so that its refusal is the one a request gets.
+      ...(config.trustedDocuments.only ? [trustedDocumentsOnly(trusted)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimit(schema),
       refuseSubscriptions(),
@@ -217,6 +243,7 @@ export async function createApp({
     jsonPostsOnly(),
     bodyLimit(BODY_LIMIT_BYTES),
     express.json({ limit: BODY_LIMIT_BYTES }),
+    registeredRequestBody(registeredRequests),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => contextFor(req, requestLogger(res, logger), null),
     }),
@@ -237,6 +264,7 @@ export async function createApp({
       cors(req as express.Request, res as express.Response, () => undefined);
     },
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    registeredRequests,
     responseCache,
     answeredFromCache: ({ operation, status }, requestId, seconds) => {
       metrics.operationAnsweredFromCache(operation.type, operation.name);
@@ -292,6 +320,19 @@ function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
           ? [String(err.message), 'BAD_REQUEST']
           : ['Internal server error', 'INTERNAL_SERVER_ERROR'];
     res.status(status).json(requestError(message, code));
+  };
+}
+
+/** A POST body naming a registered document by id, as Apollo reads it (see registered-request.ts). */
+function registeredRequestBody(registered: RegisteredRequests): express.RequestHandler {
+  return (req, res, next) => {
+    const body = registered.body(req.body);
+    if (body instanceof Refusal) {
+      res.status(body.status).json(refusalBody(body));
+      return;
+    }
+    req.body = body;
+    next();
   };
 }
 

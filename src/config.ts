@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { schemaFile } from './package-root';
 
 /**
  * The only module that reads process.env. Everything else receives a typed,
@@ -10,6 +11,9 @@ import { z } from 'zod';
 
 /** Short enough to guess is too short: 32 hex characters are 128 random bits. */
 const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** The project's own manifest: the README's title page, the explorer's query, test/operations/. */
+export const PROJECT_TRUSTED_DOCUMENTS = schemaFile('trusted-documents.json');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -35,6 +39,12 @@ const onByDefault = z.preprocess(
   z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
 );
 
+/** A switch that is off unless set to true. */
+const offByDefault = z.preprocess(
+  unsetIfBlank,
+  z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+);
+
 /** How long a cache may keep what it read: 1 s to an hour, 2 s unless set. */
 const cacheMaxAgeSeconds = z.preprocess(
   unsetIfBlank,
@@ -46,18 +56,16 @@ const cacheMaxAgeSeconds = z.preprocess(
     .default(2),
 );
 
-/** An integer of at least `min` (0 or 1), `fallback` unless set. */
-const integerFrom = (min: 0 | 1, fallback: number) =>
+/** An integer greater than 0, `fallback` unless set. */
+const positiveInt = (fallback: number) =>
   z.preprocess(
     unsetIfBlank,
     z.coerce
       .number({ message: 'must be a number' })
       .int('must be an integer')
-      .min(min, min === 0 ? 'must be 0 or more' : 'must be greater than 0')
+      .min(1, 'must be greater than 0')
       .default(fallback),
   );
-const nonNegativeInt = (fallback: number) => integerFrom(0, fallback);
-const positiveInt = (fallback: number) => integerFrom(1, fallback);
 
 const httpUrl = optionalString.refine(
   (value) => value === undefined || /^https?:\/\/[^/\s]+/i.test(value),
@@ -97,7 +105,8 @@ const envSchema = z.object({
   RECORD_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
   RECORD_CACHE_MAX_MB: positiveInt(32),
   GRAPHQL_JIT: onByDefault,
-  GRAPHQL_JIT_AFTER_RUNS: nonNegativeInt(10),
+  TRUSTED_DOCUMENTS: optionalString,
+  TRUSTED_DOCUMENTS_ONLY: offByDefault,
   CORS_ORIGINS: z.preprocess(
     unsetIfBlank,
     z
@@ -177,11 +186,18 @@ export interface Config {
    */
   recordCache: { maxAgeSeconds: number; maxBytes: number } | null;
   /**
-   * Operations run compiled by graphql-jit once their document has run
-   * compileAfterRuns times on graphql-js (src/graphql/execution.ts); null
-   * with GRAPHQL_JIT=false: always graphql-js.
+   * Trusted documents' operations run compiled by graphql-jit, compiled at
+   * start (src/graphql/execution.ts); false with GRAPHQL_JIT=false: every
+   * operation runs on graphql-js. A client's own text is never compiled.
    */
-  jit: { compileAfterRuns: number } | null;
+  jit: boolean;
+  /**
+   * The apps' registered operations (src/graphql/trusted-documents/): the
+   * manifest files (TRUSTED_DOCUMENTS, comma-separated; the project's own
+   * schema/trusted-documents.json unless set), and whether anonymous clients
+   * may send only those (TRUSTED_DOCUMENTS_ONLY).
+   */
+  trustedDocuments: { files: string[]; only: boolean };
   http: {
     /** '*' (any origin; no credentials are used) or the origins allowed to call from a browser. */
     corsOrigins: '*' | string[];
@@ -290,7 +306,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             maxBytes: e.RECORD_CACHE_MAX_MB * 1024 * 1024,
           }
         : null,
-    jit: e.GRAPHQL_JIT === 'true' ? { compileAfterRuns: e.GRAPHQL_JIT_AFTER_RUNS } : null,
+    jit: e.GRAPHQL_JIT === 'true',
+    trustedDocuments: {
+      files: (e.TRUSTED_DOCUMENTS?.split(',') ?? [PROJECT_TRUSTED_DOCUMENTS])
+        .map((file) => file.trim())
+        .filter((file) => file !== ''),
+      only: e.TRUSTED_DOCUMENTS_ONLY === 'true',
+    },
     http: {
       corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()),
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -179,7 +179,7 @@ export function createMetrics(): Metrics {
   let readExecutions = () => ({ 'graphql-js': 0, 'graphql-jit': 0 });
   new Counter({
     name: 'reelcheck_graphql_executions_total',
-    help: 'Operations run, by engine: graphql-jit (compiled) or graphql-js (before a document is compiled, or with GRAPHQL_JIT=false)',
+    help: 'Operations run, by engine: graphql-jit (registered documents, compiled at start) or graphql-js (every other document, or with GRAPHQL_JIT=false)',
     labelNames: ['engine'],
     registers,
     collect() {

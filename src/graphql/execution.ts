@@ -18,24 +18,24 @@ import {
   visit,
 } from 'graphql';
 import { compileQuery, type CompiledQuery, isCompiledQuery } from 'graphql-jit';
-import { LRUCache } from 'lru-cache';
 
 /**
  * How Reelcheck runs an operation Apollo has parsed and validated.
  *
  * graphql-js's `execute` walks the document's syntax tree for every field of
  * every request: on the title page that walk cost more CPU than the
- * resolvers (issue 12). graphql-jit turns an operation into a JavaScript
- * function once and then only runs that function. Compiling costs several
- * validations' worth of CPU, so an operation runs on graphql-js for its first
- * `compileAfterRuns` runs and is compiled only when it keeps coming back.
+ * resolvers. graphql-jit turns an operation into a JavaScript function once,
+ * and then only runs that function.
  *
- * graphql-jit is compiled only from documents whose answers it gives exactly
- * as graphql-js does, and which cannot smuggle code into what it generates
- * (compilable, below); the rest always run on graphql-js. Where graphql-jit's
- * output differs in form, it is turned into graphql-js's here, so everything
- * after execution (Apollo's status rules, formatError, the logs) sees one
- * kind of result; test/integration/execution.test.ts compares the engines.
+ * graphql-jit generates code from the document it compiles, so it compiles
+ * only the apps' registered documents (trusted-documents/), at start, never
+ * a client's text: every other document runs on graphql-js, whatever it
+ * contains. A registered operation that graphql-jit would answer differently
+ * from graphql-js (compilable, below) runs on graphql-js too. Where
+ * graphql-jit's output differs in form, it is turned into graphql-js's here,
+ * so everything after execution (Apollo's status rules, formatError, the
+ * logs) sees one kind of result; test/integration/execution.test.ts runs
+ * every registered document on both engines and compares.
  *
  * Not supported with it: plugins with a willResolveField hook (graphql-jit
  * keeps the resolvers it saw when compiling). None is installed (app.ts).
@@ -44,51 +44,29 @@ import { LRUCache } from 'lru-cache';
 /** The engines, as the executions metric labels them. */
 export type Engine = 'graphql-js' | 'graphql-jit';
 
-export interface JitOptions {
-  /** Runs of an operation on graphql-js before it is compiled; 0 compiles on first use. */
-  compileAfterRuns: number;
-}
-
 /** Runs per engine since start, read by the metrics when scraped (plain numbers: this is per request). */
 export type ExecutionCounts = Record<Engine, number>;
-
-/**
- * Operations whose runs are counted or whose compiled form is kept. A
- * compiled operation takes some 30 to 70 times its document's size in memory,
- * so both the count and the documents compiled are bounded: at most
- * MAX_PLANS operations of at most MAX_COMPILED_QUERY_LENGTH characters, the
- * least recently run forgotten first. An app's operations are a few dozen.
- */
-const MAX_PLANS = 200;
-const MAX_COMPILED_QUERY_LENGTH = 10_000;
-
-/** What is known of one operation (of one document Apollo keeps). */
-interface Plan {
-  runs: number;
-  /** Set once compiled; null when it is not compilable (it then stays on graphql-js). */
-  compiled?: CompiledQuery | null;
-}
 
 export class OperationExecutor {
   readonly counts: ExecutionCounts = { 'graphql-js': 0, 'graphql-jit': 0 };
   /**
-   * Keyed by the operation's node in Apollo's parsed document: Apollo keeps
-   * one parsed document per query text, so the same operation sent again is
-   * the same node, however the request names it.
+   * Keyed by the operation's node in the registered document Apollo runs
+   * (the registry hands Apollo that same parsed document for every request
+   * that names it), so a lookup is one WeakMap get.
    */
-  private readonly plans = new LRUCache<OperationDefinitionNode, Plan>({ max: MAX_PLANS });
+  private readonly compiled = new WeakMap<OperationDefinitionNode, CompiledQuery>();
 
-  /** `jit` null (GRAPHQL_JIT=false): every operation runs on graphql-js. */
+  /** `jit` false (GRAPHQL_JIT=false): every operation runs on graphql-js. */
   constructor(
     private readonly schema: GraphQLSchema,
-    private readonly jit: JitOptions | null,
+    private readonly jit: boolean,
   ) {}
 
   /**
    * Apollo Server's place for a custom executor. Apollo 4 dropped its
    * `executor` option; its migration guide points to the gateway interface,
-   * which this implements with the schema unchanged: Apollo still parses,
-   * validates and runs every plugin, and hands execution to `execute`.
+   * which this implements with the schema unchanged: Apollo still resolves
+   * the document, runs every plugin, and hands execution to `execute`.
    */
   asApolloGateway(): GatewayInterface {
     const schema = this.schema;
@@ -105,11 +83,27 @@ export class OperationExecutor {
     };
   }
 
-  /** Runs one operation of a validated document, on the engine its plan says. */
+  /**
+   * Compiles one operation of a registered document, at start. `operation`
+   * is a node of the document Apollo will run; graphql-jit writes its
+   * bookkeeping onto the syntax tree it compiles, so it gets its own parse
+   * of `source`. Returns whether it will run compiled.
+   */
+  compile(source: string, operation: OperationDefinitionNode): boolean {
+    if (!this.jit) return false;
+    const own = parse(source);
+    if (!compilable(own)) return false;
+    const compiled = compileQuery(this.schema, own, operation.name?.value);
+    if (!isCompiledQuery(compiled)) return false;
+    this.compiled.set(operation, compiled);
+    return true;
+  }
+
+  /** Runs one operation of a validated document: compiled when it was registered, else graphql-js. */
   async execute(request: GatewayGraphQLRequestContext): Promise<ExecutionResult> {
-    const { document, context } = request;
+    const { document, context, operation } = request;
     const { operationName, variables = {} } = request.request;
-    const compiled = this.compiledFor(request);
+    const compiled = operation && this.compiled.get(operation);
     if (compiled) {
       const result = await compiled.query(undefined, context, variables);
       // No data: graphql-jit refused the variables before running anything.
@@ -128,72 +122,22 @@ export class OperationExecutor {
       operationName,
     });
   }
-
-  /** The operation's compiled form once it has run often enough and may be compiled; else null. */
-  private compiledFor(request: GatewayGraphQLRequestContext): CompiledQuery | null {
-    // No operation: the name named none, and graphql-js says so.
-    const { operation, source } = request;
-    if (!this.jit || !operation) return null;
-    let plan = this.plans.get(operation);
-    if (!plan) {
-      plan = { runs: 0 };
-      this.plans.set(operation, plan);
-    }
-    if (plan.compiled !== undefined) return plan.compiled;
-    if (plan.runs < this.jit.compileAfterRuns) {
-      plan.runs += 1;
-      return null;
-    }
-    plan.compiled = null;
-    if (
-      source.length > MAX_COMPILED_QUERY_LENGTH ||
-      source.includes(JIT_MARKER) ||
-      source.includes(PROTO_KEY)
-    ) {
-      return null;
-    }
-    // graphql-jit writes its bookkeeping onto the syntax tree it compiles: it
-    // gets its own parse of the text, never Apollo's kept document.
-    const own = parse(source);
-    if (!compilable(own)) return null;
-    const compiled = compileQuery(this.schema, own, operation.name?.value);
-    plan.compiled = isCompiledQuery(compiled) ? compiled : null;
-    return plan.compiled;
-  }
 }
 
-/** What graphql-jit's markers all start with ("__MAGIC_DATE__<uuid>", "__MAGIC_NAN__<uuid>", ...). */
-const JIT_MARKER = '__MAGIC_';
-
 /**
- * graphql-jit writes aliases, argument literals and variable defaults into
- * its generated code as object literals, where a `"__proto__"` key sets the
- * object's prototype instead of making a key: `{ __proto__: __typename }`
- * loses its answer, and an _entities representation inherits a __typename
- * it was not given. graphql-js makes such objects without a prototype. It is
- * a name (no escapes), so the query text shows it wherever it is.
- */
-const PROTO_KEY = '__proto__';
-
-/**
- * Whether graphql-jit answers this document as graphql-js does, and safely.
- * Its text was checked for JIT_MARKER and PROTO_KEY already (names, enum values);
- * this checks what the text can hide or what graphql-jit 0.8.9 gets wrong:
+ * Whether graphql-jit 0.8.9 answers this registered document as graphql-js
+ * does; if not, it runs on graphql-js. It does not when the document has:
  *
- * - A string value holding the marker, perhaps written with escapes.
- *   graphql-jit writes argument literals into its generated code as JSON,
- *   then turns its marker strings back into Dates, NaN and Infinity by
- *   replacing text: a Date's marker is followed by the digits it captures
- *   into `new Date(...)`, and a client's string that starts with the marker
- *   is captured too, whatever follows, so `title(slug: "__MAGIC_DATE__<uuid>0),
- *   x: (<code>")` would run <code> on the server.
- * - A variable inside a list or input object literal: graphql-jit sets a
+ * - a variable inside a list or input object literal: graphql-jit sets a
  *   left-out one to null where graphql-js leaves the field out (for
  *   updateTitle, "left out" keeps a field and null clears it), and loses
- *   variables inside a literal of a custom scalar (federation's _Any).
+ *   variables inside a literal of a custom scalar (federation's _Any);
  * - @skip or @include: graphql-jit records them on the syntax tree's field
  *   nodes, which a fragment spread twice shares, so one spread's condition
- *   changes the other's answer.
+ *   changes the other's answer;
+ * - the name `__proto__` (an alias, an object field): graphql-jit writes
+ *   aliases and literals as JavaScript object literals, where that key sets
+ *   the object's prototype instead of making a key.
  */
 function compilable(document: DocumentNode): boolean {
   let safe = true;
@@ -202,8 +146,8 @@ function compilable(document: DocumentNode): boolean {
     return BREAK;
   };
   visit(document, {
-    StringValue(node) {
-      return node.value.includes(JIT_MARKER) ? refuse() : undefined;
+    Name(node) {
+      return node.value === '__proto__' ? refuse() : undefined;
     },
     Variable(_node, _key, parent) {
       const direct =

@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import fs from 'node:fs';
-import path from 'node:path';
 import { GraphQLScalarType, type GraphQLSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type BuildSchemaOptions } from 'type-graphql';
@@ -17,24 +15,15 @@ import { FactViewerRatingResolver, RatingResolver, TitleViewerRatingResolver } f
 import { RecommendationResolver, TitleRecommendationsResolver } from './recommendation';
 import { TitleResolver } from './title';
 import { validateArgs } from './validate-args';
+import { schemaFile } from '../package-root';
 
 /**
  * The committed SDL; a test fails when it differs from the schema built here.
  * Found from the package root, so it is the same file from src/ (tests) and dist/ (scripts).
  */
-export const SCHEMA_FILE = path.join(packageRoot(__dirname), 'schema', 'schema.graphql');
+export const SCHEMA_FILE = schemaFile('schema.graphql');
 /** The committed subgraph SDL (with @key and @link), as `_service { sdl }` serves it. */
-export const SUBGRAPH_FILE = path.join(packageRoot(__dirname), 'schema', 'subgraph.graphql');
-
-function packageRoot(from: string): string {
-  let dir = from;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`No package.json above ${from}`);
-    dir = parent;
-  }
-  return dir;
-}
+export const SUBGRAPH_FILE = schemaFile('subgraph.graphql');
 
 /** graphql-scalars' DateTime, with @specifiedBy pointing at its specification. */
 const DateTime = new GraphQLScalarType({

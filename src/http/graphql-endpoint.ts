@@ -4,7 +4,8 @@ import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 import type { CachedResponse, ResponseCache } from '../cache/responses';
 import type { ResponseCaching } from '../cache/policy';
-import { requestError } from './request-error';
+import { Refusal, type RegisteredRequests } from '../graphql/trusted-documents';
+import { refusalBody, requestError } from './request-error';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id';
 
 /**
@@ -36,6 +37,8 @@ export interface GraphQLEndpointOptions {
   /** The headers every answer carries before Apollo's (security headers, CORS): see app.ts. */
   commonHeaders(req: http.IncomingMessage, res: http.ServerResponse): void;
   bodyLimitBytes: number;
+  /** Requests that name a registered document by id, turned into what Apollo reads. */
+  registeredRequests: RegisteredRequests;
   responseCache: ResponseCache | null;
   /** Observes an answer from the cache (its count per operation, its line at debug level). */
   answeredFromCache(hit: CachedResponse, requestId: string, seconds: number): void;
@@ -51,7 +54,13 @@ const PATH = '/graphql';
 /** application/json, optionally with charset utf-8: what body-parser would read as is. */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 /** The fields of a GraphQL request over HTTP; a request with any other is never kept. */
-const PLAIN_REQUEST_FIELDS = new Set(['query', 'operationName', 'variables', 'extensions']);
+const PLAIN_REQUEST_FIELDS = new Set([
+  'query',
+  'documentId',
+  'operationName',
+  'variables',
+  'extensions',
+]);
 /** Apollo adds traces to a response that asks for them: never shared. */
 const TRACE_HEADER = 'apollo-federation-include-trace';
 
@@ -78,7 +87,7 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     const id = requestIdOf(req.headers[REQUEST_ID_HEADER]);
     const startedAt = Date.now();
     const url = req.url ?? PATH;
-    const search = url.length > PATH.length ? url.slice(PATH.length) : '';
+    let search = url.length > PATH.length ? url.slice(PATH.length) : '';
     const text = method === 'POST' ? (await readBody(req)).toString('utf8') : undefined;
     const cache = responseCache && mayBeCached(req) ? responseCache : null;
     // Looked up before anything is parsed: a hit costs its key and one lookup.
@@ -107,6 +116,16 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
 
     res.setHeader(REQUEST_ID_HEADER, id);
     options.commonHeaders(req, res);
+    const named =
+      text === undefined
+        ? options.registeredRequests.search(search)
+        : options.registeredRequests.body(body);
+    if (named instanceof Refusal) {
+      writeJson(res, named.status, refusalBody(named));
+      return;
+    }
+    if (text === undefined) search = named as string;
+    else body = named;
     const requestLogger = logger.child({ requestId: id });
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
@@ -138,7 +157,9 @@ function routeOf(req: http.IncomingMessage, bodyLimitBytes: number): 'GET' | 'PO
   }
   if (req.method === 'GET') {
     const params = new URLSearchParams(url.slice(PATH.length));
-    return params.has('query') || params.has('extensions') ? 'GET' : null;
+    return params.has('query') || params.has('extensions') || params.has('documentId')
+      ? 'GET'
+      : null;
   }
   if (req.method !== 'POST') return null;
   const { headers } = req;

@@ -8,3 +8,10 @@ export function requestError(
 ): { errors: Array<{ message: string; extensions: { code: string } }> } {
   return { errors: [{ message, extensions: { code } }] };
 }
+
+/** A request refused before GraphQL ran, with its own extensions (a trusted document's id). */
+export function refusalBody(refusal: { message: string; extensions: Record<string, unknown> }): {
+  errors: Array<{ message: string; extensions: Record<string, unknown> }>;
+} {
+  return { errors: [{ message: refusal.message, extensions: { ...refusal.extensions } }] };
+}

@@ -48,8 +48,6 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     TMDB_API_BASE_URL: 'http://127.0.0.1:9/3', // discard port: never reached without credentials
-    // Every operation runs compiled, as production's repeated ones do; execution.test.ts covers both engines.
-    GRAPHQL_JIT_AFTER_RUNS: '0',
     ...options.env,
   });
   const logs: string[] = [];

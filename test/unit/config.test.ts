@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, secretsOf } from '../../src/config';
+import { ConfigError, loadConfig, PROJECT_TRUSTED_DOCUMENTS, secretsOf } from '../../src/config';
 
 describe('loadConfig', () => {
   it('has working defaults with an empty environment', () => {
@@ -93,12 +93,23 @@ describe('loadConfig', () => {
     );
   });
 
-  it('compiles operations with graphql-jit after ten runs unless told otherwise', () => {
-    expect(loadConfig({}).jit).toEqual({ compileAfterRuns: 10 });
-    expect(loadConfig({ GRAPHQL_JIT_AFTER_RUNS: '0' }).jit).toEqual({ compileAfterRuns: 0 });
-    expect(loadConfig({ GRAPHQL_JIT: 'false', GRAPHQL_JIT_AFTER_RUNS: '5' }).jit).toBeNull();
-    expect(() => loadConfig({ GRAPHQL_JIT: 'yes', GRAPHQL_JIT_AFTER_RUNS: '-1' })).toThrow(
-      /GRAPHQL_JIT: must be true or false[\s\S]*GRAPHQL_JIT_AFTER_RUNS: must be 0 or more/,
+  it('compiles registered documents with graphql-jit unless told otherwise', () => {
+    expect(loadConfig({}).jit).toBe(true);
+    expect(loadConfig({ GRAPHQL_JIT: 'false' }).jit).toBe(false);
+    expect(() => loadConfig({ GRAPHQL_JIT: 'yes' })).toThrow(/GRAPHQL_JIT: must be true or false/);
+  });
+
+  it("registers the project's manifest unless told which, and enforces nothing unless told", () => {
+    expect(loadConfig({}).trustedDocuments).toEqual({
+      files: [PROJECT_TRUSTED_DOCUMENTS],
+      only: false,
+    });
+    expect(
+      loadConfig({ TRUSTED_DOCUMENTS: ' web.json, ios.json ,', TRUSTED_DOCUMENTS_ONLY: 'true' })
+        .trustedDocuments,
+    ).toEqual({ files: ['web.json', 'ios.json'], only: true });
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS_ONLY: 'on' })).toThrow(
+      /TRUSTED_DOCUMENTS_ONLY: must be true or false/,
     );
   });
 
