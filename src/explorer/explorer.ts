@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import compression from 'compression';
@@ -29,9 +30,58 @@ const ASSETS = {
  * Runs in the page: mounts GraphiQL with a fetcher that POSTs JSON to the
  * endpoint (with whatever the headers editor holds). Served as a file, not
  * inline, so the page's CSP can forbid inline scripts.
+ *
+ * GraphiQL gets a storage that never keeps a header. Editors type
+ * "Authorization: Bearer <ADMIN_TOKEN>" into the Headers pane, and GraphiQL
+ * 4.1 writes the pane's text to localStorage in more places than
+ * shouldPersistHeaders covers: every history entry ("graphiql:queries", and
+ * "graphiql:favorites" when starred) is {query, variables, headers,
+ * operationName}, saved whatever that setting says; each tab in
+ * "graphiql:tabState" has its headers (blanked only while the setting is
+ * off); and "graphiql:headers" holds the pane when it is on. So this storage
+ * writes those keys with every "headers" field set to null, and never writes
+ * "graphiql:headers": headers live only in the page's memory (a history entry
+ * still restores its headers until the page reloads). At load it also
+ * rewrites those keys once, so a token an earlier page saved is wiped.
  */
 const EXPLORER_SCRIPT = `(function () {
   var config = JSON.parse(document.getElementById('explorer-config').textContent);
+  var NAMESPACE = 'graphiql:';
+  var WITH_HEADERS = ['graphiql:queries', 'graphiql:favorites', 'graphiql:tabState'];
+  function withoutHeaders(key, value) {
+    if (key === 'graphiql:headers') return null;
+    if (WITH_HEADERS.indexOf(key) === -1) return value;
+    try {
+      return JSON.stringify(JSON.parse(value), function (name, field) {
+        return name === 'headers' ? null : field;
+      });
+    } catch (error) {
+      return null; // not JSON: keep nothing rather than text that may hold a header
+    }
+  }
+  var storage = {
+    getItem: function (key) { return localStorage.getItem(key); },
+    setItem: function (key, value) {
+      var kept = withoutHeaders(key, value);
+      if (kept === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, kept);
+    },
+    removeItem: function (key) { localStorage.removeItem(key); },
+    clear: function () {
+      Object.keys(localStorage).forEach(function (key) {
+        if (key.indexOf(NAMESPACE) === 0) localStorage.removeItem(key);
+      });
+    },
+    get length() {
+      return Object.keys(localStorage).filter(function (key) {
+        return key.indexOf(NAMESPACE) === 0;
+      }).length;
+    },
+  };
+  WITH_HEADERS.concat('graphiql:headers').forEach(function (key) {
+    var value = localStorage.getItem(key);
+    if (value !== null) storage.setItem(key, value);
+  });
   function fetcher(params, options) {
     var headers = Object.assign(
       { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
@@ -45,11 +95,22 @@ const EXPLORER_SCRIPT = `(function () {
       fetcher: fetcher,
       defaultQuery: config.query,
       isHeadersEditorEnabled: true,
-      shouldPersistHeaders: false,
+      shouldPersistHeaders: false, // and hides GraphiQL's switch to turn it on
+      storage: storage,
     }),
   );
 })();
 `;
+
+/**
+ * The script's file name carries a hash of its text: it is cached for good
+ * like the other assets, so a changed script (this storage, say) must be a
+ * new URL, or browsers would keep running the old one for a year.
+ */
+const EXPLORER_SCRIPT_FILE = `explorer-${createHash('sha256')
+  .update(EXPLORER_SCRIPT)
+  .digest('hex')
+  .slice(0, 16)}.js`;
 
 /**
  * Assets are served under a path that names the versions, so browsers may
@@ -105,7 +166,7 @@ function page(prefix: string, endpoint: string): string {
     <script src="${prefix}/react.js"></script>
     <script src="${prefix}/react-dom.js"></script>
     <script src="${prefix}/graphiql.js"></script>
-    <script src="${prefix}/explorer.js"></script>
+    <script src="${prefix}/${EXPLORER_SCRIPT_FILE}"></script>
   </body>
 </html>
 `;
@@ -145,7 +206,7 @@ export function explorerRouter(endpoint = '/graphql'): express.Router {
 
   const assets = express.Router();
   assets.use(compression({ threshold: 0 }));
-  assets.get('/explorer.js', (_req, res) => {
+  assets.get(`/${EXPLORER_SCRIPT_FILE}`, (_req, res) => {
     res.type('text/javascript').set('cache-control', 'public, max-age=31536000, immutable');
     res.send(EXPLORER_SCRIPT);
   });
