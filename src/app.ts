@@ -10,7 +10,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { StoreBootstrap } from './bootstrap';
-import { EditorGate } from './curation/editor-auth';
+import { type EditorAccess, EditorGate } from './curation/editor-auth';
 import { CurationService } from './curation/service';
 import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
@@ -27,12 +27,7 @@ import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit'
 import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
 import { OperationExecutor } from './graphql/execution';
-import {
-  Refusal,
-  RegisteredRequests,
-  TrustedDocuments,
-  trustedDocumentsOnly,
-} from './graphql/trusted-documents';
+import { Refusal, RegisteredRequests, TrustedDocuments } from './graphql/trusted-documents';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
 import { clientAddress, type TrustProxy } from './http/client-address';
 import { requestId, requestLogger } from './http/request-id';
@@ -148,8 +143,6 @@ export async function createApp({
       error: (msg) => logger.error(msg),
     },
     plugins: [
-      // First, so that its refusal is the one a request gets.
-      ...(config.trustedDocuments.only ? [trustedDocumentsOnly(trusted)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       complexityLimit(schema),
       refuseSubscriptions(),
@@ -178,6 +171,22 @@ export async function createApp({
   const trustProxy = app.get('trust proxy fn') as TrustProxy;
   const cors = corsPolicy(config.http.corsOrigins);
 
+  /**
+   * A request's editor access, decided once: trusted documents' enforcement may ask
+   * before Apollo runs, and a wrong token must cost its client one try, not two.
+   */
+  const editorAccesses = new WeakMap<http.IncomingMessage, Promise<EditorAccess>>();
+  const editorAccessOf = (req: http.IncomingMessage): Promise<EditorAccess> => {
+    let access = editorAccesses.get(req);
+    if (!access) {
+      access = editorGate.access(req.headers.authorization, clientAddress(req, trustProxy));
+      editorAccesses.set(req, access);
+    }
+    return access;
+  };
+  const isEditor = (req: http.IncomingMessage) => async () =>
+    (await editorAccessOf(req)) === 'editor';
+
   /** A request's context, the same on both paths to Apollo (the endpoint and Express). */
   const contextFor = async (
     req: http.IncomingMessage,
@@ -204,7 +213,7 @@ export async function createApp({
       ratingLimiter,
       loaders: createLoaders(requestStore, tmdb.createLoader(), cached?.peeking(served) ?? null),
       clientAddress: address,
-      editorAccess: await editorGate.access(req.headers.authorization, address),
+      editorAccess: await editorAccessOf(req),
       curation,
       tmdbImporter,
       responseCaching,
@@ -243,7 +252,7 @@ export async function createApp({
     jsonPostsOnly(),
     bodyLimit(BODY_LIMIT_BYTES),
     express.json({ limit: BODY_LIMIT_BYTES }),
-    registeredRequestBody(registeredRequests),
+    registeredRequestBody(registeredRequests, isEditor),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => contextFor(req, requestLogger(res, logger), null),
     }),
@@ -265,6 +274,7 @@ export async function createApp({
     },
     bodyLimitBytes: BODY_LIMIT_BYTES,
     registeredRequests,
+    isEditor,
     responseCache,
     answeredFromCache: ({ operation, status }, requestId, seconds) => {
       metrics.operationAnsweredFromCache(operation.type, operation.name);
@@ -324,15 +334,19 @@ function httpErrorHandler(logger: Logger): express.ErrorRequestHandler {
 }
 
 /** A POST body naming a registered document by id, as Apollo reads it (see registered-request.ts). */
-function registeredRequestBody(registered: RegisteredRequests): express.RequestHandler {
+function registeredRequestBody(
+  registered: RegisteredRequests,
+  isEditor: (req: http.IncomingMessage) => () => Promise<boolean>,
+): express.RequestHandler {
   return (req, res, next) => {
-    const body = registered.body(req.body);
-    if (body instanceof Refusal) {
-      res.status(body.status).json(refusalBody(body));
-      return;
-    }
-    req.body = body;
-    next();
+    registered.body(req.body, isEditor(req)).then((body) => {
+      if (body instanceof Refusal) {
+        res.status(body.status).json(refusalBody(body));
+        return;
+      }
+      req.body = body;
+      next();
+    }, next);
   };
 }
 

@@ -39,6 +39,8 @@ export interface GraphQLEndpointOptions {
   bodyLimitBytes: number;
   /** Requests that name a registered document by id, turned into what Apollo reads. */
   registeredRequests: RegisteredRequests;
+  /** Whether the request carries a valid editor token (asked only when enforcement must decide). */
+  isEditor(req: http.IncomingMessage): () => Promise<boolean>;
   responseCache: ResponseCache | null;
   /** Observes an answer from the cache (its count per operation, its line at debug level). */
   answeredFromCache(hit: CachedResponse, requestId: string, seconds: number): void;
@@ -118,8 +120,8 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     options.commonHeaders(req, res);
     const named =
       text === undefined
-        ? options.registeredRequests.search(search)
-        : options.registeredRequests.body(body);
+        ? await options.registeredRequests.search(search, options.isEditor(req))
+        : await options.registeredRequests.body(body, options.isEditor(req));
     if (named instanceof Refusal) {
       writeJson(res, named.status, refusalBody(named));
       return;

@@ -142,6 +142,28 @@ describe('a registered document, named by id', () => {
     }
   });
 
+  it("runs the text a client falls back to beside its manifest's id, whatever kind of hash", async () => {
+    // urql's persistedExchange sends GraphQL Code Generator's id with the text when the id is unknown.
+    const query = `{ ratingScale { score } } # fallback ${Date.now()}`;
+    const sha1 = createHash('sha1').update(query).digest('hex');
+    for (const sha256Hash of [sha1, `sha256:${sha256(query)}`, RATE_ID]) {
+      const text = sha256Hash === RATE_ID ? RATE : query;
+      const variables =
+        text === RATE ? { input: { titleId: GLORY, score: 2, voterId: 'fallback-voter' } } : {};
+      const answer = await postRaw(t.url, {
+        query: text,
+        variables,
+        extensions: { persistedQuery: { version: 1, sha256Hash } },
+      });
+      expect({ sha256Hash, errors: answer.errors }).toEqual({ sha256Hash, errors: undefined });
+    }
+    // The SHA-1 registered nothing: only a text's own SHA-256 can name it later.
+    const bySha1 = await postRaw(t.url, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha1 } },
+    });
+    expect(errorCode(bySha1)).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
   it('still takes automatic persisted queries from any client while not enforcing', async () => {
     const query = `{ ratingScale { score } } # apq ${Date.now()}`;
     const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
@@ -192,6 +214,28 @@ describe('TRUSTED_DOCUMENTS_ONLY=true', () => {
       expect.objectContaining({ code: 'TRUSTED_DOCUMENTS_ONLY' }),
     ]);
     expect(await count()).toBe(ratings);
+  });
+
+  it('refuses before parsing or validating, so a refusal says nothing about the schema', async () => {
+    const parse = jest.spyOn(parser, 'parse');
+    const validate = jest.spyOn(validation, 'validate');
+    try {
+      for (const query of [
+        '{ ratingScale { score } }',
+        '{ ratingScale { scor } }', // not in the schema: refused alike
+        '{ title(slug: ', // not GraphQL
+      ]) {
+        const answer = await postRaw(t.url, { query });
+        expect({ query, status: answer.status, code: errorCode(answer) }).toEqual({
+          query,
+          status: 403,
+          code: 'TRUSTED_DOCUMENTS_ONLY',
+        });
+      }
+      expect([parse.mock.calls.length, validate.mock.calls.length]).toEqual([0, 0]);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('runs registered documents by id, and by their exact text', async () => {

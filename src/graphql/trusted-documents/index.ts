@@ -1,4 +1,3 @@
-export { TRUSTED_DOCUMENTS_ONLY, trustedDocumentsOnly } from './enforcement';
 export { readManifests, TrustedDocumentsError } from './manifest';
-export { RegisteredRequests, Refusal } from './registered-request';
+export { RegisteredRequests, Refusal, TRUSTED_DOCUMENTS_ONLY } from './registered-request';
 export { type TrustedDocument, TrustedDocuments } from './registry';

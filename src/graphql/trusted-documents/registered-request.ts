@@ -1,5 +1,8 @@
 import type { TrustedDocuments } from './registry';
 
+/** The refusal's code: this server runs only registered documents for anonymous clients. */
+export const TRUSTED_DOCUMENTS_ONLY = 'TRUSTED_DOCUMENTS_ONLY';
+
 /**
  * A request that names a registered document by id, turned into what Apollo
  * reads: an automatic persisted query's `extensions.persistedQuery` with the
@@ -16,6 +19,12 @@ import type { TrustedDocuments } from './registry';
  * it), except an automatic persisted query's hash while clients may still
  * register documents: Apollo then answers PERSISTED_QUERY_NOT_FOUND with 200
  * and the client sends the text, as that protocol expects.
+ *
+ * With TRUSTED_DOCUMENTS_ONLY, a document sent as text that no manifest has
+ * is refused here too (403, TRUSTED_DOCUMENTS_ONLY), before Apollo parses or
+ * validates it, unless the request carries a valid editor token: nothing
+ * about the schema can be learnt from how a refusal differs, and nothing is
+ * kept for such a document.
  */
 export class Refusal {
   constructor(
@@ -41,19 +50,26 @@ export class RegisteredRequests {
 
   /**
    * A POST body as Apollo should read it: the same object when it names no
-   * document by id, a new one when it does, or a Refusal.
+   * document by id, a new one when it does, or a Refusal. `isEditor` is asked
+   * only when enforcement must decide on a document sent as text.
    */
-  body(body: unknown): unknown {
+  async body(body: unknown, isEditor: () => Promise<boolean>): Promise<unknown> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-    const resolved = this.resolve(body as RequestFields);
-    if (resolved === null || resolved instanceof Refusal) return resolved ?? body;
+    const fields = body as RequestFields;
+    const resolved = this.resolve(fields);
+    if (resolved instanceof Refusal) return resolved;
+    const refused = await this.enforce(fields.query, isEditor);
+    if (refused) return refused;
+    if (resolved === null) return body;
     const { documentId: _documentId, ...rest } = body as Record<string, unknown>;
     return { ...rest, extensions: resolved };
   }
 
   /** A GET's query string (with its "?") as Apollo should read it, or a Refusal. */
-  search(search: string): string | Refusal {
+  async search(search: string, isEditor: () => Promise<boolean>): Promise<string | Refusal> {
     const params = new URLSearchParams(search);
+    const refused = await this.enforce(params.get('query') ?? undefined, isEditor);
+    if (refused) return refused;
     if (!params.has('documentId') && !params.has('extensions')) return search;
     let extensions: unknown;
     try {
@@ -72,6 +88,18 @@ export class RegisteredRequests {
     return `?${params.toString()}`;
   }
 
+  /** With TRUSTED_DOCUMENTS_ONLY: the refusal of a text no manifest has, unless an editor sent it. */
+  private async enforce(query: unknown, isEditor: () => Promise<boolean>): Promise<Refusal | null> {
+    if (!this.registeredOnly || query === undefined) return null;
+    if (typeof query === 'string' && this.registry.withText(query)) return null;
+    if (await isEditor()) return null;
+    return new Refusal(
+      403,
+      'This server runs only the registered operations of its apps: send a registered documentId (see README: Trusted documents), or an editor token',
+      { code: TRUSTED_DOCUMENTS_ONLY },
+    );
+  }
+
   /** The request's new `extensions`; null when it names no document by id; or a Refusal. */
   private resolve(request: RequestFields): Record<string, unknown> | Refusal | null {
     const extensions = isObject(request.extensions) ? request.extensions : {};
@@ -88,14 +116,51 @@ export class RegisteredRequests {
     }
     const persisted = extensions.persistedQuery;
     if (!isObject(persisted) || typeof persisted.sha256Hash !== 'string') return null;
-    // With the text: an automatic persisted query registering it; Apollo checks the hash.
-    if (request.query !== undefined) return null;
+    if (request.query !== undefined) {
+      return withTextHash(this.registry, extensions, persisted.sha256Hash, request.query);
+    }
     const document = this.registry.byId(persisted.sha256Hash);
     if (!document) return this.registeredOnly ? notFound(persisted.sha256Hash) : null;
     if (document.sha256 === persisted.sha256Hash) return null;
     return { ...extensions, persistedQuery: { ...persisted, sha256Hash: document.sha256 } };
   }
 }
+
+/**
+ * A hash sent with its text: an automatic persisted query registering it, or
+ * a client falling back to the text (urql's persistedExchange sends its
+ * manifest's id beside it). Apollo checks that the hash is the text's bare
+ * SHA-256: a registered id of that text, or `sha256:<hex>`, becomes the bare
+ * hex; another kind of id (GraphQL Code Generator's SHA-1) is dropped, and the
+ * text runs as any text does, registering nothing.
+ */
+function withTextHash(
+  registry: TrustedDocuments,
+  extensions: Record<string, unknown>,
+  id: string,
+  query: unknown,
+): Record<string, unknown> | null {
+  const persisted = extensions.persistedQuery as Record<string, unknown>;
+  const document = registry.byId(id);
+  const bare =
+    document && document.text === query
+      ? document.sha256
+      : id.startsWith(SHA256_PREFIX)
+        ? id.slice(SHA256_PREFIX.length)
+        : id;
+  if (bare === id) return SHA256_HEX.test(id) ? null : withoutPersistedQuery(extensions);
+  return SHA256_HEX.test(bare)
+    ? { ...extensions, persistedQuery: { ...persisted, sha256Hash: bare } }
+    : withoutPersistedQuery(extensions);
+}
+
+function withoutPersistedQuery(extensions: Record<string, unknown>): Record<string, unknown> {
+  const { persistedQuery: _persistedQuery, ...rest } = extensions;
+  return rest;
+}
+
+const SHA256_PREFIX = 'sha256:';
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -62,10 +62,12 @@ export class TrustedDocuments {
   /** By every id a client may send: the manifest's, `sha256:<hex>` and `<hex>`. */
   private readonly byAnyId = new Map<string, TrustedDocument>();
   private readonly bySha256 = new Map<string, TrustedDocument>();
+  private readonly byText = new Map<string, TrustedDocument>();
 
   private constructor(readonly documents: readonly TrustedDocument[]) {
     for (const document of documents) {
       this.bySha256.set(document.sha256, document);
+      this.byText.set(document.text, document);
       for (const id of [document.id, document.sha256, SHA256_PREFIX + document.sha256]) {
         const other = this.byAnyId.get(id);
         if (other && other.sha256 !== document.sha256) {
@@ -110,9 +112,9 @@ export class TrustedDocuments {
     return this.byAnyId.get(id);
   }
 
-  /** The document whose text has this SHA-256 (hex): Apollo's query hash of a request. */
-  byQueryHash(queryHash: string | undefined): TrustedDocument | undefined {
-    return queryHash === undefined ? undefined : this.bySha256.get(queryHash);
+  /** The registered document with exactly this text (a client may send the text itself). */
+  withText(text: string): TrustedDocument | undefined {
+    return this.byText.get(text);
   }
 
   /**
