@@ -128,11 +128,11 @@ export class RegisteredRequests {
 
 /**
  * A hash sent with its text: an automatic persisted query registering it, or
- * a client falling back to the text (urql's persistedExchange sends its
- * manifest's id beside it). Apollo checks that the hash is the text's bare
- * SHA-256: a registered id of that text, or `sha256:<hex>`, becomes the bare
- * hex; another kind of id (GraphQL Code Generator's SHA-1) is dropped, and the
- * text runs as any text does, registering nothing.
+ * a client falling back to the text beside its manifest's id. Apollo checks
+ * that the hash is the text's bare SHA-256: a registered id of that very text
+ * (GraphQL Code Generator's SHA-1, Relay's MD5) or `sha256:<hex>` becomes the
+ * bare hex; any other id is left for Apollo to refuse
+ * (PERSISTED_QUERY_HASH_MISMATCH).
  */
 function withTextHash(
   registry: TrustedDocuments,
@@ -140,7 +140,6 @@ function withTextHash(
   id: string,
   query: unknown,
 ): Record<string, unknown> | null {
-  const persisted = extensions.persistedQuery as Record<string, unknown>;
   const document = registry.byId(id);
   const bare =
     document && document.text === query
@@ -148,19 +147,12 @@ function withTextHash(
       : id.startsWith(SHA256_PREFIX)
         ? id.slice(SHA256_PREFIX.length)
         : id;
-  if (bare === id) return SHA256_HEX.test(id) ? null : withoutPersistedQuery(extensions);
-  return SHA256_HEX.test(bare)
-    ? { ...extensions, persistedQuery: { ...persisted, sha256Hash: bare } }
-    : withoutPersistedQuery(extensions);
-}
-
-function withoutPersistedQuery(extensions: Record<string, unknown>): Record<string, unknown> {
-  const { persistedQuery: _persistedQuery, ...rest } = extensions;
-  return rest;
+  if (bare === id) return null;
+  const persisted = extensions.persistedQuery as Record<string, unknown>;
+  return { ...extensions, persistedQuery: { ...persisted, sha256Hash: bare } };
 }
 
 const SHA256_PREFIX = 'sha256:';
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
