@@ -26,6 +26,7 @@ import { oneMutationFieldRule, refuseSubscriptions } from './graphql/operation-r
 import { type RateLimitCounters, RatingRateLimiter } from './graphql/rate-limit';
 import { legacyJsonStatus } from './graphql/response-status';
 import { buildReelcheckSchema } from './graphql/schema';
+import { refuseUntilStoreReady } from './graphql/store-readiness';
 import { OperationExecutor } from './graphql/execution';
 import { Refusal, RegisteredRequests, TrustedDocuments } from './graphql/trusted-documents';
 import { bodyLimit, payloadTooLarge } from './http/body-limit';
@@ -144,6 +145,8 @@ export async function createApp({
     },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Until the store is ready and seeded: 503 SERVICE_UNAVAILABLE, never an empty answer.
+      refuseUntilStoreReady(bootstrap),
       complexityLimit(schema),
       refuseSubscriptions(),
       legacyJsonStatus(),
