@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { embeddedCatalogSize, embeddedRatingWrites } from './bench/embedded';
 import { BenchError } from './bench/load';
+import { measureMixed } from './bench/mixed';
 import {
   findMongo,
   mongoCatalogSize,
@@ -20,8 +21,9 @@ import { verdicts } from './bench/targets';
 
 /**
  * `npm run bench [-- --quick] [-- --json FILE]`: issue 12's performance
- * targets (P1-P5) and issue 9's refusal of abusive documents, measured side
- * by side in one run through the built server
+ * targets (P1-P5), issue 9's refusal of abusive documents and issue 19's
+ * trusted documents and mixed workload, measured side by side in one run
+ * through the built server
  * (scripts/bench/ has a module per phase). Prints Markdown tables and the
  * targets with PASS/FAIL, and writes everything as JSON. Exits non-zero only
  * when the measurement itself is invalid (servers disagree, a request
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   });
   log(`Reelcheck bench, ${plan.mode} mode; MongoDB: ${mongoDescription(mongo)}`);
   const serving = await measureServing(work, plan.serving, log);
+  const mixed = await measureMixed(work, plan.mixed, log);
   const perTitle = plan.startup.ratingsPerTitle;
   const embedded = await embeddedCatalogSize(work, plan.catalogSize, perTitle, log);
   const mongoCatalog = await onMongo(mongo, ({ uri }) =>
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
 
   const measured = {
     serving,
+    mixed,
     catalogSize: { sqlite: embedded.results, mongo: mongoCatalog },
     ratingWrites: { sqlite: sqliteWrites, mongo: mongoWrites },
     startup,

@@ -86,21 +86,32 @@ export async function interleave(
   const expected = new Map<string, string>();
   for (const loadCase of cases)
     expected.set(loadCase.id, await fetchOk(loadCase.server, loadCase.body));
+  return interleaveRuns(cases, settings, log, (loadCase, seconds) =>
+    runOnce(loadCase, expected.get(loadCase.id)!, settings, seconds),
+  );
+}
+
+/** What interleaveRuns needs of a case; `run` does the rest. */
+export type MeasuredCase = Pick<LoadCase, 'id' | 'label' | 'server'>;
+
+/**
+ * The interleaving itself, for any kind of run: a warm-up run of each case,
+ * then `settings.rounds` rounds of one run per case, in order; medians per case.
+ */
+export async function interleaveRuns<C extends MeasuredCase>(
+  cases: readonly C[],
+  settings: LoadSettings,
+  log: (line: string) => void,
+  run: (loadCase: C, seconds: number, round: number) => Promise<RunSample>,
+): Promise<CaseResult[]> {
   if (settings.warmupSeconds > 0) {
-    for (const loadCase of cases) {
-      await runOnce(loadCase, expected.get(loadCase.id)!, settings, settings.warmupSeconds);
-    }
+    for (const loadCase of cases) await run(loadCase, settings.warmupSeconds, 0);
   }
   const runs = new Map<string, RunSample[]>(cases.map((loadCase) => [loadCase.id, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     const line: string[] = [];
     for (const loadCase of cases) {
-      const sample = await runOnce(
-        loadCase,
-        expected.get(loadCase.id)!,
-        settings,
-        settings.seconds,
-      );
+      const sample = await run(loadCase, settings.seconds, round);
       runs.get(loadCase.id)!.push(sample);
       line.push(`${loadCase.id} ${Math.round(sample.requestsPerSecond)}`);
     }
@@ -110,7 +121,7 @@ export async function interleave(
 }
 
 /** The medians of a case's runs. */
-export function summarize(loadCase: LoadCase, runs: RunSample[]): CaseResult {
+export function summarize(loadCase: MeasuredCase, runs: RunSample[]): CaseResult {
   const rss = runs.map((run) => run.rssBytes).filter((value): value is number => value !== null);
   return {
     id: loadCase.id,
@@ -161,6 +172,16 @@ async function runOnce(
         `${result.mismatches} with another body than expected)`,
     );
   }
+  return runSample(result, pid, cpuBefore, cpuAfter);
+}
+
+/** A run's numbers from autocannon's result and the server's CPU time before and after. */
+export function runSample(
+  result: autocannon.Result,
+  pid: number,
+  cpuBefore: number | null,
+  cpuAfter: number | null,
+): RunSample {
   const responses = result['2xx'];
   return {
     requestsPerSecond: responses / result.duration,

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { LoadSettings } from './load';
+import type { MixedSettings } from './mixed';
 import type { RatingWriteSettings } from './rating-writes';
 import type { StartupSettings } from './startup';
 
 /**
- * What one run measures and for how long. Full mode is the issue's setting
+ * What one run measures and for how long. Full mode is the issues' setting
  * (50 connections, 100 vs 100,000 titles, 20,000 ratings, 1,000,000 ratings
- * at start-up) and takes about 4 minutes; quick mode (`--quick`, for CI) runs
+ * at start-up, the mixed workload over 10,000 titles) and takes about 6 minutes; quick mode (`--quick`, for CI) runs
  * every phase on small data for a fraction of a second each, so the bench
  * never rots.
  */
@@ -20,6 +21,8 @@ export interface BenchPlan {
   startup: StartupSettings;
   /** Timed requests per document in the refusal comparison (after as many untimed). */
   refusals: { samples: number };
+  /** Issue 19's mixed workload: Zipf reads over a catalog, with ratings. */
+  mixed: MixedSettings;
 }
 
 const FULL: Omit<BenchPlan, 'jsonFile'> = {
@@ -37,6 +40,17 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
   ratingWrites: { busy: 20_000, quiet: 10, samples: 500 },
   startup: { ratingsPerTitle: 10, writes: 5_000, connections: 50 },
   refusals: { samples: 50 },
+  // A longer warm-up: Reelcheck's caches fill over the first seconds of Zipf traffic.
+  mixed: {
+    connections: 50,
+    seconds: 3,
+    rounds: 4,
+    warmupSeconds: 2,
+    titles: 10_000,
+    ratingsPerTitle: 5,
+    ratingShare: 0.02,
+    zipfExponent: 1,
+  },
 };
 
 const QUICK: Omit<BenchPlan, 'jsonFile'> = {
@@ -53,10 +67,20 @@ const QUICK: Omit<BenchPlan, 'jsonFile'> = {
   ratingWrites: { busy: 2_000, quiet: 10, samples: 50 },
   startup: { ratingsPerTitle: 10, writes: 300, connections: 50 },
   refusals: { samples: 10 },
+  mixed: {
+    connections: 50,
+    seconds: 0.5,
+    rounds: 1,
+    warmupSeconds: 0.2,
+    titles: 1_000,
+    ratingsPerTitle: 5,
+    ratingShare: 0.02,
+    zipfExponent: 1,
+  },
 };
 
 export const USAGE = `npm run bench [-- --quick] [-- --json FILE]
-  --quick      a few seconds on small data (CI); default: the full run (about 4 minutes)
+  --quick      a few seconds on small data (CI); default: the full run (about 6 minutes)
   --json FILE  where to write the results as JSON (default: bench-results.json)
   MONGODB_URI  a MongoDB server to include (without a database name); otherwise, in full mode,
                the test server in ../shared/mongo-test-server is started on BENCH_MONGO_PORT (27131)`;

@@ -1,4 +1,5 @@
-import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import { createHash } from 'node:crypto';
+import { README_TITLE_PAGE_QUERY } from '../../src/explorer/default-query';
 
 /**
  * What the bench sends. The title page query is the README's ("A title
@@ -6,7 +7,28 @@ import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
  * (test/bench/queries.test.ts compares it with the README), so the bench
  * always measures the page the README shows.
  */
-export const TITLE_PAGE_QUERY = EXPLORER_DEFAULT_QUERY.replace(/^#.*\n/, '');
+export const TITLE_PAGE_QUERY = README_TITLE_PAGE_QUERY;
+
+/** The slug the README's title page asks for ("the-glory"). */
+export const TITLE_PAGE_SLUG = /title\(slug: "([^"]+)"\)/.exec(TITLE_PAGE_QUERY)![1];
+
+/** The same page for any title, as a site's title route asks for it: the slug becomes a variable. */
+export const TITLE_PAGE_BY_SLUG_QUERY = replaceOnce(
+  replaceOnce(TITLE_PAGE_QUERY, 'query TitlePage {', 'query TitlePage($slug: String!) {'),
+  `title(slug: "${TITLE_PAGE_SLUG}")`,
+  'title(slug: $slug)',
+);
+
+/**
+ * The README's page as a client's own text that no manifest registers: the
+ * same selections (so the same response bytes) under another operation name,
+ * so it is not a registered document's text whatever a server compares.
+ */
+export const UNREGISTERED_TITLE_PAGE_QUERY = replaceOnce(
+  TITLE_PAGE_QUERY,
+  'query TitlePage {',
+  'query UnregisteredTitlePage {',
+);
 
 /** The least an operation can ask: Apollo's and Reelcheck's fixed per-request cost. */
 export const TYPENAME_QUERY = '{ __typename }';
@@ -25,7 +47,31 @@ export const RATE_MUTATION = `mutation Rate($input: RateAccuracyInput!) {
   rateAccuracy(input: $input) { rating { id score comment } title { id } accuracy { id count } }
 }`;
 
+/** A page rating as the mixed workload sends it: the answer is the title's new summary. */
+export const RATE_TITLE_MUTATION = `mutation RateTitle($input: RateAccuracyInput!) {
+  rateAccuracy(input: $input) { accuracy { id count average distribution verdict } }
+}`;
+
 /** A JSON POST body for /graphql. */
 export function graphqlBody(query: string, variables?: Record<string, unknown>): string {
   return JSON.stringify(variables ? { query, variables } : { query });
+}
+
+/** A JSON POST body naming a registered document instead of sending its text. */
+export function documentBody(documentId: string, variables?: Record<string, unknown>): string {
+  return JSON.stringify(variables ? { documentId, variables } : { documentId });
+}
+
+/** The id a manifest gives a document: the SHA-256 of its text, in hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** `text` with `search` replaced; it must occur exactly once (else the derived query would be wrong). */
+function replaceOnce(text: string, search: string, replacement: string): string {
+  const at = text.indexOf(search);
+  if (at < 0 || text.indexOf(search, at + 1) >= 0) {
+    throw new Error(`expected exactly one ${JSON.stringify(search)} in the title page query`);
+  }
+  return text.slice(0, at) + replacement + text.slice(at + search.length);
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { CatalogSizeResults } from './catalog-size';
 import type { CaseResult } from './load';
+import type { MixedChecks, MixedResults } from './mixed';
 import type { BenchPlan } from './plan';
 import type { RatingWriteResults } from './rating-writes';
 import type { StartupResults } from './startup';
@@ -21,6 +22,7 @@ export interface BenchResults extends MeasuredResults {
   /** The MongoDB server measured, or why it was not. */
   mongo: { server: string } | Skipped;
   pageBytes: number;
+  mixed: MixedResults;
   targets: Verdict[];
 }
 
@@ -67,8 +69,8 @@ export function targetsTable(targets: readonly Verdict[]): string {
   const rows = targets.map((v) => [
     `${v.id} ${v.label}`,
     measuredValue(v),
-    v.unit === 'exact' ? v.target : `${v.target}${v.unit}`,
-    v.pass === null ? 'skipped' : v.pass ? 'PASS' : 'FAIL',
+    v.unit === 'exact' || v.info ? v.target : `${v.target}${v.unit}`,
+    v.info ? 'info' : v.pass === null ? 'skipped' : v.pass ? 'PASS' : 'FAIL',
   ]);
   const notes = targets
     .filter((v) => v.note && v.pass !== null)
@@ -92,6 +94,30 @@ function ratingWritesLine(store: string, r: RatingWriteResults | Skipped): strin
     `${fixed(r.newRatingMs.quiet, 3)} ms with ${r.settings.quiet} (medians of ${r.settings.samples}); ` +
     `setup ${fixed(r.setupMs / 1000, 1)} s`
   );
+}
+
+function mixedChecksLine(c: MixedChecks, label: string): string {
+  return (
+    `- ${label}: ${whole(c.reads)} reads, ${whole(c.ratings)} ratings; ${whole(c.readsChecked)} reads of a ` +
+    `rated title checked to show its acknowledged ratings (${whole(c.readsAfterRating)} right after the rating): ` +
+    `${c.violations} did not`
+  );
+}
+
+function mixedSection(r: BenchResults): string {
+  const m = r.mixed;
+  const p = r.plan.mixed;
+  const label = (id: string) => m.cases.find((c) => c.id === id)?.label ?? id;
+  return [
+    `### Mixed workload (issue 19): title pages over ${whole(m.titles)} titles, Zipf s = ${m.zipfExponent}, ` +
+      `${fixed(m.ratingShare * 100, 0)}% ratings`,
+    `${p.connections} connections, medians of ${p.rounds} interleaved runs of ${p.seconds} s; each rating by a new voter, ` +
+      `then the page read again; the most read page is ${whole(m.pageBytes)} bytes`,
+    '',
+    casesTable(m.cases),
+    '',
+    ...m.checks.map((c) => mixedChecksLine(c, label(c.id))),
+  ].join('\n');
 }
 
 function catalogSection(store: string, r: CatalogSizeResults | Skipped): string {
@@ -126,6 +152,8 @@ export function formatReport(r: BenchResults): string {
     '',
     casesTable(r.serving.cases),
     '',
+    mixedSection(r),
+    '',
     `### Catalog size: listings and search (${r.plan.catalogSize.connections} connections, medians of ${r.plan.catalogSize.rounds} runs of ${r.plan.catalogSize.seconds} s)`,
     '',
     catalogSection('embedded (sqlite)', r.catalogSize.sqlite),
@@ -149,7 +177,7 @@ export function formatReport(r: BenchResults): string {
         `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
     ),
     '',
-    '### Targets (issue 12; #9: issue 9)',
+    '### Targets (issue 12; #9: issue 9; #19: issue 19)',
     '',
     targetsTable(r.targets),
   ].join('\n');

@@ -9,7 +9,8 @@ import readline from 'node:readline';
  * - Reelcheck: the built server, `node dist/src/main.js`, exactly what
  *   `npm start` runs (after its build), configured by environment only;
  * - bare: `node:http` writing fixed bytes (bare-server.ts);
- * - stock: a stock Apollo Server with a hand-written SDL (stock-server.ts).
+ * - stock: a stock Apollo Server with a hand-written SDL (stock-server.ts);
+ * - mercurius: Mercurius on Fastify with graphql-jit, the same SDL (mercurius-server.ts).
  * All listen on 127.0.0.1, port 0 (the OS picks a free one).
  */
 
@@ -101,12 +102,13 @@ export async function startReelcheck(
 }
 
 /**
- * A built bench server of this folder (bare-server.js, stock-server.js) as a
+ * A built bench server of this folder (bare-server.js, stock-server.js,
+ * mercurius-server.js) as a
  * forked process; it reports its port over IPC once it listens.
  */
 export async function startBenchServer(
   name: string,
-  entry: 'bare-server' | 'stock-server',
+  entry: 'bare-server' | 'stock-server' | 'mercurius-server',
   env: Record<string, string>,
 ): Promise<ServerProcess> {
   const child = track(

@@ -1,17 +1,19 @@
 import { type CatalogSizeResults, LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
 import type { CaseResult } from './load';
+import type { MixedResults } from './mixed';
 import type { RatingWriteResults } from './rating-writes';
 import type { RefusalResult } from './refusals';
 import type { StartupResults } from './startup';
 
 /**
- * The acceptance targets of issue 12 (P1-P5), and issue 9's refusal target,
- * each a number measured in this run against its target. The bench prints and records them; it does not
+ * The acceptance targets of issue 12 (P1-P5), issue 9's refusal target and
+ * issue 19's (trusted documents, the mixed workload), each a number measured
+ * in this run against its target. The bench prints and records them; it does not
  * fail on them (the optimisation work decides when to enforce).
  */
 
 export interface Verdict {
-  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9';
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19';
   label: string;
   /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
   value: number | null;
@@ -19,8 +21,10 @@ export interface Verdict {
   unit: '×' | ' s' | 'exact';
   /** E.g. ">= 0.5" (the unit follows when printed). */
   target: string;
-  /** null: not measured (skipped; see note). */
+  /** null: not measured (skipped; see note), or printed for comparison only (info). */
   pass: boolean | null;
+  /** A ratio printed for comparison, with no target (pass null, value measured). */
+  info?: true;
   note?: string;
 }
 
@@ -28,6 +32,7 @@ export type Skipped = { skipped: string };
 
 export interface MeasuredResults {
   serving: { cases: CaseResult[] };
+  mixed: Pick<MixedResults, 'cases'>;
   catalogSize: { sqlite: CatalogSizeResults; mongo: CatalogSizeResults | Skipped };
   ratingWrites: { sqlite: RatingWriteResults; mongo: RatingWriteResults | Skipped };
   startup: StartupResults;
@@ -36,12 +41,25 @@ export interface MeasuredResults {
   mongoLabel: string;
 }
 
+/** A target's number as printed: at least one decimal, two when it has them (0.5, 1.0, 0.65). */
+function bound(limit: number): string {
+  return limit.toFixed(2).replace(/(\.\d)0$/, '$1');
+}
+
 function atLeast(value: number, min: number): Pick<Verdict, 'value' | 'target' | 'pass'> {
-  return { value, target: `>= ${min.toFixed(1)}`, pass: value >= min };
+  return { value, target: `>= ${bound(min)}`, pass: value >= min };
+}
+
+function above(value: number, min: number): Pick<Verdict, 'value' | 'target' | 'pass'> {
+  return { value, target: `> ${bound(min)}`, pass: value > min };
 }
 
 function atMost(value: number, max: number): Pick<Verdict, 'value' | 'target' | 'pass'> {
-  return { value, target: `<= ${max.toFixed(1)}`, pass: value <= max };
+  return { value, target: `<= ${bound(max)}`, pass: value <= max };
+}
+
+function info(value: number): Pick<Verdict, 'value' | 'target' | 'pass' | 'info'> {
+  return { value, target: '-', pass: null, info: true };
 }
 
 function reqPerSec(cases: readonly CaseResult[], id: string): number {
@@ -71,6 +89,77 @@ export function verdicts(results: MeasuredResults): Verdict[] {
       target: '< 5.0',
       pass: r.refusalMs / r.harmlessMs < 5,
     })),
+    ...trustedDocumentVerdicts(results.serving.cases),
+    ...mixedVerdicts(results.mixed.cases),
+  ];
+}
+
+/**
+ * Issue 19: the registered title page by documentId, uncached, against stock
+ * Apollo (>= 1.1) and, for comparison, Mercurius; a client's own text for the
+ * same page on that server against stock Apollo (>= 0.65).
+ */
+function trustedDocumentVerdicts(cases: readonly CaseResult[]): Verdict[] {
+  const rate = (id: string) => reqPerSec(cases, id);
+  const trusted = rate('reelcheckTrusted.titlePage');
+  return [
+    {
+      id: '#19',
+      label: 'trusted title page by documentId (uncached), req/s vs stock Apollo',
+      unit: '×',
+      ...atLeast(trusted / rate('stock.titlePage'), 1.1),
+    },
+    {
+      id: '#19',
+      label: 'trusted title page by documentId (uncached), req/s vs Mercurius (jit: 1)',
+      unit: '×',
+      ...info(trusted / rate('mercurius.titlePage')),
+    },
+    {
+      id: '#19',
+      label: 'unregistered page text (uncached, trusted documents on), req/s vs stock Apollo',
+      unit: '×',
+      ...atLeast(rate('reelcheckTrusted.unregistered') / rate('stock.titlePage'), 0.65),
+    },
+  ];
+}
+
+/** The mixed workload's peers, as the verdicts name them. */
+export const MIXED_PEERS = [
+  ['stock.mixed', 'stock Apollo'],
+  ['mercurius.mixed', 'Mercurius (jit: 1)'],
+  ['mercuriusCache.mixed', 'Mercurius + mercurius-cache'],
+] as const;
+
+/**
+ * Issue 19's mixed workload: Reelcheck (default configuration, sent the
+ * same text as its peers) must be ahead of every peer (> 1.0 each), and the
+ * goal is 1.5 times the best of them. For comparison, the same workload by
+ * documentId against the best peer.
+ */
+function mixedVerdicts(cases: readonly CaseResult[]): Verdict[] {
+  const reelcheck = reqPerSec(cases, 'reelcheck.mixed');
+  const peers = MIXED_PEERS.map(([id, name]) => ({ name, rate: reqPerSec(cases, id) }));
+  const best = peers.reduce((a, b) => (b.rate > a.rate ? b : a));
+  return [
+    ...peers.map(({ name, rate }): Verdict => ({
+      id: '#19',
+      label: `mixed workload, req/s vs ${name}`,
+      unit: '×',
+      ...above(reelcheck / rate, 1.0),
+    })),
+    {
+      id: '#19',
+      label: `mixed workload, req/s vs the best peer (${best.name})`,
+      unit: '×',
+      ...atLeast(reelcheck / best.rate, 1.5),
+    },
+    {
+      id: '#19',
+      label: `mixed workload by documentId (registered documents), req/s vs the best peer (${best.name})`,
+      unit: '×',
+      ...info(reqPerSec(cases, 'reelcheckTrusted.mixed') / best.rate),
+    },
   ];
 }
 

@@ -61,3 +61,6 @@ query TitlePage {
   }
 }
 `;
+
+/** The README's "A title page" block: the same query without GraphiQL's comment line. */
+export const README_TITLE_PAGE_QUERY = EXPLORER_DEFAULT_QUERY.replace(/^#.*\n/, '');

@@ -10,6 +10,7 @@ describe('bench command line', () => {
     expect(plan.catalogSize).toMatchObject({ small: 100, large: 100_000 });
     expect(plan.ratingWrites).toMatchObject({ busy: 20_000, quiet: 10 });
     expect(plan.catalogSize.large * plan.startup.ratingsPerTitle).toBe(1_000_000);
+    expect(plan.mixed).toMatchObject({ titles: 10_000, ratingShare: 0.02, zipfExponent: 1 });
   });
 
   it('--quick shrinks the data and the runs; --json names the results file', () => {
@@ -18,6 +19,8 @@ describe('bench command line', () => {
     expect(plan.jsonFile).toBe(path.resolve('/repo', 'out/b.json'));
     expect(plan.catalogSize.large).toBeLessThan(100_000);
     expect(plan.serving.seconds).toBeLessThan(1);
+    expect(plan.mixed.titles).toBeLessThan(10_000);
+    expect(plan.mixed.seconds).toBeLessThan(1);
   });
 
   it('refuses an unknown argument or a --json without a file, with the usage', () => {

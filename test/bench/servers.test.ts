@@ -1,15 +1,25 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fetchOk } from '../../scripts/bench/load';
-import { graphqlBody, TITLE_PAGE_QUERY, TYPENAME_QUERY } from '../../scripts/bench/queries';
-import { type ComparedServers, startComparedServers } from '../../scripts/bench/serving';
+import {
+  graphqlBody,
+  TITLE_PAGE_QUERY,
+  TYPENAME_QUERY,
+  UNREGISTERED_TITLE_PAGE_QUERY,
+} from '../../scripts/bench/queries';
+import {
+  type ComparedServers,
+  startComparedServers,
+  TRUSTED_PAGE,
+} from '../../scripts/bench/serving';
 import { buildServer } from '../helpers/server-process';
 import { tempDir } from '../helpers/temp-dirs';
 
 /**
  * The bench's comparison only means something if bare node:http, stock
- * Apollo and both Reelcheck processes answer with the same bytes; a README
- * query the stock SDL cannot serve, or data it serves differently, must
- * stop the bench. These are the real processes the bench starts.
+ * Apollo, Mercurius and the Reelcheck processes answer with the same bytes; a
+ * README query the peers' SDL cannot serve, or data they serve differently,
+ * must stop the bench. These are the real processes the bench starts.
  */
 describe('bench servers', () => {
   let workDir: string;
@@ -27,11 +37,12 @@ describe('bench servers', () => {
 
   it("serve the README's title page with Reelcheck's exact bytes, each in its own process", async () => {
     servers = await startComparedServers(workDir);
-    const { reelcheck, uncached, bare, stock, page } = servers;
-    expect(new Set([reelcheck.pid, uncached.pid, bare.pid, stock.pid]).size).toBe(4);
+    const { reelcheck, uncached, trusted, bare, stock, mercurius, page } = servers;
+    const all = [reelcheck, uncached, trusted, bare, stock, mercurius];
+    expect(new Set(all.map((server) => server.pid)).size).toBe(6);
 
     const body = graphqlBody(TITLE_PAGE_QUERY);
-    for (const server of [reelcheck, uncached, bare, stock]) {
+    for (const server of all) {
       expect(await fetchOk(server, body)).toBe(page);
     }
     const title = (JSON.parse(page) as { data: { title: Record<string, unknown> } }).data.title;
@@ -42,4 +53,12 @@ describe('bench servers', () => {
     const typename = graphqlBody(TYPENAME_QUERY);
     expect(await fetchOk(stock, typename)).toBe(await fetchOk(uncached, typename));
   }, 60_000);
+
+  it('serve the registered page by documentId, and the unregistered text, with the same bytes', async () => {
+    const { trusted, page, trustedPageBody } = servers!;
+    expect(JSON.parse(trustedPageBody)).toEqual({ documentId: `sha256:${TRUSTED_PAGE.id}` });
+    expect(TRUSTED_PAGE.id).toBe(createHash('sha256').update(TITLE_PAGE_QUERY).digest('hex'));
+    expect(await fetchOk(trusted, trustedPageBody)).toBe(page);
+    expect(await fetchOk(trusted, graphqlBody(UNREGISTERED_TITLE_PAGE_QUERY))).toBe(page);
+  });
 });

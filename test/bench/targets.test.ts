@@ -63,6 +63,18 @@ function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
         measuredCase('reelcheckUncached.titlePage', 999),
         measuredCase('stock.typename', 3_000),
         measuredCase('reelcheckUncached.typename', 2_000),
+        measuredCase('mercurius.titlePage', 2_000),
+        measuredCase('reelcheckTrusted.titlePage', 1_100),
+        measuredCase('reelcheckTrusted.unregistered', 649),
+      ],
+    },
+    mixed: {
+      cases: [
+        measuredCase('stock.mixed', 1_000),
+        measuredCase('mercurius.mixed', 2_000),
+        measuredCase('mercuriusCache.mixed', 1_600),
+        measuredCase('reelcheck.mixed', 3_000),
+        measuredCase('reelcheckTrusted.mixed', 4_000),
       ],
     },
     catalogSize: { sqlite: catalog('sqlite', 200, 100), mongo: catalog('mongo', 200, 99) },
@@ -152,8 +164,76 @@ describe('bench targets', () => {
     expect(printed).toMatch(/\| P1 warm title page.*\| +0\.50× \| +>= 0\.5× \| +PASS \|/);
   });
 
+  it('#19 trusted documents: the registered page >= 1.1x stock (Mercurius for comparison), unregistered text >= 0.65x', () => {
+    const all = verdicts(results());
+    expect(find(all, '#19', /trusted title page.*vs stock Apollo/)).toMatchObject({
+      value: 1.1,
+      target: '>= 1.1',
+      pass: true,
+    });
+    expect(find(all, '#19', /trusted title page.*vs Mercurius/)).toMatchObject({
+      value: 0.55,
+      target: '-',
+      pass: null,
+      info: true,
+    });
+    expect(find(all, '#19', /unregistered page text/)).toMatchObject({
+      value: 0.649,
+      target: '>= 0.65',
+      pass: false,
+    });
+    const printed = targetsTable(all);
+    expect(printed).toMatch(
+      /\| #19 trusted title page .*vs Mercurius.*\| +0\.55× \| +- \| +info \|/,
+    );
+    expect(printed).toMatch(/\| #19 unregistered page text.*\| +0\.65× \| +>= 0\.65× \| +FAIL \|/);
+  });
+
+  it('#19 mixed workload: ahead of every peer (> 1.0 each), and >= 1.5x the best of them', () => {
+    const all = verdicts(results());
+    const mixed = all.filter((v) => v.label.startsWith('mixed workload,'));
+    expect(mixed.map((v) => [v.label, v.value, v.target, v.pass])).toEqual([
+      ['mixed workload, req/s vs stock Apollo', 3, '> 1.0', true],
+      ['mixed workload, req/s vs Mercurius (jit: 1)', 1.5, '> 1.0', true],
+      ['mixed workload, req/s vs Mercurius + mercurius-cache', 1.875, '> 1.0', true],
+      ['mixed workload, req/s vs the best peer (Mercurius (jit: 1))', 1.5, '>= 1.5', true],
+    ]);
+    expect(find(all, '#19', /mixed workload by documentId/)).toMatchObject({
+      label:
+        'mixed workload by documentId (registered documents), req/s vs the best peer (Mercurius (jit: 1))',
+      value: 2,
+      pass: null,
+      info: true,
+    });
+    // Level with a peer is not ahead of it; the best peer is whichever is fastest.
+    const level = verdicts(
+      results({
+        mixed: {
+          cases: [
+            measuredCase('stock.mixed', 1_000),
+            measuredCase('mercurius.mixed', 2_000),
+            measuredCase('mercuriusCache.mixed', 2_500),
+            measuredCase('reelcheck.mixed', 2_500),
+            measuredCase('reelcheckTrusted.mixed', 2_500),
+          ],
+        },
+      }),
+    );
+    expect(find(level, '#19', /vs Mercurius \+ mercurius-cache/)).toMatchObject({
+      value: 1,
+      pass: false,
+    });
+    expect(find(level, '#19', /best peer/)).toMatchObject({
+      label: 'mixed workload, req/s vs the best peer (Mercurius + mercurius-cache)',
+      value: 1,
+      pass: false,
+    });
+  });
+
   it('refuses to judge when a case was not measured', () => {
     const serving = { cases: results().serving.cases.filter((c) => c.id !== 'bare.titlePage') };
     expect(() => verdicts(results({ serving }))).toThrow(/no case bare.titlePage/);
+    const mixed = { cases: results().mixed.cases.filter((c) => c.id !== 'reelcheck.mixed') };
+    expect(() => verdicts(results({ mixed }))).toThrow(/no case reelcheck.mixed/);
   });
 });

@@ -10,13 +10,14 @@ import {
   print,
   visit,
 } from 'graphql';
-import { EXPLORER_DEFAULT_QUERY } from '../../explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY, README_TITLE_PAGE_QUERY } from '../../explorer/default-query';
 import { packageRoot } from '../../package-root';
 
 /**
  * The project's own manifest (schema/trusted-documents.json), in Apollo's
- * persisted query manifest format: the explorer's default query, which is the
- * README's title page, exactly as GraphiQL sends it, and each operation under
+ * persisted query manifest format: the explorer's default query exactly as
+ * GraphiQL sends it, the README's title page (the same without its comment
+ * line, as a reader copies it), and each operation under
  * test/operations/ with the fragments it uses, printed as a client prints the
  * typed document GraphQL Code Generator makes of it (test/generated), so the
  * tests' requests are registered documents too. `npm run trusted-documents`
@@ -53,6 +54,7 @@ export function projectManifest(): ApolloManifest {
     version: 1,
     operations: [
       entry(explorer, EXPLORER_DEFAULT_QUERY),
+      entry(explorer, README_TITLE_PAGE_QUERY),
       ...operations.map((operation) =>
         entry(
           operation,
