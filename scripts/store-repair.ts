@@ -16,10 +16,15 @@ function main(): void {
   if (outcome.backup) console.log(`backup of the original: ${outcome.backup}`);
   for (const line of outcome.lines) console.log(line);
   console.log(
-    outcome.state === 'repaired'
-      ? 'repaired: the store opens again; curated titles and facts that were dropped come back with `npm run seed`'
-      : 'nothing to repair',
+    {
+      repaired:
+        'repaired: the store opens again; curated titles and facts that were dropped come back with `npm run seed`',
+      accepted: 'accepted: the store opens again without what its -wal held',
+      healthy: 'nothing to repair',
+      missing: 'not repaired',
+    }[outcome.state],
   );
+  if (outcome.state === 'missing') process.exit(1);
 }
 
 try {

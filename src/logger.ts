@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { type Config, secretsOf } from './config';
 
@@ -53,8 +54,25 @@ export function createLogger(
   return logger;
 }
 
+/**
+ * Whether a value is an error, also one made in another realm: under Jest,
+ * better-sqlite3's native addon keeps the SqliteError class of the first test
+ * file that loaded it, whose instances are not `instanceof` a later file's
+ * Error (nor native errors): anything with a string message and stack counts.
+ */
+function isError(value: unknown): value is Error {
+  if (value instanceof Error || types.isNativeError(value)) return true;
+  const candidate = value as { message?: unknown; stack?: unknown } | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.message === 'string' &&
+    typeof candidate.stack === 'string'
+  );
+}
+
 function errorFields(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!isError(error)) return error;
   return { type: error.name, message: error.message, stack: error.stack };
 }
 
@@ -205,13 +223,12 @@ class RepeatedFailures {
 /** The message and error of an error line as pino takes it: (err), (err, msg) or ({ err }, msg). */
 function failureOf(args: unknown[]): { msg: string; err: Error } | null {
   const [first, second] = args;
-  const err =
-    first instanceof Error
-      ? first
-      : first !== null && typeof first === 'object' && (first as { err?: unknown }).err
-        ? (first as { err: unknown }).err
-        : undefined;
-  if (!(err instanceof Error)) return null;
+  const err = isError(first)
+    ? first
+    : first !== null && typeof first === 'object' && (first as { err?: unknown }).err
+      ? (first as { err: unknown }).err
+      : undefined;
+  if (!isError(err)) return null;
   return { msg: typeof second === 'string' ? second : err.message, err };
 }
 

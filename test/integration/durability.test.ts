@@ -64,7 +64,7 @@ describe('durability of acknowledged ratings', () => {
     server.kill('SIGTERM');
     await exited(server);
     expect(server.exitCode).toBe(0);
-    expect(fs.readdirSync(dataDir)).toEqual(['reelcheck.sqlite']);
+    expect(fs.readdirSync(dataDir).sort()).toEqual(['reelcheck.sqlite', 'store-id.json']);
 
     // Every acknowledged rating is stored with its score; aggregates match the ratings.
     const store = await SqliteStore.open({ dataDir });

@@ -29,7 +29,7 @@ describe('embedded store across processes', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
-    expect(fs.readdirSync(dataDir)).toEqual(['reelcheck.sqlite']); // closed: no WAL, no lock file
+    expect(fs.readdirSync(dataDir).sort()).toEqual(['reelcheck.sqlite', 'store-id.json']); // closed: no WAL, no lock file
 
     const server = await startServer(await freePort(), { DATA_DIR: dataDir });
     server.kill('SIGTERM');

@@ -46,13 +46,17 @@ describe('embedded store: DATA_DIR ownership', () => {
     expect(warnings[0].msg).toMatch(/former nedb embedded store; they are not read/);
   });
 
-  it('leaves only its database file behind after close', async () => {
+  it('leaves only its database file and its marker behind after close', async () => {
     const dataDir = tempDataDir('reelcheck-owner-');
     const store = await SqliteStore.open({ dataDir });
     await seedStore(store, syntheticCatalog(1));
     await store.close();
     await store.close(); // idempotent
-    expect(fs.readdirSync(dataDir)).toEqual(['reelcheck.sqlite']);
+    // The file alone is the store (WAL checkpointed and removed), and its marker says so.
+    expect(fs.readdirSync(dataDir).sort()).toEqual(['reelcheck.sqlite', 'store-id.json']);
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'store-id.json'), 'utf8'))).toMatchObject({
+      state: 'closed',
+    });
     await expect(store.ping()).rejects.toThrow('The embedded store is closed');
   });
 });

@@ -86,6 +86,20 @@ describe('driver error mapping', () => {
     expect(toStoreError(error)).toBe(error);
   });
 
+  it('maps a bulk write cut by the network (the audit copy) to unavailable, not a write error', () => {
+    const result = {} as unknown as BulkWriteResult;
+    const cut = new MongoBulkWriteError(new MongoNetworkError('read ECONNRESET'), result);
+    expect(isUnavailableError(cut)).toBe(true);
+    expect(toStoreError(cut)).toBeInstanceOf(StoreUnavailableError);
+    const plain = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    expect(isUnavailableError(new MongoBulkWriteError(plain, result))).toBe(true);
+    const rejected = new MongoBulkWriteError(
+      { message: 'Document failed validation', code: 121, writeErrors: [] },
+      result,
+    );
+    expect(isUnavailableError(rejected)).toBe(false);
+  });
+
   it('does not wrap a StoreUnavailableError twice', () => {
     const error = new StoreUnavailableError('closed');
     expect(toStoreError(error)).toBe(error);

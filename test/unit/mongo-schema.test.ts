@@ -209,10 +209,24 @@ describe('MongoDB schema spec', () => {
       },
       {
         collection: 'ratings',
+        name: 'ratings_pending_aggregate',
+        key: { 'pendingAggregate.at': 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'ratings',
         name: 'ratings_target_voter_unique',
         key: { targetKey: 1, voterId: 1 },
         unique: true,
         required: true,
+      },
+      {
+        collection: 'aggregates',
+        name: 'aggregates_applied_at',
+        key: { 'applied.at': 1 },
+        unique: false,
+        required: false,
       },
       {
         collection: 'changes',
@@ -339,6 +353,37 @@ describe('validators accept every document the adapter writes', () => {
       violations(schema, { _id: 'title:x', ...aggregateFields(aggregateOf('title:x', [1, 5, 5])) }),
     ).toEqual([]);
     expect(violations(schema, { _id: 'title:x', count: 1, sum: 4 })).not.toEqual([]);
+  });
+
+  it('ratings with pending aggregate markers, aggregates with their fence fields', () => {
+    const { filter, update } = ratingUpsert(
+      { target: { kind: 'TITLE', titleId: 'x' }, voterId: 'voter-1', score: 5, comment: null },
+      new Date(),
+      'abc123',
+    );
+    const marker = { op: 'op1', at: new Date(), from: null, to: 5 };
+    const rating = { ...filter, ...update.$set, ...update.$setOnInsert };
+    const ratings = schemaOf(COLLECTION.ratings);
+    expect(violations(ratings, { ...rating, pendingAggregate: [marker] })).toEqual([]);
+    expect(
+      violations(ratings, {
+        ...rating,
+        pendingAggregate: [marker, { ...marker, op: 'op2', from: 5 }],
+      }),
+    ).toEqual([]);
+    expect(violations(ratings, { ...rating, pendingAggregate: [{ op: 'op1' }] })).not.toEqual([]);
+    // The sweep's fence creates an aggregate with zero counters when there was none.
+    const aggregate = {
+      _id: 'title:x',
+      ...aggregateIncrement(null, 4),
+      applied: [{ op: 'op1', at: new Date() }],
+      horizon: new Date(),
+      sweeps: 0,
+    };
+    expect(violations(schemaOf(COLLECTION.aggregates), aggregate)).toEqual([]);
+    expect(
+      violations(schemaOf(COLLECTION.aggregates), { ...aggregate, horizon: 'yesterday' }),
+    ).not.toEqual([]);
   });
 
   it('rate limit counters as RateLimiterMongo upserts them', () => {

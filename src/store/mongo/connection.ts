@@ -106,3 +106,22 @@ function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
 }
+
+/**
+ * The write concern the store asks for unless the URI sets its own: `w`
+ * 'majority' (an acknowledged write is on a majority of the replica set, so
+ * it survives a failover) and `journal` true (on disk in the journal before
+ * the acknowledgement, so it survives a crash of the server). Each is left out
+ * when the URI names it (`w=1`, `journal=false`...): the URI wins.
+ */
+export function defaultWriteConcern(uri: string): { w?: 'majority'; journal?: true } {
+  const rest = URI_PARTS.exec(uri.trim())?.groups?.rest ?? '';
+  const query = rest.includes('?') ? rest.slice(rest.indexOf('?') + 1) : '';
+  const named = new Set(
+    [...new URLSearchParams(query).keys()].map((key) => key.trim().toLowerCase()),
+  );
+  return {
+    ...(named.has('w') ? {} : { w: 'majority' as const }),
+    ...(named.has('journal') || named.has('j') ? {} : { journal: true as const }),
+  };
+}

@@ -77,12 +77,39 @@ export type RatingDoc = Omit<RatingRecord, 'id'> & {
   commented: boolean;
   moderationVersion?: number;
   pendingChange?: ChangeDoc;
+  /**
+   * Score changes written with the rating whose aggregate $inc may not have
+   * been applied yet (mongo-store.ts, "Ratings without transactions"): written
+   * by the same atomic update as the score, removed once the aggregate has it.
+   */
+  pendingAggregate?: PendingAggregate[];
 };
+
+/** One rating write's aggregate delta, carried by the rating until its aggregate has it. */
+export interface PendingAggregate {
+  /** Unique per write: the aggregate records which ones it has applied (AggregateDoc.applied). */
+  op: string;
+  /** Wall clock of the writer when it wrote the rating: the sweep settles markers older than its age. */
+  at: Date;
+  /** The score before this write (null: it was the voter's first rating of the target). */
+  from: number | null;
+  to: number;
+}
 
 export type ScoreField = 'd1' | 'd2' | 'd3' | 'd4' | 'd5';
 
 /** _id is the target key; flat per-score counters (d1..d5) so a write is a single $inc. */
-export type AggregateDoc = { _id: string; count: number; sum: number } & Record<ScoreField, number>;
+/** An aggregate's counters (flat per-score counters d1..d5, so a write is a single $inc). */
+export type AggregateCounts = { count: number; sum: number } & Record<ScoreField, number>;
+
+export type AggregateDoc = { _id: string } & AggregateCounts & {
+    /** Pending rating writes this aggregate already has (op ids), until their markers are cleared. */
+    applied?: Array<{ op: string; at: Date }>;
+    /** Writers may apply their own delta only for markers newer than this (sweeps own older ones). */
+    horizon?: Date;
+    /** Bumped by every delta a sweep applies: the compare-and-set between concurrent sweeps. */
+    sweeps?: number;
+  };
 
 /** The stored form of a TMDB identity (TitleDoc.tmdbKey); TMDB numbers films and series apart. */
 export function tmdbKeyOf(identity: Pick<TitleRecord, 'mediaType'> & { tmdbId: number }): string {
@@ -274,7 +301,7 @@ export function toAggregate(doc: Partial<AggregateDoc> & { _id: string }): Accur
 }
 
 /** The aggregate's fields without _id: a full replacement document. */
-export function aggregateFields(aggregate: AccuracyAggregate): Omit<AggregateDoc, '_id'> {
+export function aggregateFields(aggregate: AccuracyAggregate): AggregateCounts {
   const [d1, d2, d3, d4, d5] = aggregate.distribution;
   return { count: aggregate.count, sum: aggregate.sum, d1, d2, d3, d4, d5 };
 }
@@ -285,10 +312,7 @@ export function aggregateFields(aggregate: AccuracyAggregate): Omit<AggregateDoc
  * counter is present (zeros included), so an upserted aggregate document is
  * complete from its first write.
  */
-export function aggregateIncrement(
-  previous: number | null,
-  score: number,
-): Omit<AggregateDoc, '_id'> {
+export function aggregateIncrement(previous: number | null, score: number): AggregateCounts {
   const delta = ratingDelta(previous, score);
   const [d1, d2, d3, d4, d5] = delta.distribution;
   return { count: delta.count, sum: delta.sum, d1, d2, d3, d4, d5 };

@@ -89,6 +89,16 @@ export function isUnavailableError(error: unknown): boolean {
     return true;
   }
   if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
+  if (error.cause instanceof Error && isUnavailableError(error.cause)) return true;
+  if (isWrappedDriverError(error)) {
+    // A bulkWrite (e.g. the audit copy) cut by the network: the driver wraps the
+    // network error in a MongoBulkWriteError with its message and no write errors.
+    const errno = (error as { code?: unknown }).code;
+    if (typeof errno === 'string' && NETWORK_ERRNO_CODES.has(errno)) return true;
+    const words = error.message.split(/[\s:]+/);
+    if (words.some((word) => NETWORK_ERRNO_CODES.has(word))) return true;
+    if (/connection .* (closed|timed out)|socket|network/i.test(error.message)) return true;
+  }
   if (error instanceof MongoError) {
     if (UNAVAILABLE_LABELS.some((label) => error.hasErrorLabel(label))) return true;
     const code = Number(error.code);
@@ -97,6 +107,16 @@ export function isUnavailableError(error: unknown): boolean {
   }
   const errno = (error as NodeJS.ErrnoException).code;
   return typeof errno === 'string' && NETWORK_ERRNO_CODES.has(errno);
+}
+
+/** A MongoBulkWriteError that carries no server verdict (no code, no write errors): a driver error. */
+function isWrappedDriverError(error: Error): boolean {
+  const bulk = error as Error & { code?: unknown; writeErrors?: unknown[] };
+  return (
+    error.name === 'MongoBulkWriteError' &&
+    (bulk.code === undefined || typeof bulk.code === 'string') && // none, or a Node errno
+    (bulk.writeErrors?.length ?? 0) === 0
+  );
 }
 
 /**

@@ -5,41 +5,39 @@
  * ## Ratings without multi-document transactions
  *
  * A rating write touches two documents: the voter's rating and the target's
- * aggregate. It needs no transaction (so it works on a standalone server)
- * because each step is a single-document atomic operation and the second one
- * only applies a delta that the first one determined exactly:
+ * aggregate. It needs no transaction (so it works on a standalone server):
  *
- * 1. `findOneAndUpdate({ targetKey, voterId }, { $set: score/comment/updatedAt,
- *    $setOnInsert: _id/titleId/factId/createdAt }, { upsert, returnDocument:
- *    'before' })`. MongoDB applies it atomically to one document and returns
- *    the document as it was just before *this* write: null when this write
- *    inserted it, else the exact previous score. The unique index on
- *    (targetKey, voterId) guarantees one rating per voter and target; two
- *    concurrent first ratings by the same voter both try to insert, one gets
- *    E11000 (when the server does not retry it itself) and retries, and then
- *    sees the winner's document as its "before". So for every voter and
- *    target, the writes form one sequence s1 -> s2 -> ... -> sn in which each
- *    write knows its predecessor.
- * 2. `findOneAndUpdate({ _id: targetKey }, { $inc: delta }, { upsert,
- *    returnDocument: 'after' })` with delta = +1 count, +s, +1 d<s> for an
- *    insert; and +s(i) - s(i-1), +1 d<s(i)>, -1 d<s(i-1)> for a replace. $inc
- *    is atomic and commutative: whatever order concurrent deltas land in, their
- *    sum telescopes to count = number of voters, sum = sum of latest scores,
- *    d<k> = number of voters whose latest score is k. So once every write has
- *    finished, the aggregate equals a recomputation from the ratings, exactly.
- *    The 'after' image is this write's read-your-writes aggregate. (While
- *    writes are in flight a counter can be transiently off, even negative when
- *    a re-rating's -1 lands before the first rating's +1; validators therefore
- *    put no minimum on counters.)
+ * 1. The rating and its pending marker `pendingAggregate: [{ op, at, from,
+ *    to }]` in ONE atomic single-document write: an insert for a first
+ *    rating (the unique (targetKey, voterId) index turns a concurrent first
+ *    rating into E11000: read again, it is now a re-rating), else a
+ *    compare-and-set on the score it read, so `from` is exactly the score
+ *    this write replaced. Per voter and target the writes form one sequence
+ *    s1 -> s2 -> ... in which each write knows its predecessor.
+ * 2. `$inc` of the aggregate by the delta (+1 count, +s, +1 d<s> for a first
+ *    rating; +s(i) - s(i-1), +1 d<s(i)>, -1 d<s(i-1)> for a re-rating), with
+ *    `$push: { applied: op }`, filtered on `horizon < at` (see 4). $inc is
+ *    atomic and commutative: applied once each, the deltas telescope to
+ *    count = voters, sum = latest scores, d<k> = voters whose latest score is
+ *    k, i.e. exactly a recount. (While writes are in flight a counter can be
+ *    transiently off, even negative; validators put no minimum on counters.)
+ * 3. The marker off the rating, then the op off `applied`.
+ * 4. A crash (kill -9, a lost connection) between 1 and 2 leaves the marker:
+ *    settleMarker applies it exactly once. Every process sweeps markers older
+ *    than pendingSweepAgeMs (10 s) every pendingSweepIntervalMs (5 s), and a
+ *    re-rating settles stale markers of its rating. Exactly once, with no
+ *    clock assumption: the sweep first raises the aggregate's `horizon` to the
+ *    marker's `at`, after which the writer's own step 2 no longer matches (a
+ *    merely slow writer is fenced off and settles its marker the same way);
+ *    then it reads the aggregate, then the marker, and applies the delta with
+ *    a compare-and-set on `sweeps` (bumped by each sweep-applied delta) unless
+ *    `applied` lists the op. An op leaves `applied` only after its marker
+ *    left the rating, so a marker still present means "applied" is visible.
  *
- * Worst case: the process dies (or the connection drops and the error leaves
- * it unknown whether step 2 ran) between the two writes. The rating is then
- * saved and its aggregate is short by that one delta; a later write to the same
- * target does not fix it. `rebuildAggregates()` (npm run ratings:rebuild)
- * recomputes every aggregate from the ratings and repairs such drift. Step 2 is
- * never retried blindly on an ambiguous error: that could apply a delta twice.
- * On a replica set the driver's retryable writes make each step exactly-once
- * across a failover.
+ * `rebuildAggregates()` (npm run ratings:rebuild) settles every marker first
+ * and then recomputes aggregates from the ratings; it is for damage (hand
+ * edits, restores), no longer needed after a crash. On a replica set the
+ * driver's retryable writes make each step exactly-once across a failover.
  *
  * ## Curated content without multi-document transactions
  *
@@ -100,6 +98,7 @@ import {
   type Document,
   type Filter,
   MongoClient,
+  type MongoClientOptions,
   MongoServerError,
 } from 'mongodb';
 import { RateLimiterMongo, type RateLimiterRes } from 'rate-limiter-flexible';
@@ -135,7 +134,12 @@ import {
   type TitleListQuery,
   type TitlePage,
 } from '../port';
-import { boundedServerSelectionTimeout, redactCredentials, resolveDbName } from './connection';
+import {
+  boundedServerSelectionTimeout,
+  defaultWriteConcern,
+  redactCredentials,
+  resolveDbName,
+} from './connection';
 import {
   afterCursor,
   type AggregateDoc,
@@ -145,6 +149,7 @@ import {
   assertStrings,
   type ChangeDoc,
   curatedFields,
+  type PendingAggregate,
   type RatingDoc,
   ratingUpsert,
   searchFilter,
@@ -164,7 +169,7 @@ import {
 } from './documents';
 import { isDuplicateKeyError, toStoreError } from './errors';
 import { silentLogger, type StoreLogger } from './log';
-import { COLLECTION, ensureSchema } from './schema';
+import { COLLECTION, ensureSchema, missingRequiredIndexes } from './schema';
 import { upgradeDocuments } from './upgrade';
 
 export interface MongoStoreOptions {
@@ -187,7 +192,26 @@ export interface MongoStoreOptions {
    * for drift. Default 1000.
    */
   rebuildSettleMs?: number;
+  /**
+   * How often each process sweeps pending aggregate markers (rating writes a
+   * crash cut between the rating and its aggregate). Default 5000; 0 disables.
+   */
+  pendingSweepIntervalMs?: number;
+  /** The sweep settles markers older than this (younger ones are left to their writer). Default 10000. */
+  pendingSweepAgeMs?: number;
+  /**
+   * How often the store confirms its required (unique) indexes while the
+   * connection stays up; it also does on every reconnection. Default 30000; 0 disables the timer.
+   */
+  indexCheckIntervalMs?: number;
 }
+
+export const DEFAULT_PENDING_SWEEP_INTERVAL_MS = 5_000;
+export const DEFAULT_PENDING_SWEEP_AGE_MS = 10_000;
+export const DEFAULT_INDEX_CHECK_INTERVAL_MS = 30_000;
+/** Markers settled per sweep query (the sweep repeats until none is left). */
+const SWEEP_BATCH = 100;
+const ZERO_COUNTS = { count: 0, sum: 0, d1: 0, d2: 0, d3: 0, d4: 0, d5: 0 } as const;
 
 const DUPLICATE_KEY_ATTEMPTS = 5;
 /** Compare-and-set attempts of one curated write before it gives up (nothing written). */
@@ -221,19 +245,53 @@ export class MongoStore implements Store {
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Became ready once: later readiness attempts check the indexes and rebuild only what is lost. */
+  private everReady = false;
+  private maintenance: NodeJS.Timeout | null = null;
+  private lastSweepAt = 0;
+  private lastIndexCheckAt = 0;
+  private sweeping: Promise<unknown> | null = null;
+  private checkingIndexes: Promise<unknown> | null = null;
+  private lastMaintenanceError: string | null = null;
+  /**
+   * Bumped whenever the connection is lost. An insert that relies on a unique
+   * index and saw it move was in flight across a reconnection, so it may have
+   * reached a server without the index (see insertUnique).
+   */
+  private connectionEpoch = 0;
 
   private constructor(
     private readonly client: MongoClient,
     /** The database this store uses (resolved from override, URI path, dbName, default). */
     readonly dbName: string,
     private readonly logger: StoreLogger,
-    private readonly rebuildSettleMs: number,
+    private readonly timing: {
+      rebuildSettleMs: number;
+      sweepIntervalMs: number;
+      sweepAgeMs: number;
+      indexCheckIntervalMs: number;
+    },
   ) {
     this.db = client.db(dbName);
     this.titles = this.db.collection<TitleDoc>(COLLECTION.titles);
     this.ratings = this.db.collection<RatingDoc>(COLLECTION.ratings);
     this.aggregates = this.db.collection<AggregateDoc>(COLLECTION.aggregates);
     this.changes = this.db.collection<ChangeDoc>(COLLECTION.changes);
+    // The connection to the server was lost: what comes back may be another database (a
+    // restore, a new empty server) without the unique indexes. Nothing runs until they are
+    // confirmed (ensureReady), and the check starts as soon as the server answers again.
+    client.on('serverDescriptionChanged', (event) => {
+      if (event.newDescription.type === 'Unknown' && event.previousDescription.type !== 'Unknown') {
+        this.recheckSchema('the connection to MongoDB was lost');
+      } else if (event.previousDescription.type === 'Unknown' && this.readiness === null) {
+        this.ensureReady(true).catch(() => undefined);
+      }
+    });
+    client.on('connectionPoolCleared', () => this.recheckSchema('the connection pool was cleared'));
+    client.on('serverHeartbeatFailed', () => this.recheckSchema('a heartbeat to MongoDB failed'));
+    client.on('connectionClosed', (event) => {
+      if (event.reason === 'error') this.recheckSchema('a connection to MongoDB failed');
+    });
   }
 
   /**
@@ -245,16 +303,18 @@ export class MongoStore implements Store {
     try {
       // A serverSelectionTimeoutMS written in the URI wins: "timeouts from the URI".
       const inUri = /[?&]serverSelectionTimeoutMS=/i.test(options.uri);
-      client = new MongoClient(
-        options.uri,
-        inUri
+      const clientOptions: MongoClientOptions = {
+        // Journaled majority writes unless the URI names its own w / journal.
+        ...defaultWriteConcern(options.uri),
+        ...(inUri
           ? {}
           : {
               serverSelectionTimeoutMS: boundedServerSelectionTimeout(
                 options.serverSelectionTimeoutMs,
               ),
-            },
-      );
+            }),
+      };
+      client = new MongoClient(options.uri, clientOptions);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // No `cause` on purpose: the driver's parse errors can quote the user name.
@@ -264,12 +324,18 @@ export class MongoStore implements Store {
       );
     }
     const dbName = resolveDbName(options);
-    return new MongoStore(
-      client,
-      dbName,
-      options.logger ?? silentLogger,
-      Math.max(0, options.rebuildSettleMs ?? 1000),
-    );
+    return new MongoStore(client, dbName, options.logger ?? silentLogger, {
+      rebuildSettleMs: Math.max(0, options.rebuildSettleMs ?? 1000),
+      sweepIntervalMs: Math.max(
+        0,
+        options.pendingSweepIntervalMs ?? DEFAULT_PENDING_SWEEP_INTERVAL_MS,
+      ),
+      sweepAgeMs: Math.max(0, options.pendingSweepAgeMs ?? DEFAULT_PENDING_SWEEP_AGE_MS),
+      indexCheckIntervalMs: Math.max(
+        0,
+        options.indexCheckIntervalMs ?? DEFAULT_INDEX_CHECK_INTERVAL_MS,
+      ),
+    });
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -507,25 +573,22 @@ export class MongoStore implements Store {
     const { titleId, factId } = update.$setOnInsert;
 
     return this.op(async () => {
-      let insertedId = '';
-      const before = await retryOnDuplicateKey(() => {
-        insertedId = newStoreId();
-        return this.ratings.findOneAndUpdate(
-          filter,
-          { ...update, $setOnInsert: { ...update.$setOnInsert, _id: insertedId } },
-          { upsert: true, returnDocument: 'before', includeResultMetadata: false },
-        );
-      });
-
-      const inc = aggregateIncrement(before ? before.score : null, score);
-      const after = await retryOnDuplicateKey(() =>
-        this.aggregates.findOneAndUpdate(
-          { _id: key },
-          { $inc: inc },
-          { upsert: true, returnDocument: 'after', includeResultMetadata: false },
-        ),
-      );
-      const aggregate = after ? toAggregate(after) : await this.readAggregate(key);
+      const { before, ratingId, marker } = await this.writeRatingWithMarker(filter, update);
+      const inc = aggregateIncrement(marker.from, score);
+      let after = await this.applyOwnDelta(key, marker, inc);
+      if (after) {
+        await this.clearMarker(key, ratingId, marker.op);
+      } else {
+        // A sweep fenced this write off (it was slow): settle it the way the sweep does.
+        await this.settleMarker(key, ratingId, marker);
+      }
+      after ??= await this.aggregates.findOne({ _id: key });
+      // Markers an earlier write of this rating left behind (its process died): settle them now.
+      const stale = Date.now() - this.timing.sweepAgeMs;
+      for (const earlier of before?.pendingAggregate ?? []) {
+        if (earlier.at.getTime() <= stale) await this.settleMarker(key, ratingId, earlier);
+      }
+      const aggregate = after ? toAggregate(after) : emptyAggregate(key);
 
       const rating: RatingRecord = before
         ? {
@@ -541,7 +604,7 @@ export class MongoStore implements Store {
             updatedAt,
           }
         : {
-            id: insertedId,
+            id: ratingId,
             targetKey: key,
             titleId,
             factId,
@@ -557,6 +620,223 @@ export class MongoStore implements Store {
   }
 
   /**
+   * Step 1 of a rating write: the new score and its pending marker (the delta
+   * from the score it replaces) in one atomic single-document write. A first
+   * rating is an insert (E11000 on the unique (targetKey, voterId): another
+   * write inserted it first, read again); a re-rating is a compare-and-set on
+   * the score it was read with, so the marker's `from` is exactly the score
+   * this write replaced.
+   */
+  private async writeRatingWithMarker(
+    filter: ReturnType<typeof ratingUpsert>['filter'],
+    update: ReturnType<typeof ratingUpsert>['update'],
+  ): Promise<{ before: RatingDoc | null; ratingId: string; marker: PendingAggregate }> {
+    const op = newStoreId();
+    for (let attempt = 1; ; attempt++) {
+      const before = await this.ratings.findOne(filter);
+      const marker: PendingAggregate = {
+        op,
+        at: new Date(),
+        from: before ? before.score : null,
+        to: update.$set.score,
+      };
+      if (!before) {
+        const ratingId = newStoreId();
+        try {
+          await this.insertUnique(
+            () =>
+              this.ratings.insertOne({
+                targetKey: filter.targetKey,
+                voterId: filter.voterId,
+                ...update.$set,
+                titleId: update.$setOnInsert.titleId,
+                factId: update.$setOnInsert.factId,
+                createdAt: update.$setOnInsert.createdAt,
+                _id: ratingId,
+                pendingAggregate: [marker],
+              } as RatingDoc),
+            async () =>
+              (await this.ratings.findOne(
+                { ...filter, _id: { $ne: ratingId } },
+                { projection: { _id: 1 } },
+              )) !== null,
+            // Only while it is as inserted (no other write's marker on it): its aggregate
+            // delta is not applied yet, so removing it leaves the aggregate exact.
+            async () =>
+              (
+                await this.ratings.deleteOne({
+                  _id: ratingId,
+                  pendingAggregate: { $size: 1 },
+                  'pendingAggregate.op': op,
+                })
+              ).deletedCount === 1,
+          );
+          return { before, ratingId, marker };
+        } catch (error) {
+          if (!isDuplicateKeyError(error) || attempt >= DUPLICATE_KEY_ATTEMPTS) throw error;
+          continue;
+        }
+      }
+      const written = await this.ratings.updateOne(
+        { _id: before._id, score: before.score },
+        { $set: update.$set, $push: { pendingAggregate: marker } },
+      );
+      if (written.matchedCount === 1) return { before, ratingId: before._id, marker };
+      if (attempt >= CAS_ATTEMPTS) {
+        throw new StoreUnavailableError(
+          `The rating of ${filter.voterId} kept changing during the write; nothing was written, retry`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Step 2 by the writer: $inc the aggregate and record the marker as applied,
+   * in one atomic update, unless a sweep has fenced markers this old off
+   * (`horizon`). Returns the aggregate after it, or null when fenced off.
+   * Never retried after an ambiguous (network) error: the marker stays and a
+   * sweep settles it.
+   */
+  private async applyOwnDelta(
+    key: string,
+    marker: PendingAggregate,
+    inc: ReturnType<typeof aggregateIncrement>,
+  ): Promise<AggregateDoc | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const after = await this.aggregates.findOneAndUpdate(
+          { _id: key, horizon: { $not: { $gte: marker.at } }, 'applied.op': { $ne: marker.op } },
+          { $inc: inc, $push: { applied: { op: marker.op, at: marker.at } } },
+          { upsert: true, returnDocument: 'after', includeResultMetadata: false },
+        );
+        if (after) return after;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        // The aggregate exists and the filter did not match it (fenced off), or a
+        // concurrent first write created it a moment ago (then try again).
+      }
+      const current = await this.aggregates.findOne({ _id: key });
+      if (current && isFencedOff(current, marker)) return null;
+      if (attempt >= DUPLICATE_KEY_ATTEMPTS) {
+        throw new StoreUnavailableError(`The aggregate of ${key} kept changing; retry`);
+      }
+    }
+  }
+
+  /** Step 3: the marker off the rating, then its op off the aggregate's `applied` (that order). */
+  private async clearMarker(key: string, ratingId: string, op: string): Promise<void> {
+    await this.ratings.updateOne({ _id: ratingId }, { $pull: { pendingAggregate: { op } } });
+    await this.aggregates.updateOne({ _id: key }, { $pull: { applied: { op } } });
+  }
+
+  /**
+   * Applies a pending marker exactly once, whoever else tries at the same
+   * time (the sweeps of other processes, its writer if merely slow):
+   *
+   * 1. Fence: raise the aggregate's `horizon` to the marker's `at`. From then
+   *    on the writer's own apply (applyOwnDelta) no longer matches, so either
+   *    it landed before (then the aggregate lists the op in `applied`) or it
+   *    never will.
+   * 2. Read the aggregate, THEN the rating. No marker: settled by someone
+   *    else, done. Op in `applied`: applied, only the clean-up is left.
+   *    (An op leaves `applied` only after its marker left the rating, so a
+   *    marker still there means an op applied before the read is listed.)
+   * 3. Otherwise apply the delta with a compare-and-set on `sweeps`, which
+   *    every sweep-applied delta bumps: of concurrent sweeps of one marker,
+   *    one applies it and the others re-read and find it applied or cleared.
+   */
+  private async settleMarker(key: string, ratingId: string, marker: PendingAggregate) {
+    await retryOnDuplicateKey(() =>
+      this.aggregates.updateOne(
+        { _id: key },
+        { $max: { horizon: marker.at, sweeps: 0 }, $setOnInsert: ZERO_COUNTS },
+        { upsert: true },
+      ),
+    );
+    for (let attempt = 1; attempt <= CAS_ATTEMPTS; attempt++) {
+      const aggregate = await this.aggregates.findOne({ _id: key });
+      const pending = await this.ratings.findOne(
+        { _id: ratingId, 'pendingAggregate.op': marker.op },
+        { projection: { _id: 1 } },
+      );
+      if (!pending) return;
+      if (!aggregate?.applied?.some((applied) => applied.op === marker.op)) {
+        const applied = await this.aggregates.updateOne(
+          { _id: key, sweeps: aggregate?.sweeps ?? 0, 'applied.op': { $ne: marker.op } },
+          {
+            $inc: { ...aggregateIncrement(marker.from, marker.to), sweeps: 1 },
+            $push: { applied: { op: marker.op, at: marker.at } },
+          },
+        );
+        if (applied.matchedCount === 0) continue; // another sweep came first: look again
+      }
+      await this.clearMarker(key, ratingId, marker.op);
+      return;
+    }
+    throw new StoreUnavailableError(`The aggregate of ${key} kept changing during a sweep; retry`);
+  }
+
+  /**
+   * Settles every pending marker written at least `olderThanMs` ago (all of
+   * them with 0: safe, settleMarker is exact whoever else is writing).
+   * Returns how many markers it looked at.
+   */
+  async sweepPendingAggregates(olderThanMs: number = this.timing.sweepAgeMs): Promise<number> {
+    return this.op(() => this.sweepPending(olderThanMs));
+  }
+
+  private async sweepPending(olderThanMs: number): Promise<number> {
+    const cutoff = new Date(Date.now() - olderThanMs);
+    const seen = new Set<string>();
+    let settled = 0;
+    for (;;) {
+      const docs = await this.ratings
+        .find(
+          { 'pendingAggregate.at': { $lte: cutoff } },
+          { projection: { targetKey: 1, pendingAggregate: 1 } },
+        )
+        .limit(SWEEP_BATCH)
+        .toArray();
+      let fresh = 0;
+      for (const doc of docs) {
+        for (const marker of doc.pendingAggregate ?? []) {
+          if (marker.at > cutoff || seen.has(marker.op)) continue;
+          seen.add(marker.op);
+          fresh++;
+          await this.settleMarker(doc.targetKey, doc._id, marker);
+        }
+      }
+      settled += fresh;
+      if (docs.length < SWEEP_BATCH || fresh === 0) break;
+    }
+    // An `applied` entry whose marker is gone (its writer died between the two clean-up
+    // steps) is dropped: a marker never comes back, so nothing can apply that op again.
+    const leaking = await this.aggregates
+      .find({ 'applied.at': { $lte: cutoff } }, { projection: { applied: 1 } })
+      .limit(SWEEP_BATCH)
+      .toArray();
+    for (const aggregate of leaking) {
+      for (const { op, at } of aggregate.applied ?? []) {
+        if (at > cutoff) continue;
+        const marked = await this.ratings.findOne(
+          { targetKey: aggregate._id, 'pendingAggregate.op': op },
+          { projection: { _id: 1 } },
+        );
+        if (!marked) {
+          await this.aggregates.updateOne({ _id: aggregate._id }, { $pull: { applied: { op } } });
+        }
+      }
+    }
+    if (settled > 0) {
+      this.logger.info(
+        { markers: settled },
+        'Settled rating aggregates that a stopped or slow write had left pending',
+      );
+    }
+    return settled;
+  }
+
+  /**
    * Recomputes every aggregate from the raw ratings ($group by targetKey) and
    * compares it with the stored ones (including aggregates whose ratings are
    * gone: they should be zero). Safe to run while the app takes ratings:
@@ -569,6 +849,9 @@ export class MongoStore implements Store {
   async rebuildAggregates(options: { dryRun?: boolean } = {}): Promise<RebuildReport> {
     const repair = !options.dryRun;
     return this.op(async () => {
+      // Pending markers first, whatever their age (settling is exact at any time): what is
+      // left to compare is drift that no marker explains.
+      if (repair) await this.sweepPending(0);
       const actualByKey = new Map<string, AccuracyAggregate>();
       let ratings = 0;
       const rows = this.ratings.aggregate<Document>([GROUP_BY_TARGET], { allowDiskUse: true });
@@ -613,13 +896,17 @@ export class MongoStore implements Store {
     const confirmed: AggregateDrift[] = [];
     let pending = suspects;
     for (let round = 1; pending.size > 0 && round <= REBUILD_ROUNDS; round++) {
-      await sleep(this.rebuildSettleMs);
+      await sleep(this.timing.rebuildSettleMs);
       const next = new Map<string, AggregateDrift>();
       for (const [key, seen] of pending) {
         const stored = await this.readAggregate(key);
         const actual = await this.recount(key);
         const current = { targetKey: key, stored, actual };
         if (sameAggregate(stored, actual)) continue; // writes in flight have settled it
+        if (await this.hasPendingMarkers(key)) {
+          next.set(key, current); // a write in flight or a marker the sweep settles: not drift
+          continue;
+        }
         if (!sameAggregate(stored, seen.stored) || !sameAggregate(actual, seen.actual)) {
           next.set(key, current); // still moving: look again next round
           continue;
@@ -637,6 +924,14 @@ export class MongoStore implements Store {
       );
     }
     return confirmed;
+  }
+
+  private async hasPendingMarkers(key: string): Promise<boolean> {
+    const marked = await this.ratings.findOne(
+      { targetKey: key, 'pendingAggregate.0': { $exists: true } },
+      { projection: { _id: 1 } },
+    );
+    return marked !== null;
   }
 
   private async readAggregate(key: string): Promise<AccuracyAggregate> {
@@ -664,9 +959,10 @@ export class MongoStore implements Store {
     const expectedIsZero =
       expected.count === 0 && expected.sum === 0 && expected.distribution.every((n) => n === 0);
     try {
-      const result = await this.aggregates.replaceOne(
+      // $set, not a replacement: the fence fields (applied, horizon, sweeps) must stay.
+      const result = await this.aggregates.updateOne(
         filter as Filter<AggregateDoc>,
-        aggregateFields(actual),
+        { $set: aggregateFields(actual) },
         { upsert: expectedIsZero },
       );
       return result.matchedCount > 0 || result.upsertedCount > 0;
@@ -739,7 +1035,24 @@ export class MongoStore implements Store {
             version: 1,
             pendingChanges: changes,
           };
-          await this.titles.insertOne(written);
+          const own = written;
+          await this.insertUnique(
+            () => this.titles.insertOne(own),
+            async () =>
+              (await this.titles.findOne(
+                {
+                  _id: { $ne: own._id },
+                  $or: [
+                    { slugs: { $in: own.slugs } },
+                    ...(own.tmdbKey === undefined ? [] : [{ tmdbKey: own.tmdbKey }]),
+                  ],
+                },
+                { projection: { _id: 1 } },
+              )) !== null,
+            async () =>
+              (await this.titles.deleteOne({ _id: own._id, version: own.version })).deletedCount ===
+              1,
+          );
         } else {
           const set = {
             ...fields,
@@ -942,11 +1255,122 @@ export class MongoStore implements Store {
   /** Waits for operations in flight, then closes the client. Later calls reject as unavailable. */
   close(): Promise<void> {
     this.closed = true;
+    if (this.maintenance) clearInterval(this.maintenance);
+    this.maintenance = null;
     this.closing ??= (async () => {
       await Promise.allSettled([...this.inFlight]);
       await this.client.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * The connection was lost (driver events): until the required indexes are
+   * confirmed again (and rebuilt if the server came back without them),
+   * operations wait for that check, and fail with StoreUnavailableError while
+   * the server cannot be reached.
+   */
+  private recheckSchema(reason: string): void {
+    if (this.closed || !this.everReady) return;
+    if (this.readiness !== null) {
+      this.logger.info({ reason }, 'MongoDB: indexes are checked again before the next operation');
+    }
+    this.readiness = null;
+    this.connectionEpoch++;
+  }
+
+  /**
+   * An insert whose uniqueness a unique index guarantees. Operations wait for
+   * the indexes to be confirmed after a reconnection (and this insert again,
+   * for a loss since its operation started), but one already handed to the
+   * driver when the connection was lost may land on the server that came back
+   * before the check. Such an insert (the epoch moved while it
+   * ran) looks for a document sharing its unique key; if there is one, it
+   * removes its own (when nothing else has written to it since) and fails as
+   * unavailable, nothing written: of two such inserts at least the later one
+   * sees the other, so no duplicate stays, and the index can be rebuilt.
+   */
+  private async insertUnique(
+    insert: () => Promise<unknown>,
+    duplicateOf: () => Promise<boolean>,
+    removeOwn: () => Promise<boolean>,
+  ): Promise<void> {
+    const epoch = this.connectionEpoch;
+    // The operation passed the gate when it started; a loss since then re-checks here.
+    await this.ensureReady(false);
+    await insert();
+    if (this.connectionEpoch === epoch) return;
+    if (!(await duplicateOf())) return;
+    const removed = await removeOwn();
+    this.logger.warn(
+      { removed },
+      'MongoDB: an insert in flight across a reconnection found a duplicate (the unique index ' +
+        'was missing); its own document was removed',
+    );
+    throw new StoreUnavailableError(
+      'MongoDB came back without its indexes during the write; nothing was written, retry',
+    );
+  }
+
+  /**
+   * Once ready, every second (unref'd: it never keeps the process alive):
+   * retries readiness while not ready (no request needed to get it back),
+   * confirms the required indexes every indexCheckIntervalMs (a missing one
+   * blocks operations until rebuilt), and sweeps pending aggregate markers
+   * every sweepIntervalMs.
+   */
+  private startMaintenance(): void {
+    if (this.maintenance || this.closed) return;
+    const tick = Math.min(
+      1000,
+      ...[this.timing.sweepIntervalMs, this.timing.indexCheckIntervalMs].filter((ms) => ms > 0),
+    );
+    this.maintenance = setInterval(() => this.maintain(), tick);
+    this.maintenance.unref();
+  }
+
+  private maintain(): void {
+    if (this.closed) return;
+    if (this.readiness === null) {
+      this.ensureReady(true).catch(() => undefined);
+      return;
+    }
+    const now = Date.now();
+    const { indexCheckIntervalMs, sweepIntervalMs } = this.timing;
+    if (
+      indexCheckIntervalMs > 0 &&
+      !this.checkingIndexes &&
+      now - this.lastIndexCheckAt >= indexCheckIntervalMs
+    ) {
+      this.lastIndexCheckAt = now;
+      this.checkingIndexes = this.background(async () => {
+        const missing = await missingRequiredIndexes(this.db);
+        if (missing.length > 0) {
+          this.recheckSchema(`required indexes missing: ${missing.join(', ')}`);
+          await this.ensureReady(true);
+        }
+      }).finally(() => (this.checkingIndexes = null));
+    }
+    if (sweepIntervalMs > 0 && !this.sweeping && now - this.lastSweepAt >= sweepIntervalMs) {
+      this.lastSweepAt = now;
+      this.sweeping = this.background(() => this.sweepPending(this.timing.sweepAgeMs)).finally(
+        () => (this.sweeping = null),
+      );
+    }
+  }
+
+  /** Maintenance work as a store operation (close() waits for it); a failure is logged once. */
+  private async background(work: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.op(work);
+      this.lastMaintenanceError = null;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (reason !== this.lastMaintenanceError) {
+        this.logger.warn({ err: error }, `MongoDB store maintenance failed: ${reason}`);
+      }
+      this.lastMaintenanceError = reason;
+    }
   }
 
   /**
@@ -983,12 +1407,27 @@ export class MongoStore implements Store {
       try {
         // connect() also replaces a topology a failed attempt left closed.
         await this.client.connect();
-        await ensureSchema(this.db, this.logger, () => upgradeDocuments(this.db, this.logger));
+        const missing = this.everReady ? await missingRequiredIndexes(this.db) : null;
+        if (missing === null || missing.length > 0) {
+          if (missing) {
+            this.logger.warn(
+              { db: this.dbName, missing },
+              `MongoDB lacks required indexes (${missing.join(', ')}): rebuilding the schema ` +
+                'before accepting another write',
+            );
+          }
+          await ensureSchema(this.db, this.logger, () => upgradeDocuments(this.db, this.logger));
+        }
+        this.lastIndexCheckAt = Date.now();
       } catch (error) {
         throw notReadyError(error);
       }
       this.notReady = null;
-      this.logger.info({ db: this.dbName }, 'MongoDB store ready');
+      if (!this.everReady) {
+        this.everReady = true;
+        this.logger.info({ db: this.dbName }, 'MongoDB store ready');
+        this.startMaintenance();
+      }
     })();
     this.readiness = attempt;
     attempt.catch((error: StoreUnavailableError) => {
@@ -998,6 +1437,14 @@ export class MongoStore implements Store {
     });
     return attempt;
   }
+}
+
+/** Whether a sweep's `horizon` has fenced this marker off, or the aggregate already lists it. */
+function isFencedOff(aggregate: AggregateDoc, marker: PendingAggregate): boolean {
+  return (
+    (aggregate.horizon !== undefined && aggregate.horizon >= marker.at) ||
+    (aggregate.applied ?? []).some((applied) => applied.op === marker.op)
+  );
 }
 
 /**

@@ -260,6 +260,14 @@ export const SCHEMA: readonly CollectionSpec[] = [
         },
         moderationVersion: number,
         pendingChange: changeRecord,
+        pendingAggregate: {
+          bsonType: 'array',
+          items: {
+            bsonType: 'object',
+            required: ['op', 'at', 'to'],
+            properties: { op: storeId, at: date, from: nullableNumber, to: number },
+          },
+        },
         createdAt: date,
         updatedAt: date,
       },
@@ -281,6 +289,16 @@ export const SCHEMA: readonly CollectionSpec[] = [
         required: false,
         sparse: true,
         purpose: 'changesOfTitle: moderation records not yet copied to changes (a crash window)',
+      },
+      {
+        name: 'ratings_pending_aggregate',
+        key: { 'pendingAggregate.at': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose:
+          'the pending-aggregate sweep: rating writes whose aggregate $inc a crash may have cut, ' +
+          'oldest first (few documents have the field, and only for moments)',
       },
       {
         name: 'ratings_target_voter_unique',
@@ -307,10 +325,31 @@ export const SCHEMA: readonly CollectionSpec[] = [
         d3: number,
         d4: number,
         d5: number,
+        applied: {
+          bsonType: 'array',
+          items: {
+            bsonType: 'object',
+            required: ['op', 'at'],
+            properties: { op: storeId, at: date },
+          },
+        },
+        horizon: date,
+        sweeps: number,
       },
     },
-    // Keyed by _id = targetKey: the default _id index is all it needs.
-    indexes: [],
+    // Keyed by _id = targetKey: the default _id index serves reads and writes.
+    indexes: [
+      {
+        name: 'aggregates_applied_at',
+        key: { 'applied.at': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose:
+          'the pending-aggregate sweep: op ids a crash left in `applied` after their marker ' +
+          'was cleared (housekeeping)',
+      },
+    ],
   },
   {
     name: COLLECTION.changes,
@@ -593,6 +632,43 @@ async function sharedKeys(
   } catch {
     return null;
   }
+}
+
+const NAMESPACE_NOT_FOUND = 26;
+
+/**
+ * The required (unique) indexes the database lacks right now, as
+ * "collection.index" (empty when all are there). An index ensureSchema would
+ * accept in its place (same key, uniqueness and sparseness under another
+ * name) counts as present. A missing collection lacks all of its indexes.
+ * Cheap (one listIndexes per collection): the store runs it on every
+ * reconnection and at an interval, and rebuilds the schema when it finds one
+ * missing (a database restored or recreated without its indexes).
+ */
+export async function missingRequiredIndexes(db: Db): Promise<string[]> {
+  const missing: string[] = [];
+  for (const spec of SCHEMA) {
+    const required = spec.indexes.filter((index) => index.required);
+    if (required.length === 0) continue;
+    let existing: Document[];
+    try {
+      existing = await db.collection(spec.name).listIndexes().toArray();
+    } catch (error) {
+      if (serverCode(error) !== NAMESPACE_NOT_FOUND) throw error;
+      existing = [];
+    }
+    for (const index of required) {
+      const present = existing.some(
+        (ix) =>
+          sameKey(ix.key as Document, index.key) &&
+          Boolean(ix.unique) === index.unique &&
+          Boolean(ix.sparse) === Boolean(index.sparse) &&
+          ix.partialFilterExpression === undefined,
+      );
+      if (!present) missing.push(`${spec.name}.${index.name}`);
+    }
+  }
+  return missing;
 }
 
 /**

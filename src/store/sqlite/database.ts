@@ -2,11 +2,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureUsableDataDir } from './data-dir';
-import { diagnose, StoreCorruptError } from './integrity';
+import {
+  ensureStoreId,
+  markerFile,
+  readMarker,
+  readStoreId,
+  setMarkerState,
+  type StoreMarker,
+} from './identity';
+import {
+  diagnose,
+  StoreCorruptError,
+  StoreMissingError,
+  StoreUnrecoverableError,
+} from './integrity';
 import { migrate } from './migrations';
 import { backUp, describeSalvage, lostNothing, type SalvageReport, salvageInto } from './salvage';
 
-/** The embedded store's one file under DATA_DIR (plus its -wal while open). */
+/**
+ * The embedded store's file under DATA_DIR, plus its -wal while open or after
+ * a crash (it then holds committed writes: never delete it) and
+ * store-id.json (identity.ts) beside it.
+ */
 export const STORE_FILE = 'reelcheck.sqlite';
 
 export function storeFile(dataDir: string): string {
@@ -39,11 +56,16 @@ export type DerivedRepairListener = (repair: { backup: string; report: string[] 
  *   connection's life. The kernel releases it when the process dies, so a
  *   crash or a reused PID can never block a start; a second live process gets
  *   DataDirInUseError at once (no busy wait).
- * - WAL with `synchronous = NORMAL`: a commit is in the OS before it returns,
- *   so an acknowledged write survives kill -9 of the process; a power loss can
- *   roll back the last commits since the WAL was last synced (checkpoints),
- *   never corrupt the file. In EXCLUSIVE mode the WAL index lives in the
- *   process's memory: no -shm file.
+ * - WAL with `synchronous = FULL`: the WAL is synced to disk at every commit
+ *   before it returns, so an acknowledged write survives kill -9 and a power
+ *   loss. In EXCLUSIVE mode the WAL index lives in the process's memory: no
+ *   -shm file.
+ * - Identity (identity.ts): DATA_DIR/store-id.json names the store; a file
+ *   that was removed, emptied or replaced by another store's, or a -wal
+ *   missing after an unclean stop, is refused (StoreMissingError) instead of
+ *   starting a new, empty store. A file SQLite cannot open at all (damaged
+ *   header, cut short) is refused with StoreUnrecoverableError, which points
+ *   to the newest backup and store:restore (store:repair cannot read it).
  * - A file whose base tables cannot be read completely is refused
  *   (StoreCorruptError names the file, SQLite's report and the repair
  *   command). Damage only to derived data is rebuilt from the base tables
@@ -55,18 +77,69 @@ export function openDatabase(
 ): Database.Database {
   ensureUsableDataDir(dataDir);
   const file = storeFile(dataDir);
+  const marker = readMarker(dataDir);
+  if (marker) refuseLostStoreFile(dataDir, file, marker);
   let db = connect(file, dataDir);
   try {
+    // Another store's file is refused before anything (a rebuild, a migration) touches it.
+    const replaced = (found: string | null) => {
+      if (marker && found !== marker.storeId) {
+        throw new StoreMissingError(file, 'replaced', {
+          dataDir,
+          marker: markerFile(dataDir),
+          storeId: marker.storeId,
+          foundId: found,
+        });
+      }
+    };
+    const early = readStoreId(db);
+    if (early !== null) replaced(early);
     const diagnosis = diagnose(db);
     if (diagnosis.state === 'base') throw new StoreCorruptError(file, diagnosis.report);
     if (diagnosis.state === 'derived') {
       db = rebuildDerivedData(db, file, dataDir, diagnosis.report, onDerivedRepair);
     }
     migrate(db, file);
+    replaced(readStoreId(db));
+    // A new store, or one from before store ids (or whose marker was moved away on purpose).
+    const storeId = ensureStoreId(db);
+    setMarkerState(dataDir, storeId, 'open');
     return db;
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * The marker says DATA_DIR holds a store: refuses a missing or empty file,
+ * and a missing -wal after an unclean stop (the marker still says 'open').
+ * Runs before SQLite, which would create a new file.
+ */
+function refuseLostStoreFile(dataDir: string, file: string, marker: StoreMarker): void {
+  const details = { dataDir, marker: markerFile(dataDir), storeId: marker.storeId };
+  if (!fs.existsSync(file)) throw new StoreMissingError(file, 'removed', details);
+  if (fs.statSync(file).size === 0) throw new StoreMissingError(file, 'emptied', details);
+  if (marker.state === 'open' && !fs.existsSync(`${file}-wal`)) {
+    throw new StoreMissingError(file, 'wal-missing', details);
+  }
+}
+
+/**
+ * Closes the store cleanly: a TRUNCATE checkpoint moves every committed page
+ * of the WAL into the file (synced), then the marker is set to 'closed', and
+ * close() removes the empty WAL. The file alone is then the whole store. If
+ * the checkpoint fails (e.g. a full disk), the marker stays 'open' and the
+ * WAL stays required.
+ */
+export function closeDatabase(db: Database.Database, dataDir: string): void {
+  if (!db.open) return;
+  try {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    const storeId = readStoreId(db);
+    if (result?.busy === 0 && storeId) setMarkerState(dataDir, storeId, 'closed');
+  } finally {
+    db.close();
   }
 }
 
@@ -81,7 +154,8 @@ export function connect(file: string, dataDir: string): Database.Database {
     if (isNew) db.pragma('auto_vacuum = INCREMENTAL');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`${file} cannot use write-ahead logging (mode ${mode})`);
-    db.pragma('synchronous = NORMAL');
+    // FULL in WAL mode: each commit syncs the WAL before it returns (durable on power loss).
+    db.pragma('synchronous = FULL');
     // The first read takes the lock (held until close) without writing anything.
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
     return db;
@@ -92,7 +166,8 @@ export function connect(file: string, dataDir: string): Database.Database {
       throw new DataDirInUseError(dataDir, { cause: error });
     }
     if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT')) {
-      throw new StoreCorruptError(file, [`SQLite: ${(error as Error).message}`]);
+      // Not even the header and schema can be read: nothing to salvage.
+      throw new StoreUnrecoverableError(file, [`SQLite: ${(error as Error).message}`], dataDir);
     }
     throw new Error(`Cannot open the embedded store ${file}: ${(error as Error).message}`, {
       cause: error,
@@ -137,10 +212,13 @@ export function rebuildFile(
 ): SalvageReport {
   const fresh = `${file}.rebuild`;
   removeDatabaseFiles(fresh);
+  // The store keeps its identity across a rebuild (from the file, else from its marker).
+  const storeId = readStoreId(db) ?? readMarker(dataDir)?.storeId;
   const target = connect(fresh, dataDir);
   let salvage: SalvageReport;
   try {
     migrate(target, fresh);
+    if (storeId) ensureStoreId(target, storeId);
     salvage = salvageInto(db, target);
     accept(salvage);
   } catch (error) {

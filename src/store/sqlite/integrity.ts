@@ -1,8 +1,12 @@
 import type Database from 'better-sqlite3';
+import { restoreAdvice } from './backups';
 import { BASE_TABLES, type BaseTable } from './migrations';
 
-/** The command that salvages a damaged file; every corruption message names it. */
+/** The command that salvages a damaged file whose pages can still be read. */
 export const REPAIR_COMMAND = 'npm run store:repair';
+
+/** The command that puts a backup back (server stopped). */
+export const RESTORE_COMMAND = 'npm run store:restore';
 
 /** What a check of the file found: nothing, damage only to derived data, or lost rows. */
 export type Diagnosis =
@@ -26,6 +30,60 @@ export class StoreCorruptError extends Error {
         'the file up first, keeps every readable row and prints what it dropped.',
     );
     this.name = 'StoreCorruptError';
+  }
+}
+
+/**
+ * Refused start or repair: SQLite cannot open the file at all (its header is
+ * damaged, or the file was cut short, so the page count in its header does
+ * not match). No row can be read from it, so store:repair cannot help: the
+ * message says so and names the newest backup and the restore command.
+ */
+export class StoreUnrecoverableError extends Error {
+  constructor(
+    readonly file: string,
+    readonly report: string[],
+    dataDir: string,
+  ) {
+    super(
+      `The embedded store ${file} cannot be opened at all: its header is damaged or the file is ` +
+        `cut short.\n${report.map((line) => `  ${line}`).join('\n')}\n` +
+        `\`${REPAIR_COMMAND}\` cannot recover it (no row of it can be read). ${restoreAdvice(dataDir)}`,
+    );
+    this.name = 'StoreUnrecoverableError';
+  }
+}
+
+/**
+ * Refused start: DATA_DIR held a store (its store-id.json says so) but the
+ * store file was removed, emptied or replaced by another store's file.
+ * Starting would create an empty store and hide every rating.
+ */
+export class StoreMissingError extends Error {
+  constructor(
+    readonly file: string,
+    what: 'removed' | 'emptied' | 'replaced' | 'wal-missing',
+    details: { dataDir: string; marker: string; storeId: string; foundId?: string | null },
+  ) {
+    const found = {
+      removed: `the file is missing`,
+      emptied: `the file is empty (0 bytes)`,
+      replaced: `the file is another store (${details.foundId ? `id ${details.foundId}` : 'no store id'})`,
+      'wal-missing':
+        `the store was not closed cleanly and its write-ahead log ${file}-wal, which holds ` +
+        'committed ratings not yet in the file, is missing',
+    }[what];
+    const fresh =
+      what === 'wal-missing'
+        ? `If the -wal cannot be put back and you accept losing what it held, run \`${REPAIR_COMMAND}\`: ` +
+          'it checks the file as it is and lets it start.'
+        : `To start a new, empty store here on purpose, move ${details.marker} away first.`;
+    super(
+      `The embedded store ${file} was not opened: ${details.marker} says DATA_DIR ${details.dataDir} ` +
+        `holds store ${details.storeId}, but ${found}. Nothing was created or changed. ` +
+        `${restoreAdvice(details.dataDir)} ${fresh}`,
+    );
+    this.name = 'StoreMissingError';
   }
 }
 

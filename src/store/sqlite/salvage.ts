@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { newBackupPath } from './backups';
 import { BASE_TABLES, type BaseTable, rebuildAllAggregates } from './migrations';
 
 /** What one base table kept and lost in a salvage. */
@@ -140,12 +141,12 @@ function countedRatings(source: Database.Database): number | null {
   }
 }
 
-/** Copies the database file and its WAL (which may hold committed rows) into DATA_DIR/backups. */
+/**
+ * Copies the database file and its WAL (which may hold committed rows) into
+ * DATA_DIR/backups as `reelcheck-before-repair-<stamp>.sqlite` (see backups.ts).
+ */
 export function backUp(file: string, now = new Date()): string {
-  const dir = path.join(path.dirname(file), 'backups');
-  fs.mkdirSync(dir, { recursive: true });
-  const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const backup = path.join(dir, `${path.basename(file, '.sqlite')}-${stamp}.sqlite`);
+  const backup = newBackupPath(path.dirname(file), 'before-repair', now);
   fs.copyFileSync(file, backup, fs.constants.COPYFILE_EXCL);
   const wal = `${file}-wal`;
   if (fs.existsSync(wal) && fs.statSync(wal).size > 0) fs.copyFileSync(wal, `${backup}-wal`);

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import pino from 'pino';
 import type { Logger } from '../../logger';
@@ -37,9 +39,11 @@ import {
   type TitlePage,
 } from '../port';
 import { normalizeForSearch, TRIGRAM_LENGTH } from '../search';
-import { openDatabase } from './database';
+import { ControlChannel, type ControlAnswer, type ControlRequest } from './control';
+import { closeDatabase, openDatabase } from './database';
 import { formerNedbFiles } from './data-dir';
 import { isCorruption, toStoreError } from './errors';
+import { DEFAULT_FAILURE_LOG_INTERVAL_MS, RepeatedFailureLog } from './failure-log';
 import { REPAIR_COMMAND } from './integrity';
 import { DEFAULT_MAINTENANCE_INTERVAL_MS, Maintenance } from './maintenance';
 import { firstAfter, SearchResults } from './search-results';
@@ -87,6 +91,15 @@ export interface SqliteStoreOptions {
   logger?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Period of WAL checkpoint / optimize / incremental vacuum (default 5 minutes). */
   maintenanceIntervalMs?: number;
+  /** A failure that keeps repeating is logged once per this period, with a count (default 1 minute). */
+  failureLogIntervalMs?: number;
+}
+
+interface PendingRating {
+  write: RatingWrite;
+  at: number;
+  resolve: (result: RatingWriteResult) => void;
+  reject: (error: unknown) => void;
 }
 
 export class SqliteStore implements Store {
@@ -96,13 +109,22 @@ export class SqliteStore implements Store {
   private readonly maintenance: Maintenance;
   private readonly searches = new SearchResults();
   private readonly sql;
+  private readonly failures: RepeatedFailureLog;
+  private control: ControlChannel | null = null;
+  /** Ratings waiting for the next group commit (see upsertRating). */
+  private pendingRatings: PendingRating[] = [];
+  /** The online backup in progress (one at a time); close() waits for it. */
+  private backup: Promise<unknown> | null = null;
 
   private constructor(
     private readonly db: Database.Database,
+    private readonly dataDir: string,
     private readonly logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
     maintenanceIntervalMs: number,
+    failureLogIntervalMs: number,
   ) {
     this.sql = prepareStatements(db);
+    this.failures = new RepeatedFailureLog(logger, failureLogIntervalMs);
     this.maintenance = new Maintenance(db, maintenanceIntervalMs, logger);
     this.maintenance.start();
   }
@@ -125,15 +147,60 @@ export class SqliteStore implements Store {
           '(the embedded store is now reelcheck.sqlite): move them away once their data is not needed',
       );
     }
+    let store: SqliteStore;
     try {
-      return new SqliteStore(
+      store = new SqliteStore(
         db,
+        options.dataDir,
         logger,
         options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
+        options.failureLogIntervalMs ?? DEFAULT_FAILURE_LOG_INTERVAL_MS,
       );
     } catch (error) {
-      db.close();
+      closeDatabase(db, options.dataDir);
       throw error;
+    }
+    // The control channel (control.ts): `npm run store:backup` asks this process for an online backup.
+    let control: Awaited<ReturnType<typeof ControlChannel.open>>;
+    try {
+      control = await ControlChannel.open(options.dataDir, (request) => store.onControl(request));
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    if (control instanceof ControlChannel) store.control = control;
+    else {
+      logger.warn(
+        { dataDir: options.dataDir, reason: control.failed },
+        'the embedded store has no control channel: `npm run store:backup` cannot back it up while this process runs',
+      );
+    }
+    return store;
+  }
+
+  /** A request on the control channel: the online backup of this store into a new file. */
+  private async onControl(request: ControlRequest): Promise<ControlAnswer> {
+    if (request.op === 'ping') return { ok: true, pid: process.pid };
+    if (request.op !== 'backup') return { ok: false, error: 'unknown request' };
+    if (typeof request.to !== 'string' || !path.isAbsolute(request.to)) {
+      return { ok: false, error: 'the backup destination must be an absolute path' };
+    }
+    if (fs.existsSync(request.to)) return { ok: false, error: `${request.to} already exists` };
+    if (this.backup) return { ok: false, error: 'a backup is already running' };
+    if (!this.db.open) return { ok: false, error: 'the store is closing' };
+    // SQLite's online backup on this connection, a few pages per turn of the event loop:
+    // writes keep being served, and writes made meanwhile on this connection go into the copy.
+    const running = this.db.backup(request.to);
+    this.backup = running.catch(() => undefined);
+    try {
+      const { totalPages } = await running;
+      this.logger.info({ to: request.to, pages: totalPages }, 'embedded store backed up online');
+      return { ok: true, pages: totalPages };
+    } catch (error) {
+      fs.rmSync(request.to, { force: true });
+      return { ok: false, error: (error as Error).message };
+    } finally {
+      this.backup = null;
     }
   }
 
@@ -235,36 +302,91 @@ export class SqliteStore implements Store {
    * voter_id) index), the rating upsert and the aggregate's delta. The score
    * is validated before anything is written; a failure rolls everything back.
    */
+  /**
+   * Group commit: ratings that arrive in the same turn of the event loop
+   * (under load: every request parsed while the previous commit synced) are
+   * written in one transaction, each in its own savepoint, and answered once
+   * that transaction is committed and synced. With `synchronous = FULL` a
+   * commit costs a disk sync; one sync per batch instead of one per rating
+   * keeps throughput under concurrency. A rating that fails alone (its
+   * savepoint is rolled back) fails alone; a failed commit fails the batch,
+   * and nothing of it was written.
+   */
   async upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult> {
     assertScore(write.score);
-    const key = targetKey(write.target);
-    const at = now.getTime();
-    return this.write(() =>
+    return new Promise((resolve, reject) => {
+      this.pendingRatings.push({ write, at: now.getTime(), resolve, reject });
+      if (this.pendingRatings.length === 1) setImmediate(() => this.commitRatings());
+    });
+  }
+
+  private commitRatings(): void {
+    const batch = this.pendingRatings;
+    this.pendingRatings = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ value: RatingWriteResult } | { error: unknown }> = [];
+    try {
       this.db
         .transaction(() => {
-          const previous = this.sql.previousRating.get(key, write.voterId) as
-            { id: number; score: number } | undefined;
-          const row = (
-            previous
-              ? this.sql.updateRating.get(write.score, write.comment, at, previous.id)
-              : this.sql.insertRating.get({
-                  target_key: key,
-                  title_id: write.target.titleId,
-                  fact_id: write.target.kind === 'FACT' ? write.target.factId : null,
-                  voter_id: write.voterId,
-                  score: write.score,
-                  comment: write.comment,
-                  at,
-                })
-          ) as RatingRow;
-          const delta = ratingDelta(previous?.score ?? null, write.score);
-          const aggregate = this.sql.addToAggregate.get(
-            aggregateParams({ targetKey: key, ...delta }),
-          ) as AggregateRow;
-          return { rating: toRating(row), aggregate: toAggregate(aggregate), created: !previous };
+          for (const job of batch) {
+            try {
+              outcomes.push({ value: this.db.transaction(() => this.writeRating(job))() });
+            } catch (error) {
+              // Some errors (a full disk, I/O) make SQLite roll back the whole transaction.
+              if (!this.db.inTransaction) throw error;
+              outcomes.push({ error });
+            }
+          }
         })
-        .immediate(),
-    );
+        .immediate();
+    } catch (error) {
+      // Each refused rating is its own failure (logged, and counted by the logger, per rating).
+      for (const job of batch) {
+        const failure = this.failure(error);
+        if (failure instanceof StoreUnavailableError) this.writeFault = failure;
+        job.reject(failure);
+      }
+      return;
+    }
+    let faulted = false;
+    for (const [i, job] of batch.entries()) {
+      const outcome = outcomes[i];
+      if ('value' in outcome) job.resolve(outcome.value);
+      else {
+        const failure = this.failure(outcome.error);
+        if (failure instanceof StoreUnavailableError) {
+          this.writeFault = failure;
+          faulted = true;
+        }
+        job.reject(failure);
+      }
+    }
+    if (!faulted && outcomes.some((outcome) => 'value' in outcome)) this.recovered();
+  }
+
+  /** One rating, inside commitRatings' transaction. */
+  private writeRating({ write, at }: PendingRating): RatingWriteResult {
+    const key = targetKey(write.target);
+    const previous = this.sql.previousRating.get(key, write.voterId) as
+      { id: number; score: number } | undefined;
+    const row = (
+      previous
+        ? this.sql.updateRating.get(write.score, write.comment, at, previous.id)
+        : this.sql.insertRating.get({
+            target_key: key,
+            title_id: write.target.titleId,
+            fact_id: write.target.kind === 'FACT' ? write.target.factId : null,
+            voter_id: write.voterId,
+            score: write.score,
+            comment: write.comment,
+            at,
+          })
+    ) as RatingRow;
+    const delta = ratingDelta(previous?.score ?? null, write.score);
+    const aggregate = this.sql.addToAggregate.get(
+      aggregateParams({ targetKey: key, ...delta }),
+    ) as AggregateRow;
+    return { rating: toRating(row), aggregate: toAggregate(aggregate), created: !previous };
   }
 
   async ratingsByTarget(key: string): Promise<RatingRecord[]> {
@@ -515,10 +637,19 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Stops maintenance and closes the file (SQLite checkpoints and removes the WAL). Idempotent. */
+  /**
+   * Stops maintenance and the control channel, lets a running backup finish,
+   * then closes the file cleanly (closeDatabase: the WAL is checkpointed into
+   * the file and removed, the marker says 'closed'). Idempotent.
+   */
   async close(): Promise<void> {
     this.maintenance.stop();
-    if (this.db.open) this.db.close();
+    const control = this.control;
+    this.control = null;
+    await control?.close();
+    await this.backup;
+    if (this.db.open) this.commitRatings();
+    closeDatabase(this.db, this.dataDir);
   }
 
   private titleCount(): number {
@@ -537,7 +668,7 @@ export class SqliteStore implements Store {
   private write<T>(work: () => T): T {
     try {
       const result = work();
-      this.writeFault = null;
+      this.recovered();
       return result;
     } catch (error) {
       const failure = this.failure(error);
@@ -546,11 +677,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A write succeeded: writes work again (readiness, and the count of the failures logged). */
+  private recovered(): void {
+    if (!this.writeFault) return;
+    this.writeFault = null;
+    this.failures.recovered();
+  }
+
   private failure(error: unknown): unknown {
     const mapped = toStoreError(error);
     if (mapped instanceof StoreUnavailableError) {
-      this.logger.error(
-        { err: error, repair: isCorruption(error) ? REPAIR_COMMAND : undefined },
+      // Once in full, then counted (failure-log.ts): not a stack per refused write.
+      this.failures.failed(
+        (error as { code?: string }).code ?? 'unknown',
+        error,
+        { repair: isCorruption(error) ? REPAIR_COMMAND : undefined },
         'embedded store operation failed; nothing was written',
       );
     }
