@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measureCacheMemory } from './bench/cache-memory';
+import { measureDurableRatings } from './bench/durable-ratings';
 import { embeddedCatalogSize, embeddedRatingWrites } from './bench/embedded';
 import { BenchError } from './bench/load';
 import { measureMixed } from './bench/mixed';
@@ -22,7 +24,8 @@ import { verdicts } from './bench/targets';
 /**
  * `npm run bench [-- --quick] [-- --json FILE]`: issue 12's performance
  * targets (P1-P5), issue 9's refusal of abusive documents and issue 19's
- * trusted documents and mixed workload, measured side by side in one run
+ * trusted documents and mixed workload, and issue 20's durable ratings
+ * (throughput against the commits of before), measured side by side in one run
  * through the built server
  * (scripts/bench/ has a module per phase). Prints Markdown tables and the
  * targets with PASS/FAIL, and writes everything as JSON. Exits non-zero only
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
   log('rating writes: new ratings on a busy and a quiet target');
   const sqliteWrites = await embeddedRatingWrites(work, plan.ratingWrites);
   const mongoWrites = await onMongo(mongo, ({ uri }) => mongoRatingWrites(uri, plan.ratingWrites));
+  const durableRatings = await measureDurableRatings(work, plan.durableRatings, log);
+  const cacheMemory = await measureCacheMemory(work, plan.cacheMemory.requests, log);
   log(`start-up on the ${embedded.largeStore.titles}-title embedded store, then a write load`);
   const startup = await measureStartup(embedded.largeStore, plan.startup);
   log("refusals: issue 9's abusive documents vs as many harmless bytes");
@@ -64,6 +69,8 @@ async function main(): Promise<void> {
     ratingWrites: { sqlite: sqliteWrites, mongo: mongoWrites },
     startup,
     refusals,
+    durableRatings,
+    cacheMemory,
     mongoLabel: 'testDouble' in mongo && mongo.testDouble ? 'mongo (test double)' : 'mongo',
   };
   const results: BenchResults = {

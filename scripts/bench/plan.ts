@@ -23,6 +23,10 @@ export interface BenchPlan {
   refusals: { samples: number };
   /** Issue 19's mixed workload: Zipf reads over a catalog, with ratings. */
   mixed: MixedSettings;
+  /** Issue 20: new ratings by 50 concurrent raters, durable build vs NORMAL single commits. */
+  durableRatings: LoadSettings;
+  /** Issue 19: distinct cacheable requests per server, caches at 8 MiB vs off (cache-memory.ts). */
+  cacheMemory: { requests: number };
 }
 
 const FULL: Omit<BenchPlan, 'jsonFile'> = {
@@ -40,7 +44,8 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
   ratingWrites: { busy: 20_000, quiet: 10, samples: 500 },
   startup: { ratingsPerTitle: 10, writes: 5_000, connections: 50 },
   refusals: { samples: 50 },
-  // A longer warm-up: Reelcheck's caches fill over the first seconds of Zipf traffic.
+  // Every server reads every title once before its warm-up (mixed.ts, readEveryTitle): the
+  // peers hold every page from the start; the warm-up is then Zipf traffic, alike for all.
   mixed: {
     connections: 50,
     seconds: 3,
@@ -51,6 +56,8 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
     ratingShare: 0.02,
     zipfExponent: 1,
   },
+  durableRatings: { connections: 50, seconds: 3, rounds: 5, warmupSeconds: 1 },
+  cacheMemory: { requests: 120_000 },
 };
 
 const QUICK: Omit<BenchPlan, 'jsonFile'> = {
@@ -77,6 +84,9 @@ const QUICK: Omit<BenchPlan, 'jsonFile'> = {
     ratingShare: 0.02,
     zipfExponent: 1,
   },
+  // 0.5 s: one slow disk sync (a busy machine) can hold every durable rating for a few 100 ms.
+  durableRatings: { connections: 50, seconds: 0.5, rounds: 1, warmupSeconds: 0.2 },
+  cacheMemory: { requests: 2_000 },
 };
 
 export const USAGE = `npm run bench [-- --quick] [-- --json FILE]

@@ -25,6 +25,8 @@ export interface RatingWriteResults {
   /** Building the two targets' ratings in bulk (and deriving their aggregates). */
   setupMs: number;
   newRatingMs: { busy: number; quiet: number };
+  /** How the store commits, when the report should say (the embedded store: the durable build). */
+  storeMode?: string;
 }
 
 const BUSY = titleIdAt(0);

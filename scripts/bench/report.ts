@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { CatalogSizeResults } from './catalog-size';
+import type { DurableRatingResults } from './durable-ratings';
 import type { CaseResult } from './load';
 import type { MixedChecks, MixedResults } from './mixed';
 import type { BenchPlan } from './plan';
@@ -92,8 +93,18 @@ function ratingWritesLine(store: string, r: RatingWriteResults | Skipped): strin
   return (
     `- ${store}: new rating ${fixed(r.newRatingMs.busy, 3)} ms with ${whole(r.settings.busy)} ratings, ` +
     `${fixed(r.newRatingMs.quiet, 3)} ms with ${r.settings.quiet} (medians of ${r.settings.samples}); ` +
-    `setup ${fixed(r.setupMs / 1000, 1)} s`
+    `setup ${fixed(r.setupMs / 1000, 1)} s${r.storeMode ? `; on ${r.storeMode}` : ''}`
   );
+}
+
+function durableRatingsSection(d: DurableRatingResults, p: BenchPlan['durableRatings']): string {
+  return [
+    '### Durable ratings (issue 20): new ratings over HTTP, each by a new voter',
+    `${p.connections} raters (connections), medians of ${p.rounds} interleaved runs of ${p.seconds} s; ` +
+      'one entry point for both servers, only the commit mode differs',
+    '',
+    casesTable(d.cases),
+  ].join('\n');
 }
 
 function mixedChecksLine(c: MixedChecks, label: string): string {
@@ -165,6 +176,8 @@ export function formatReport(r: BenchResults): string {
     ratingWritesLine('sqlite', r.ratingWrites.sqlite),
     ratingWritesLine(r.mongoLabel, r.ratingWrites.mongo),
     '',
+    durableRatingsSection(r.durableRatings, r.plan.durableRatings),
+    '',
     '### Start-up and exactness',
     '',
     startupLines(r.startup, r.plan.startup.connections),
@@ -177,7 +190,7 @@ export function formatReport(r: BenchResults): string {
         `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
     ),
     '',
-    '### Targets (issue 12; #9: issue 9; #19: issue 19)',
+    '### Targets (issue 12; #9: issue 9; #19: issue 19; #20: issue 20)',
     '',
     targetsTable(r.targets),
   ].join('\n');

@@ -25,7 +25,7 @@ export const ROOT = (() => {
 })();
 
 /** Where the built bench servers are (tests run this module from source, the bench from dist). */
-const BUILT_BENCH = path.join(ROOT, 'dist/scripts/bench');
+export const BUILT_BENCH = path.join(ROOT, 'dist/scripts/bench');
 
 export interface ServerProcess {
   name: string;
@@ -68,14 +68,16 @@ function track(child: ChildProcess): ChildProcess {
  * else leaks in from the bench's environment), NODE_ENV=production as
  * deployed, LOG_LEVEL left at its default. The port comes from its
  * "Reelcheck is listening" log line; it counts as ready at its first /readyz 200.
+ * `entry`: another built entry point that logs the same line (durable-server.js).
  */
 export async function startReelcheck(
   name: string,
   env: Record<string, string>,
+  entry = 'dist/src/main.js',
 ): Promise<ReelcheckProcess> {
   const spawnedAt = process.hrtime.bigint();
   const child = track(
-    spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], {
+    spawn(process.execPath, [path.resolve(ROOT, entry)], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

@@ -1,4 +1,6 @@
 import { type CatalogSizeResults, LISTING_LABELS, LISTING_QUERIES } from './catalog-size';
+import type { CacheMemoryResults } from './cache-memory';
+import type { DurableRatingResults } from './durable-ratings';
 import type { CaseResult } from './load';
 import type { MixedResults } from './mixed';
 import type { RatingWriteResults } from './rating-writes';
@@ -7,18 +9,19 @@ import type { StartupResults } from './startup';
 
 /**
  * The acceptance targets of issue 12 (P1-P5), issue 9's refusal target and
- * issue 19's (trusted documents, the mixed workload), each a number measured
+ * issue 19's (trusted documents, the mixed workload) and issue 20's (durable
+ * ratings' throughput), each a number measured
  * in this run against its target. The bench prints and records them; it does not
  * fail on them (the optimisation work decides when to enforce).
  */
 
 export interface Verdict {
-  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19';
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19' | '#20';
   label: string;
   /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
   value: number | null;
   /** How value and target print: '×' (a ratio), ' s' (seconds) or 'exact'. */
-  unit: '×' | ' s' | 'exact';
+  unit: '×' | ' s' | ' MiB' | 'exact';
   /** E.g. ">= 0.5" (the unit follows when printed). */
   target: string;
   /** null: not measured (skipped; see note), or printed for comparison only (info). */
@@ -37,6 +40,8 @@ export interface MeasuredResults {
   ratingWrites: { sqlite: RatingWriteResults; mongo: RatingWriteResults | Skipped };
   startup: StartupResults;
   refusals: RefusalResult[];
+  durableRatings: DurableRatingResults;
+  cacheMemory: CacheMemoryResults;
   /** How the MongoDB results are labelled ("mongo" or "mongo (test double)"). */
   mongoLabel: string;
 }
@@ -80,6 +85,7 @@ export function verdicts(results: MeasuredResults): Verdict[] {
       catalogSizeVerdicts(store, label, results.catalogSize[store]),
     ),
     ...stores.flatMap(([store, label]) => ratingWriteVerdicts(label, results.ratingWrites[store])),
+    ...durableRatingVerdicts(results.durableRatings.cases),
     ...startupVerdicts(results.startup),
     ...results.refusals.map((r): Verdict => ({
       id: '#9',
@@ -90,8 +96,38 @@ export function verdicts(results: MeasuredResults): Verdict[] {
       pass: r.refusalMs / r.harmlessMs < 5,
     })),
     ...trustedDocumentVerdicts(results.serving.cases),
+    ...cacheMemoryVerdicts(results.cacheMemory),
     ...mixedVerdicts(results.mixed.cases),
   ];
+}
+
+/**
+ * Issue 19: the caches' memory caps bound memory: under distinct cacheable
+ * requests, a server with the caches at 8 MiB grows less than 16 MiB more
+ * than one with them off (RSS after a full collection, cache-memory.ts).
+ */
+export function cacheMemoryVerdicts(results: CacheMemoryResults): Verdict[] {
+  const cases = [
+    ['response cache', results.responseCache],
+    ['record cache', results.recordCache],
+  ] as const;
+  return cases.map(([name, measured]): Verdict => {
+    const label = `${name} at ${results.capMiB} MiB, RSS growth beyond caches off (${results.requests.toLocaleString('en')} distinct requests)`;
+    if (measured.differenceMiB === null) {
+      return skipped('#19', label, ' MiB', `< ${results.limitMiB}`, {
+        skipped: 'no /proc: RSS unknown',
+      });
+    }
+    return {
+      id: '#19',
+      label,
+      unit: ' MiB',
+      value: measured.differenceMiB,
+      target: `< ${results.limitMiB}`,
+      pass: measured.differenceMiB < results.limitMiB,
+      note: `${measured.cachedGrowthMiB?.toFixed(1)} vs ${measured.uncachedGrowthMiB?.toFixed(1)} MiB`,
+    };
+  });
 }
 
 /**
@@ -225,6 +261,7 @@ function ratingWriteVerdicts(label: string, measured: RatingWriteResults | Skipp
       label: `${label} new rating, time on a target with ${busy.toLocaleString('en')} vs ${quiet} ratings`,
       unit: '×',
       ...atMost(measured.newRatingMs.busy / measured.newRatingMs.quiet, 1.5),
+      ...(measured.storeMode ? { note: `on ${measured.storeMode}` } : {}),
     },
     {
       id: 'P4',
@@ -233,6 +270,24 @@ function ratingWriteVerdicts(label: string, measured: RatingWriteResults | Skipp
       ...atMost(measured.setupMs / 1000, 60),
     },
   ];
+}
+
+/**
+ * Issue 20: with every commit synced (FULL) and ratings that arrive together
+ * committed together, rating throughput under 50 concurrent raters stays
+ * within 1.5 times that of before (NORMAL, each rating committed alone):
+ * req/s >= 1 / 1.5, rounded to 0.67 as printed.
+ */
+export function durableRatingVerdicts(cases: readonly CaseResult[]): Verdict[] {
+  const durable = reqPerSec(cases, 'durable.ratings');
+  const today = reqPerSec(cases, 'today.ratings');
+  const label = 'durable ratings under 50 raters, req/s vs NORMAL single commits';
+  const rates = `${Math.round(durable).toLocaleString('en')} vs ${Math.round(today).toLocaleString('en')} ratings/s`;
+  if (durable === 0 || today === 0) {
+    // No answer within a run (a stalled disk, a run too short): nothing to compare.
+    return [skipped('#20', label, '×', '>= 0.67', { skipped: `no ratings answered (${rates})` })];
+  }
+  return [{ id: '#20', label, unit: '×', ...atLeast(durable / today, 0.67), note: rates }];
 }
 
 /** P5: start-up time (RSS in the note) and exactness after the write load. */

@@ -15,8 +15,30 @@ export interface Caches {
 }
 
 /**
- * The process's caches from its configuration, sharing one Freshness, so a
- * write is stamped once for both.
+ * How long the caches of this process keep what they read, on the embedded
+ * store, at least: a minute.
+ *
+ * The rule, derived from the store kind (not a setting of its own): on the
+ * embedded store this process makes every write, and every write invalidates
+ * what it touched before it answers (freshness.ts, tags.ts), so a kept answer
+ * or record is exact until invalidated; its lifetime only bounds how late a
+ * TMDB score refresh (started by a read that missed) can come. On MongoDB
+ * other processes may write, which only the lifetime bounds: there the
+ * configured RESPONSE_CACHE_MAX_AGE_SECONDS / RECORD_CACHE_MAX_AGE_SECONDS
+ * (2 s by default) stay the bound. The public `Cache-Control: max-age` is
+ * always RESPONSE_CACHE_MAX_AGE_SECONDS: a CDN hears of no invalidation.
+ */
+export const EMBEDDED_MIN_MAX_AGE_SECONDS = 60;
+
+/** The lifetime a cache keeps entries in this process: `configured`, raised on the embedded store. */
+export function inProcessMaxAgeSeconds(configured: number, storeKind: Store['kind']): number {
+  return storeKind === 'sqlite' ? Math.max(configured, EMBEDDED_MIN_MAX_AGE_SECONDS) : configured;
+}
+
+/**
+ * The process's caches from its configuration and its store's kind
+ * (inProcessMaxAgeSeconds), sharing one Freshness, so a write is stamped
+ * once for both.
  */
 export function openCaches(
   config: Pick<Config, 'responseCache' | 'recordCache'>,
@@ -26,22 +48,28 @@ export function openCaches(
   const { responseCache: responses, recordCache: records } = config;
   if (!responses && !records) return { responseCache: null, recordCache: null, store };
   const maxAgeMs = (seconds: number) => seconds * 1000;
+  // Each ≤ the other's as configured (config.ts): raising both to the same floor keeps that.
+  const kept = (seconds: number) => maxAgeMs(inProcessMaxAgeSeconds(seconds, store.kind));
   const freshness = new Freshness(
-    maxAgeMs(Math.max(responses?.maxAgeSeconds ?? 0, records?.maxAgeSeconds ?? 0)),
+    Math.max(kept(responses?.maxAgeSeconds ?? 0), kept(records?.maxAgeSeconds ?? 0)),
   );
   return {
     responseCache:
       responses &&
       new ResponseCache(
         freshness,
-        { maxAgeMs: maxAgeMs(responses.maxAgeSeconds), maxBytes: responses.maxBytes },
+        {
+          maxAgeMs: kept(responses.maxAgeSeconds),
+          publicMaxAgeMs: maxAgeMs(responses.maxAgeSeconds),
+          maxBytes: responses.maxBytes,
+        },
         metrics?.responseCache,
       ),
     recordCache:
       records &&
       new RecordCache(
         freshness,
-        { maxAgeMs: maxAgeMs(records.maxAgeSeconds), maxBytes: records.maxBytes },
+        { maxAgeMs: kept(records.maxAgeSeconds), maxBytes: records.maxBytes },
         metrics?.recordCache,
       ),
     store: freshness.invalidating(store),

@@ -17,13 +17,27 @@ export interface ResponseCaching {
 }
 
 /**
+ * The request headers, besides the URL, that change a kept answer (the
+ * response cache's key holds them too, cacheKey in src/http/graphql-endpoint.ts):
+ * Accept picks the media type (application/json or
+ * application/graphql-response+json), Origin the CORS headers (with
+ * CORS_ORIGINS a list, Access-Control-Allow-Origin names the caller).
+ */
+export const VARY_BY: readonly string[] = ['accept', 'origin'];
+
+/**
  * The cache decision and its header, for every GraphQL answer: a query
  * answered without errors to a request that may be cached is kept, and a GET
  * of one gets `cache-control: public, max-age=<RESPONSE_CACHE_MAX_AGE_SECONDS>`
- * (and `vary: accept`) so a CDN or browser may keep it as long as this process would. Everything
+ * and `vary` with VARY_BY added to what it had, so a CDN or browser may keep
+ * it as long as this process would, one per Accept and Origin. Everything
  * else (mutations, errors, editors' requests, POSTs, RESPONSE_CACHE=false)
  * gets `no-store`, as Apollo's cacheControl plugin sent for answers without
  * cache hints (that plugin ran a hook on every field; it is disabled).
+ *
+ * The endpoint writes Apollo's headers over those already on the response
+ * (CORS middleware sets `Vary: Origin` first), so the `vary` set here names
+ * Origin itself rather than relying on that one.
  */
 export function cachePolicy(maxAgeSeconds: number): ApolloServerPlugin<{
   responseCaching?: ResponseCaching | null;
@@ -49,11 +63,37 @@ export function cachePolicy(maxAgeSeconds: number): ApolloServerPlugin<{
             'cache-control',
             publicGet ? `public, max-age=${maxAgeSeconds}` : 'no-store',
           );
-          // Apollo answers application/json or application/graphql-response+json as
-          // Accept asks: a CDN keeping the answer must keep one per Accept.
-          if (publicGet) response.http.headers.set('vary', 'accept');
+          if (publicGet) {
+            response.http.headers.set('vary', varyWith(response.http.headers.get('vary'), VARY_BY));
+          }
         },
       };
     },
   };
+}
+
+/**
+ * A Vary header's value with `names` added to `existing` (a header value as
+ * Node or Apollo hold it; absent: none), each field name once whatever its
+ * case, in order; `*` (varies by everything) stays `*`. Vary is only ever
+ * added to: a header that dropped a name would let a shared cache give one
+ * caller's answer to another.
+ */
+export function varyWith(
+  existing: string | number | readonly string[] | undefined,
+  names: readonly string[],
+): string {
+  const fields: string[] = [];
+  const seen = new Set<string>();
+  const given = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+  for (const value of [...given.map(String), ...names]) {
+    for (const raw of value.split(',')) {
+      const field = raw.trim();
+      if (field === '*') return '*';
+      if (field === '' || seen.has(field.toLowerCase())) continue;
+      seen.add(field.toLowerCase());
+      fields.push(field);
+    }
+  }
+  return fields.join(', ');
 }

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { RecordCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { Freshness } from './freshness';
+import { recordEntryBytes } from './sizes';
 import { STORE_EFFECTS, type Tag } from './tags';
 
 /**
@@ -15,7 +16,8 @@ import { STORE_EFFECTS, type Tag } from './tags';
  * process's store port makes the records it changed unreadable before it
  * answers, so a rating is in the next read's aggregate; a write by another
  * process sharing MongoDB is seen within `maxAgeMs`, counted from when the
- * record was read. Memory is bounded by an LRU over the records' JSON size.
+ * record was read. Memory is bounded by an LRU over what each record really
+ * takes (recordEntryBytes in sizes.ts: a measured multiple of its JSON size).
  * A lookup that found nothing is not kept: unknown ids, which any client can
  * send, would push out the records pages read.
  *
@@ -25,7 +27,7 @@ import { STORE_EFFECTS, type Tag } from './tags';
  */
 export interface RecordCacheOptions {
   maxAgeMs: number;
-  /** Bytes of the records kept, counted as their JSON length (and their keys). */
+  /** Bytes of the records kept, as they take in memory (recordEntryBytes in sizes.ts). */
   maxBytes: number;
 }
 
@@ -73,10 +75,15 @@ export class RecordCache {
   ) {
     this.entries = new LRUCache<string, Entry>({
       maxSize: options.maxBytes,
-      // Measured once per miss; a record is at least its key's worth.
-      sizeCalculation: (entry, key) => key.length + JSON.stringify(entry.answer).length,
+      // Measured once per miss.
+      sizeCalculation: (entry, key) => recordEntryBytes(key, entry.answer),
     });
     metrics?.watch(() => ({ hits: this.hits, misses: this.misses, entries: this.entries.size }));
+  }
+
+  /** What the kept records take in memory, as counted against maxBytes (sizes.ts). */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 
   /**

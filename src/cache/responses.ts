@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { OperationName, ResponseCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { Freshness } from './freshness';
+import { responseEntryBytes } from './sizes';
 import { effectOf, type Tag } from './tags';
 
 /**
@@ -17,7 +18,9 @@ import { effectOf, type Tag } from './tags';
  * - every response expires `maxAgeMs` after the request that computed it
  *   started, which bounds how long a write by another process sharing MongoDB
  *   (or a TMDB score turning stale) can go unseen.
- * Memory is bounded by an LRU over the bytes kept.
+ * Memory is bounded by an LRU over what each entry really holds
+ * (responseEntryBytes in sizes.ts): its own copy of the body, its key and header strings, and
+ * the objects around them.
  *
  * A response computed while a write to something it read was running is
  * never kept: each request notes the freshness clock (freshness.ts) when it
@@ -50,7 +53,15 @@ export interface RequestReads {
 }
 
 export interface ResponseCacheOptions {
+  /** How long an answer is kept and served in this process (index.ts: longer on the embedded store). */
   maxAgeMs: number;
+  /**
+   * The max-age CDNs and browsers get (RESPONSE_CACHE_MAX_AGE_SECONDS);
+   * maxAgeMs unless given. Shorter than maxAgeMs only where this process sees
+   * every write (the embedded store), so a kept answer is known current at
+   * every hit: see ageSeconds.
+   */
+  publicMaxAgeMs?: number;
   maxBytes: number;
 }
 
@@ -65,14 +76,35 @@ export class ResponseCache {
   ) {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => entry.body.length + key.length + headerBytes(entry),
+      sizeCalculation: (entry, key) => responseEntryBytes(key, entry),
     });
     metrics?.watchSize(() => ({ bytes: this.entries.calculatedSize, entries: this.entries.size }));
   }
 
-  /** How long a response may be served after its request started; also the max-age CDNs get. */
+  /** The max-age CDNs get (RESPONSE_CACHE_MAX_AGE_SECONDS). */
   get maxAgeSeconds(): number {
-    return Math.floor(this.options.maxAgeMs / 1000);
+    return Math.floor(this.publicMaxAgeMs / 1000);
+  }
+
+  private get publicMaxAgeMs(): number {
+    return this.options.publicMaxAgeMs ?? this.options.maxAgeMs;
+  }
+
+  /**
+   * An answer's Age header, in whole seconds, for an answer computed from
+   * data read at `startedAt`: the time since it was last known current.
+   * Where answers are kept only as long as CDNs may keep them, that is since
+   * it was computed. Where they are kept longer (the embedded store: every
+   * write is this process's and invalidates what it touched), this process
+   * knows a kept answer current whenever it serves it; it counts the answer
+   * revalidated once per public max-age, so a CDN gets an Age within its
+   * max-age (never an answer it would take as already stale) and keeps it
+   * no longer than the public max-age past this process's last look.
+   */
+  ageSeconds(startedAt: number, now: number): number {
+    let ms = Math.max(0, now - startedAt);
+    if (this.options.maxAgeMs > this.publicMaxAgeMs) ms %= this.publicMaxAgeMs;
+    return Math.floor(ms / 1000);
   }
 
   /** The response for this key, if one is kept, younger than maxAgeMs, and nothing it read changed. */
@@ -104,6 +136,9 @@ export class ResponseCache {
   ): void {
     const entry: CachedResponse = {
       ...response,
+      // The endpoint's body is Buffer.from(string): under 4 KiB, a slice of Node's shared 8 KiB
+      // pool, which a kept slice would pin whole. The cache keeps its own copy, exactly its size.
+      body: ownCopy(response.body),
       startedAt: reads.startedAt,
       bornAt: reads.bornAt,
       tags: [...reads.tags],
@@ -135,6 +170,9 @@ export class ResponseCache {
   }
 }
 
-function headerBytes(entry: CachedResponse): number {
-  return entry.headers.reduce((bytes, part) => bytes + part.length, 0);
+/** The bytes in memory of their own, exactly as long: not a view of a larger (pooled) buffer. */
+function ownCopy(body: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(body.length);
+  body.copy(copy);
+  return copy;
 }

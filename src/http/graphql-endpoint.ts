@@ -97,7 +97,7 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     if (cache && key !== null) {
       const hit = cache.get(key, startedAt);
       if (hit) {
-        writeHit(res, hit, id, startedAt);
+        writeHit(res, hit, id, cache.ageSeconds(hit.startedAt, startedAt));
         options.answeredFromCache(hit, id, (Date.now() - startedAt) / 1000);
         return;
       }
@@ -135,9 +135,9 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     });
     // A kept answer computed from records read before this request (src/cache/records.ts)
     // is as old as the oldest of them: tell caches downstream.
-    if (responseCaching?.keep && responseCaching.reads.startedAt < startedAt) {
-      const age = ageOf(responseCaching.reads.startedAt, Date.now());
-      if (age !== '0') response.headers.set('age', age);
+    if (cache && responseCaching?.keep && responseCaching.reads.startedAt < startedAt) {
+      const age = cache.ageSeconds(responseCaching.reads.startedAt, Date.now());
+      if (age !== 0) response.headers.set('age', String(age));
     }
     const sent = await writeResponse(res, response);
     if (cache && key && responseCaching?.keep && responseCaching.operation && sent) {
@@ -289,15 +289,9 @@ function headersToReplay(res: http.ServerResponse): string[] {
   return flat;
 }
 
-/** An answer's Age header: whole seconds since its oldest data was read. */
-function ageOf(startedAt: number, now: number): string {
-  return String(Math.max(0, Math.floor((now - startedAt) / 1000)));
-}
-
 /** A cached answer: its status, headers and bytes, with this request's id and the answer's age. */
-function writeHit(res: http.ServerResponse, hit: CachedResponse, id: string, now: number): void {
-  const age = ageOf(hit.startedAt, now);
-  res.writeHead(hit.status, [...hit.headers, REQUEST_ID_HEADER, id, 'age', age]);
+function writeHit(res: http.ServerResponse, hit: CachedResponse, id: string, age: number): void {
+  res.writeHead(hit.status, [...hit.headers, REQUEST_ID_HEADER, id, 'age', String(age)]);
   res.end(hit.body);
 }
 

@@ -53,6 +53,32 @@ const startup: StartupResults = {
   },
 };
 
+function durable(durableRate: number, todayRate: number): MeasuredResults['durableRatings'] {
+  return {
+    cases: [measuredCase('durable.ratings', durableRate), measuredCase('today.ratings', todayRate)],
+  };
+}
+
+/** Cache memory results: the response cache's and the record cache's RSS growth beyond caches off. */
+function memory(responseMiB: number | null, recordMiB: number): MeasuredResults['cacheMemory'] {
+  const growth = (difference: number | null) => ({
+    cachedGrowthMiB: difference === null ? null : 20 + difference,
+    uncachedGrowthMiB: difference === null ? null : 20,
+    differenceMiB: difference,
+    pass: difference === null ? null : difference < 16,
+    peakGrowthMiB: { cached: null, uncached: null },
+    heapGrowthMiB: { cached: 0, uncached: 0 },
+  });
+  return {
+    requests: 120_000,
+    capMiB: 8,
+    limitMiB: 16,
+    responseCache: growth(responseMiB),
+    recordCache: growth(recordMiB),
+    pass: responseMiB === null ? null : responseMiB < 16 && recordMiB < 16,
+  };
+}
+
 function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
   return {
     serving: {
@@ -84,6 +110,8 @@ function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
     },
     startup,
     refusals: [{ label: 'abuse', bytes: 50_000, refusalMs: 4.9, harmlessMs: 1 }],
+    durableRatings: durable(1_340, 2_000),
+    cacheMemory: memory(15.9, 3),
     mongoLabel: 'mongo (test double)',
     ...overrides,
   };
@@ -96,6 +124,19 @@ function find(all: Verdict[], id: string, label: RegExp): Verdict {
 }
 
 describe('bench targets', () => {
+  it('holds the caches to their memory caps: RSS growth beyond caches off under 16 MiB', () => {
+    const all = verdicts(results());
+    expect(find(all, '#19', /response cache at 8 MiB/)).toMatchObject({ value: 15.9, pass: true });
+    expect(find(all, '#19', /record cache at 8 MiB/)).toMatchObject({ value: 3, pass: true });
+    const over = verdicts(results({ cacheMemory: memory(16, 3) }));
+    expect(find(over, '#19', /response cache at 8 MiB/)).toMatchObject({ value: 16, pass: false });
+    const unknown = verdicts(results({ cacheMemory: memory(null, 3) }));
+    expect(find(unknown, '#19', /response cache at 8 MiB/)).toMatchObject({
+      value: null,
+      pass: null,
+    });
+  });
+
   it('compares req/s side by side: P1 vs bare (>= 0.5), P2 vs stock (>= 1.0; __typename time <= 1.5)', () => {
     const all = verdicts(results());
     expect(find(all, 'P1', /warm title page/)).toMatchObject({ value: 0.5, pass: true });
@@ -230,10 +271,56 @@ describe('bench targets', () => {
     });
   });
 
+  it('#20 durable ratings: req/s within 1.5x of NORMAL single commits (>= 0.67), both rates in the note', () => {
+    const all = verdicts(results());
+    expect(all.filter((v) => v.id === '#20')).toEqual([
+      {
+        id: '#20',
+        label: 'durable ratings under 50 raters, req/s vs NORMAL single commits',
+        unit: '×',
+        value: 0.67,
+        target: '>= 0.67',
+        pass: true,
+        note: '1,340 vs 2,000 ratings/s',
+      },
+    ]);
+    const printed = targetsTable(all);
+    expect(printed).toMatch(
+      /\| #20 durable ratings under 50 raters, req\/s vs NORMAL single commits +\| +0\.67× \| +>= 0\.67× \| +PASS \|/,
+    );
+    expect(printed).toMatch(/- #20 durable ratings .*: 1,340 vs 2,000 ratings\/s/);
+    // Just under 1 / 1.5 of today's rate fails; faster than today passes.
+    const slow = verdicts(results({ durableRatings: durable(1_339, 2_000) }));
+    expect(find(slow, '#20', /durable ratings/)).toMatchObject({ value: 0.6695, pass: false });
+    const fast = verdicts(results({ durableRatings: durable(2_500, 2_000) }));
+    expect(find(fast, '#20', /durable ratings/)).toMatchObject({ value: 1.25, pass: true });
+    // A median run that answered nothing is not a measurement, whichever server it was.
+    for (const [durableRate, todayRate] of [
+      [0, 2_000],
+      [1_340, 0],
+    ]) {
+      const none = verdicts(results({ durableRatings: durable(durableRate, todayRate) }));
+      expect(find(none, '#20', /durable ratings/)).toMatchObject({ value: null, pass: null });
+      expect(find(none, '#20', /durable ratings/).note).toMatch(/^skipped: no ratings answered/);
+    }
+  });
+
+  it('P4 says which store mode it measured, when the results say', () => {
+    const noted = verdicts(
+      results({
+        ratingWrites: { sqlite: { ...writes, storeMode: 'the durable build' }, mongo: writes },
+      }),
+    );
+    expect(find(noted, 'P4', /sqlite new rating/).note).toBe('on the durable build');
+    expect(find(noted, 'P4', /mongo \(test double\) new rating/).note).toBeUndefined();
+  });
+
   it('refuses to judge when a case was not measured', () => {
     const serving = { cases: results().serving.cases.filter((c) => c.id !== 'bare.titlePage') };
     expect(() => verdicts(results({ serving }))).toThrow(/no case bare.titlePage/);
     const mixed = { cases: results().mixed.cases.filter((c) => c.id !== 'reelcheck.mixed') };
     expect(() => verdicts(results({ mixed }))).toThrow(/no case reelcheck.mixed/);
+    const durableRatings = { cases: durable(1, 1).cases.slice(0, 1) };
+    expect(() => verdicts(results({ durableRatings }))).toThrow(/no case today.ratings/);
   });
 });

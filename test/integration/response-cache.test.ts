@@ -59,6 +59,15 @@ async function ask(
   };
 }
 
+/** The Vary header's field names, lower-cased and sorted. */
+function varyOf(answer: Answer): string[] {
+  return (answer.headers.get('vary') ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '')
+    .sort();
+}
+
 /** Header names and values, without those that differ per answer by design. */
 function replayedHeaders(answer: Answer): Record<string, string> {
   const headers = Object.fromEntries(answer.headers);
@@ -116,9 +125,26 @@ describe('response cache', () => {
     expect(hit.storeCalls).toBe(0);
     expect(hit.headers.get('cache-control')).toBe('public, max-age=2');
     expect(hit.text).toBe(miss.text);
-    // The content type follows Accept: a shared cache must keep one answer per Accept.
-    expect(miss.headers.get('vary')).toBe('accept');
-    expect(hit.headers.get('vary')).toBe('accept');
+    // The content type follows Accept, the CORS headers Origin: a shared cache must keep one
+    // answer per Accept and Origin.
+    expect(varyOf(miss)).toEqual(['accept', 'origin']);
+    expect(varyOf(hit)).toEqual(['accept', 'origin']);
+  });
+
+  // This app's store is the embedded one (MongoDB keeps the configured lifetime: index.ts).
+  it('on the embedded store, keeps an answer past the public max-age, its Age within it', async () => {
+    const search = new URLSearchParams({
+      query: '{ title(slug: "vincenzo") { name } }',
+    }).toString();
+    const miss = await ask(t, { search });
+    expect(miss.storeCalls).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    // Every write is this process's and invalidates what it touched: still current.
+    const hit = await ask(t, { search });
+    expect(hit.storeCalls).toBe(0);
+    expect(hit.text).toBe(miss.text);
+    expect(hit.headers.get('cache-control')).toBe('public, max-age=2');
+    expect(Number(hit.headers.get('age'))).toBeLessThan(2);
   });
 
   it('serves automatic persisted queries by hash over GET, from memory once known', async () => {
@@ -267,6 +293,42 @@ describe('response cache', () => {
     expect(value('hit')).toBeGreaterThan(0);
     expect(value('miss')).toBeGreaterThan(0);
     expect(metrics).toMatch(/^reelcheck_response_cache_bytes [1-9]\d*$/m);
+  });
+});
+
+describe('response cache with CORS_ORIGINS a list', () => {
+  const APP = 'https://app.example';
+  const ADMIN = 'https://admin.example:8443';
+  let t: CountingApp;
+  beforeAll(async () => {
+    t = await startCountingTestApp({ env: { CORS_ORIGINS: `${APP}, ${ADMIN}` } });
+  });
+  afterAll(() => t.stop());
+
+  it('keeps Vary: Origin beside Accept on public GET answers, kept and answered from memory', async () => {
+    const search = new URLSearchParams({ query: SUMMARY }).toString();
+    const miss = await ask(t, { search }, { origin: APP });
+    expect(miss.storeCalls).toBeGreaterThan(0);
+    expect(miss.headers.get('cache-control')).toBe('public, max-age=2');
+    expect(miss.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(varyOf(miss)).toEqual(['accept', 'origin']);
+    const hit = await ask(t, { search }, { origin: APP });
+    expect(hit.storeCalls).toBe(0);
+    expect(hit.headers.get('age')).not.toBeNull();
+    expect(hit.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(varyOf(hit)).toEqual(['accept', 'origin']);
+
+    // The other origin gets its own answer, naming it; one without Origin (same-origin or not
+    // a browser) gets none, and still says it varies by Origin, so that a CDN never gives it
+    // to a browser on another origin.
+    const admin = await ask(t, { search }, { origin: ADMIN });
+    expect(admin.headers.get('access-control-allow-origin')).toBe(ADMIN);
+    expect(varyOf(admin)).toEqual(['accept', 'origin']);
+    const plain = await ask(t, { search });
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    expect(varyOf(plain)).toEqual(['accept', 'origin']);
+    expect((await ask(t, { search })).storeCalls).toBe(0);
+    expect(varyOf(await ask(t, { search }))).toEqual(['accept', 'origin']);
   });
 });
 

@@ -1,5 +1,8 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Freshness } from '../../src/cache/freshness';
 import { RecordCache } from '../../src/cache/records';
+import { RECORD_ENTRY_BYTES, recordEntryBytes } from '../../src/cache/sizes';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { AccuracyAggregate, TitleRecord } from '../../src/model';
 import type { Store } from '../../src/store/port';
@@ -195,13 +198,14 @@ describe('RecordCache', () => {
     }).toThrow(TypeError);
   });
 
-  it('keeps at most maxBytes of records (as JSON, with their keys), least recently used out first, and reports to the metrics', async () => {
+  it('keeps at most maxBytes of records (as they take in memory), least recently used out first, and reports to the metrics', async () => {
     let read = () => ({ hits: -1, misses: -1, entries: -1 });
     fake.titles.set('c', title('c', 'C'));
-    // Each title here is 44 bytes: its key ("titlesByIds\n" and the id) and its JSON.
+    // Room for two of these titles, not three.
+    const size = recordEntryBytes('titlesByIds\na', title('a', 'A'));
     const small = new RecordCache(
       freshness,
-      { maxAgeMs: MAX_AGE_MS, maxBytes: 100 },
+      { maxAgeMs: MAX_AGE_MS, maxBytes: Math.floor(2.5 * size) },
       { watch: (watcher) => (read = watcher) },
     ).reading(fake.store);
     await small.titlesByIds(['a', 'b', 'missing']);
@@ -213,3 +217,97 @@ describe('RecordCache', () => {
     expect(fake.calls).toEqual(['titlesByIds(a)']);
   });
 });
+
+/**
+ * Memory: RECORD_CACHE_MAX_MB must bound what the process holds. Records here
+ * are shaped as a store gives them: fresh objects and strings parsed from a
+ * row, a Date; a title with every field set.
+ */
+describe('RecordCache memory', () => {
+  // Full collections until the heap settles: seconds on an idle machine, longer beside a busy suite.
+  jest.setTimeout(180_000);
+  const gc = exposedGc();
+  /**
+   * V8's heap once a full collection frees nothing more (what the last one left to weak
+   * callbacks runs between them), in bytes. The small bodies kept here are on it; Buffers'
+   * memory off it is freed in the background, so it is left out.
+   */
+  const held = async () => {
+    let last = Infinity;
+    for (;;) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = process.memoryUsage().heapUsed;
+      if (now >= last) return now;
+      last = now;
+    }
+  };
+
+  /** A title as the embedded store gives it: parsed from its row, its Date set. */
+  function titleRecord(id: string): TitleRecord {
+    const record = JSON.parse(
+      JSON.stringify({
+        id,
+        slug: `the-title-${id}`,
+        name: `The Title ${id}`,
+        originalName: '더 글로리',
+        mediaType: 'TV',
+        year: 2022,
+        tagline: `A tagline for ${id}, of a usual length`,
+        overview: `An overview of ${id}. `.repeat(10),
+        genres: ['Drama', 'Mystery'],
+        posterPath: `/${id}.jpg`,
+        tmdbId: 1000,
+        tmdbSnapshot: null,
+        verdictBlurb: null,
+        revision: 1,
+      }),
+    ) as TitleRecord;
+    record.updatedAt = new Date();
+    return record;
+  }
+
+  /** A cache over a store that has every title asked for. */
+  function cacheOf(maxBytes: number) {
+    let entries = () => -1;
+    const cache = new RecordCache(
+      new Freshness(MAX_AGE_MS),
+      { maxAgeMs: MAX_AGE_MS, maxBytes },
+      { watch: (watcher) => (entries = () => watcher().entries) },
+    );
+    const store = cache.reading({
+      titlesByIds: async (ids: readonly string[]) => ids.map(titleRecord),
+    } as unknown as Store);
+    return { cache, store, entries: () => entries() };
+  }
+
+  it('counts at least what its records hold in memory', async () => {
+    await cacheOf(1e9).store.titlesByIds(['warm-up']); // the code paths run once before measuring
+    const { cache, store, entries } = cacheOf(1e9);
+    const before = await held();
+    for (let i = 0; i < 20_000; i++) await store.titlesByIds([`t${i}`]);
+    const growth = (await held()) - before;
+    expect(entries()).toBe(20_000);
+    expect(growth).toBeLessThanOrEqual(cache.bytes);
+    // Not wildly more either: the cap is memory, not a multiple of it.
+    expect(cache.bytes).toBeLessThan(2 * growth);
+  });
+
+  it('keeps many records within its cap, counted by what they hold', async () => {
+    const cap = 2 * 1024 * 1024;
+    await cacheOf(cap).store.titlesByIds(['warm-up']);
+    const { cache, store, entries } = cacheOf(cap);
+    const before = await held();
+    for (let i = 0; i < 20_000; i++) await store.titlesByIds([`t${i}`]);
+    const growth = (await held()) - before;
+    expect(cache.bytes).toBeLessThanOrEqual(cap);
+    expect(entries()).toBeLessThan(cap / RECORD_ENTRY_BYTES);
+    expect(growth).toBeLessThanOrEqual(cap);
+  });
+});
+
+/** global.gc, without starting node with --expose-gc. */
+function exposedGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}

@@ -1,5 +1,10 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Freshness } from '../../src/cache/freshness';
+import { EMBEDDED_MIN_MAX_AGE_SECONDS, inProcessMaxAgeSeconds } from '../../src/cache';
 import { type RequestReads, ResponseCache } from '../../src/cache/responses';
+import { VARY_BY, varyWith } from '../../src/cache/policy';
+import { RESPONSE_ENTRY_BYTES, responseEntryBytes, stringBytes } from '../../src/cache/sizes';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { Store } from '../../src/store/port';
 
@@ -80,12 +85,20 @@ describe('ResponseCache', () => {
   });
 
   it('keeps at most maxBytes, dropping the least recently used', () => {
-    const small = new ResponseCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 1000 });
+    const size = responseEntryBytes('key-10', {
+      ...response(100),
+      startedAt: T0,
+      bornAt: 0,
+      tags: [],
+    });
+    const small = new ResponseCache(freshness, {
+      maxAgeMs: MAX_AGE_MS,
+      maxBytes: Math.floor(5.5 * size),
+    });
     for (let i = 0; i < 20; i++) small.set(`key-${i}`, read(small, T0), response(100), T0);
     let kept = 0;
     for (let i = 0; i < 20; i++) if (small.get(`key-${i}`, T0)) kept++;
-    expect(kept).toBeGreaterThan(0);
-    expect(kept).toBeLessThan(10);
+    expect(kept).toBe(5);
     expect(small.get('key-0', T0)).toBeUndefined();
     expect(small.get('key-19', T0)).toBeDefined();
   });
@@ -103,7 +116,180 @@ describe('ResponseCache', () => {
     observed.get('page', T0);
     expect(lookups).toEqual(['miss', 'hit']);
     expect(size().entries).toBe(1);
-    expect(size().bytes).toBeGreaterThanOrEqual(100);
+    expect(size().bytes).toBe(responseEntryBytes('page', observed.get('page', T0)!));
+  });
+});
+
+/**
+ * Memory: RESPONSE_CACHE_MAX_MB must bound what the process holds. Entries
+ * here are shaped as the endpoint keeps them: fresh strings (the key
+ * concatenated from the request's parts, the headers as read back from the
+ * response), and a small body made by Buffer.from(string) between other small
+ * Buffers, as on a busy server: a slice of one of Node's shared 8 KiB pools.
+ */
+describe('ResponseCache memory', () => {
+  // Full collections until the heap settles: seconds on an idle machine, longer beside a busy suite.
+  jest.setTimeout(180_000);
+  const gc = exposedGc();
+  /**
+   * V8's heap once a full collection frees nothing more (what the last one left to weak
+   * callbacks runs between them), in bytes. The small bodies kept here are on it; Buffers'
+   * memory off it is freed in the background, so it is left out.
+   */
+  const held = async () => {
+    let last = Infinity;
+    for (;;) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = process.memoryUsage().heapUsed;
+      if (now >= last) return now;
+      last = now;
+    }
+  };
+  const fresh = (text: string) => Buffer.from(text).toString('latin1');
+  const HEADERS = [
+    ['content-security-policy', "default-src 'none';frame-ancestors 'none'"],
+    ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+    ['x-content-type-options', 'nosniff'],
+    ['access-control-allow-origin', 'https://app.example'],
+    ['vary', 'Origin, accept, origin'],
+    ['cache-control', 'public, max-age=2'],
+    ['content-type', 'application/json; charset=utf-8'],
+  ];
+
+  /** Keeps the answer to the i-th distinct request, as the endpoint does. */
+  function keep(cache: ResponseCache, i: number): void {
+    Buffer.from('x'.repeat(4000)); // other requests' bytes: the next body lands on another pool
+    const body = Buffer.from('{"data":{"title":null}}');
+    const text = JSON.stringify({
+      query: 'query($s: String!) { title(slug: $s) { id } }',
+      variables: { s: `probe-${i}` },
+    });
+    const key = `POST\n${fresh('*/*')}\n${fresh('https://app.example')}\n${text}`;
+    const headers = HEADERS.flatMap(([name, value]) => [fresh(name), fresh(value)]);
+    headers.push('content-length', String(body.length));
+    const reads = cache.begin(T0);
+    reads.tags.add(CATALOG);
+    cache.set(
+      key,
+      reads,
+      { status: 200, headers, body, operation: { type: 'query', name: 'anonymous' } },
+      T0,
+    );
+  }
+
+  function cacheOf(maxBytes: number) {
+    let size = () => ({ bytes: -1, entries: -1 });
+    const cache = new ResponseCache(
+      new Freshness(MAX_AGE_MS),
+      { maxAgeMs: MAX_AGE_MS, maxBytes },
+      { lookup: () => undefined, watchSize: (read) => (size = read) },
+    );
+    return { cache, size: () => size() };
+  }
+
+  it('keeps its own exact copy of a body, not the pooled slice it was given', () => {
+    const { cache } = cacheOf(1_000_000);
+    const body = Buffer.from('{"data":{"title":null}}');
+    expect(body.buffer.byteLength).toBeGreaterThan(body.length); // a slice of the 8 KiB pool
+    cache.set('page', read(cache, T0), { ...response(), body }, T0);
+    const kept = cache.get('page', T0)!.body;
+    expect(kept.toString()).toBe('{"data":{"title":null}}');
+    expect(kept.buffer.byteLength).toBe(kept.length);
+    body.fill('!');
+    expect(kept.toString()).toBe('{"data":{"title":null}}');
+  });
+
+  it('counts at least what its entries hold in memory', async () => {
+    keep(cacheOf(1e9).cache, -1); // the code paths run once before measuring
+    const { cache, size } = cacheOf(1e9);
+    const before = await held();
+    for (let i = 0; i < 20_000; i++) keep(cache, i);
+    const growth = (await held()) - before;
+    expect(size().entries).toBe(20_000);
+    expect(growth).toBeLessThanOrEqual(size().bytes);
+    // Not wildly more either: the cap is memory, not a fraction of it.
+    expect(size().bytes).toBeLessThan(2 * growth);
+  });
+
+  it('keeps many tiny entries within its cap, counted by what they hold', async () => {
+    const cap = 4 * 1024 * 1024;
+    keep(cacheOf(cap).cache, -1);
+    const { cache, size } = cacheOf(cap);
+    const before = await held();
+    for (let i = 0; i < 20_000; i++) keep(cache, i);
+    const growth = (await held()) - before;
+    expect(size().bytes).toBeLessThanOrEqual(cap);
+    expect(size().entries).toBeLessThan(cap / RESPONSE_ENTRY_BYTES);
+    expect(growth).toBeLessThanOrEqual(cap);
+  });
+});
+
+/** global.gc, without starting node with --expose-gc. */
+function exposedGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+describe('in-process lifetime', () => {
+  it('is at least a minute on the embedded store, as configured on MongoDB', () => {
+    expect(EMBEDDED_MIN_MAX_AGE_SECONDS).toBe(60);
+    expect(inProcessMaxAgeSeconds(2, 'sqlite')).toBe(60);
+    expect(inProcessMaxAgeSeconds(600, 'sqlite')).toBe(600);
+    expect(inProcessMaxAgeSeconds(2, 'mongo')).toBe(2);
+    expect(inProcessMaxAgeSeconds(600, 'mongo')).toBe(600);
+  });
+
+  it('keeps an answer past the public max-age until invalidated, its Age within that max-age', () => {
+    const freshness = new Freshness(60_000);
+    const cache = new ResponseCache(freshness, {
+      maxAgeMs: 60_000,
+      publicMaxAgeMs: 2000,
+      maxBytes: 10_000,
+    });
+    expect(cache.maxAgeSeconds).toBe(2);
+    cache.set('page', read(cache, T0, titleTag('a'), targetTag('title:a')), response(), T0);
+    expect(cache.get('page', T0 + 30_000)).toBeDefined();
+    // Known current at every hit: counted revalidated once per public max-age.
+    expect(cache.ageSeconds(T0, T0 + 1999)).toBe(1);
+    expect(cache.ageSeconds(T0, T0 + 2000)).toBe(0);
+    expect(cache.ageSeconds(T0, T0 + 31_500)).toBe(1);
+    expect(cache.get('page', T0 + 60_000)).toBeUndefined();
+    cache.set('page', read(cache, T0, titleTag('a'), targetTag('title:a')), response(), T0);
+    freshness.invalidate([targetTag('title:a')], T0 + 10);
+    expect(cache.get('page', T0 + 20)).toBeUndefined();
+  });
+
+  it('gives the time since an answer was computed as its Age where it is kept no longer than CDNs may', () => {
+    const cache = new ResponseCache(new Freshness(MAX_AGE_MS), {
+      maxAgeMs: MAX_AGE_MS,
+      maxBytes: 10_000,
+    });
+    expect(cache.maxAgeSeconds).toBe(2);
+    expect(cache.ageSeconds(T0, T0 + 1999)).toBe(1);
+    expect(cache.ageSeconds(T0 + 10, T0)).toBe(0);
+  });
+});
+
+describe('varyWith', () => {
+  it('adds field names to a Vary header, each once whatever its case, never dropping one', () => {
+    expect(varyWith(undefined, VARY_BY)).toBe('accept, origin');
+    // As the CORS middleware leaves it on the response.
+    expect(varyWith('Origin', VARY_BY)).toBe('Origin, accept');
+    expect(varyWith(['Accept-Encoding', 'origin'], VARY_BY)).toBe(
+      'Accept-Encoding, origin, accept',
+    );
+    expect(varyWith('Accept, X-Client', ['accept', 'origin'])).toBe('Accept, X-Client, origin');
+    expect(varyWith('*', VARY_BY)).toBe('*');
+  });
+});
+
+describe('stringBytes', () => {
+  it('counts one byte a character for Latin-1 text, two for any other', () => {
+    expect(stringBytes('the-glory')).toBe(9);
+    expect(stringBytes('café')).toBe(4);
+    expect(stringBytes('더 글로리')).toBe(10);
+    expect(stringBytes('a😀')).toBe(6);
   });
 });
 
