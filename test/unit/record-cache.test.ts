@@ -1,5 +1,4 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { heldHeap } from '../helpers/heap';
 import { Freshness } from '../../src/cache/freshness';
 import { RecordCache } from '../../src/cache/records';
 import { RECORD_ENTRY_BYTES, recordEntryBytes } from '../../src/cache/sizes';
@@ -226,22 +225,7 @@ describe('RecordCache', () => {
 describe('RecordCache memory', () => {
   // Full collections until the heap settles: seconds on an idle machine, longer beside a busy suite.
   jest.setTimeout(180_000);
-  const gc = exposedGc();
-  /**
-   * V8's heap once a full collection frees nothing more (what the last one left to weak
-   * callbacks runs between them), in bytes. The small bodies kept here are on it; Buffers'
-   * memory off it is freed in the background, so it is left out.
-   */
-  const held = async () => {
-    let last = Infinity;
-    for (;;) {
-      gc();
-      await new Promise((resolve) => setImmediate(resolve));
-      const now = process.memoryUsage().heapUsed;
-      if (now >= last) return now;
-      last = now;
-    }
-  };
+  const held = heldHeap();
 
   /** A title as the embedded store gives it: parsed from its row, its Date set. */
   function titleRecord(id: string): TitleRecord {
@@ -305,9 +289,3 @@ describe('RecordCache memory', () => {
     expect(growth).toBeLessThanOrEqual(cap);
   });
 });
-
-/** global.gc, without starting node with --expose-gc. */
-function exposedGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}

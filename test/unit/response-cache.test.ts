@@ -1,5 +1,4 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { heldHeap } from '../helpers/heap';
 import { Freshness } from '../../src/cache/freshness';
 import { EMBEDDED_MIN_MAX_AGE_SECONDS, inProcessMaxAgeSeconds } from '../../src/cache';
 import { type RequestReads, ResponseCache } from '../../src/cache/responses';
@@ -130,22 +129,7 @@ describe('ResponseCache', () => {
 describe('ResponseCache memory', () => {
   // Full collections until the heap settles: seconds on an idle machine, longer beside a busy suite.
   jest.setTimeout(180_000);
-  const gc = exposedGc();
-  /**
-   * V8's heap once a full collection frees nothing more (what the last one left to weak
-   * callbacks runs between them), in bytes. The small bodies kept here are on it; Buffers'
-   * memory off it is freed in the background, so it is left out.
-   */
-  const held = async () => {
-    let last = Infinity;
-    for (;;) {
-      gc();
-      await new Promise((resolve) => setImmediate(resolve));
-      const now = process.memoryUsage().heapUsed;
-      if (now >= last) return now;
-      last = now;
-    }
-  };
+  const held = heldHeap();
   const fresh = (text: string) => Buffer.from(text).toString('latin1');
   const HEADERS = [
     ['content-security-policy', "default-src 'none';frame-ancestors 'none'"],
@@ -224,12 +208,6 @@ describe('ResponseCache memory', () => {
     expect(growth).toBeLessThanOrEqual(cap);
   });
 });
-
-/** global.gc, without starting node with --expose-gc. */
-function exposedGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-}
 
 describe('in-process lifetime', () => {
   it('is at least a minute on the embedded store, as configured on MongoDB', () => {

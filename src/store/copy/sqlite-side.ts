@@ -17,6 +17,7 @@ import {
   STORE_FILE,
   storeFile,
 } from '../sqlite/database';
+import { syncDirectory } from '../sqlite/backup';
 import { readStoreId } from '../sqlite/identity';
 import { BASE_TABLES, migrate, rebuildAllAggregates } from '../sqlite/migrations';
 import {
@@ -488,14 +489,5 @@ function readMarkerFile(file: string): ProgressMarker | null {
       `cannot read the store:copy progress marker ${file}: ${(error as Error).message}`,
       { cause: error },
     );
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }

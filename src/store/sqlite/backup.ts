@@ -189,7 +189,8 @@ function countRatings(db: Database.Database): number {
   }
 }
 
-function syncDirectory(dir: string): void {
+/** Makes a rename or a new file in `dir` durable (its directory entry synced). */
+export function syncDirectory(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);
