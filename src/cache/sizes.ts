@@ -1,5 +1,3 @@
-import type { CachedResponse } from './responses';
-
 /**
  * What a cache entry takes in memory, in bytes: the one place each cache's
  * entry size is computed (its LRU's sizeCalculation), so that
@@ -48,7 +46,10 @@ export const STRING_BYTES = 32;
 export const RESPONSE_ENTRY_BYTES = 1500;
 
 /** A kept response: its key, body, headers and tags, and what holds them. */
-export function responseEntryBytes(key: string, entry: CachedResponse): number {
+export function responseEntryBytes(
+  key: string,
+  entry: { body: Buffer; headers: readonly string[]; tags: readonly string[] },
+): number {
   let bytes = RESPONSE_ENTRY_BYTES + stringBytes(key) + entry.body.length;
   for (const part of entry.headers) bytes += STRING_BYTES + stringBytes(part);
   for (const tag of entry.tags) bytes += STRING_BYTES + stringBytes(tag);

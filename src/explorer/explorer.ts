@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import compression from 'compression';
 import express from 'express';
-import { EXPLORER_DEFAULT_QUERY } from './default-query';
+import { EXPLORER_DEFAULT_QUERY } from '../graphql/title-page-query';
 import { HTML_PAGE_HEADERS } from '../http/security';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /**

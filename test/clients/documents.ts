@@ -1,4 +1,4 @@
-import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
 
 /**
  * What an app sends: the README's title page query (the explorer's too) and

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getIntrospectionQuery, type OperationDefinitionNode, parse, print } from 'graphql';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../../src/config';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
 import type { Engine } from '../../src/graphql/execution';
 import { toGlobalId } from '../../src/graphql/ids';
 import { buildReelcheckSchema } from '../../src/graphql/schema';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as parser from 'graphql/language/parser';
 import * as validation from 'graphql/validation/validate';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../../src/config';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
 import { toGlobalId } from '../../src/graphql/ids';
 import { errorCode, postRaw } from '../helpers/graphql-client';
 import { buildServer, ROOT } from '../helpers/server-process';

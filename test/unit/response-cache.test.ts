@@ -84,12 +84,7 @@ describe('ResponseCache', () => {
   });
 
   it('keeps at most maxBytes, dropping the least recently used', () => {
-    const size = responseEntryBytes('key-10', {
-      ...response(100),
-      startedAt: T0,
-      bornAt: 0,
-      tags: [],
-    });
+    const size = responseEntryBytes('key-10', { ...response(100), tags: [] });
     const small = new ResponseCache(freshness, {
       maxAgeMs: MAX_AGE_MS,
       maxBytes: Math.floor(5.5 * size),

@@ -10,7 +10,7 @@ import {
   print,
   visit,
 } from 'graphql';
-import { EXPLORER_DEFAULT_QUERY, README_TITLE_PAGE_QUERY } from '../../explorer/default-query';
+import { EXPLORER_DEFAULT_QUERY, README_TITLE_PAGE_QUERY } from '../title-page-query';
 import { packageRoot } from '../../package-root';
 
 /**
