@@ -4,16 +4,15 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchCatalog, buildSqliteStore, slugAt, workSubdir } from './fixtures';
 import { BenchError, fetchOk } from './load';
-import { rssBytes } from './metrics';
 import { graphqlBody } from './queries';
 import { BENCH_SERVER_ENV } from './serving';
-import { type ServerProcess, startedTogether, startReelcheck, stopAll } from './servers';
+import { type ServerProcess, startReelcheck } from './servers';
 
 /**
  * Do the caches' memory caps bound memory? Any anonymous client can send
  * distinct requests (other variables), each a new response cache entry, and
  * look up every title in turn, each a new record cache entry. Two cases,
- * each on two Reelchecks started alike but for the caches:
+ * each on two Reelchecks run one after the other, alike but for the caches:
  *
  * - response cache: `count` distinct tiny cacheable requests (a title lookup
  *   by a random unknown slug: `{"data":{"title":null}}`, kept, while the
@@ -23,22 +22,30 @@ import { type ServerProcess, startedTogether, startReelcheck, stopAll } from './
  *   `count` titles once, in random order), the response cache off on both
  *   (it would keep each answer too), the record cache at CAP_MIB vs off.
  *
- * Each server first answers WARM_UP identical requests (code compiled, pools
- * sized; at most one entry kept). Its RSS is read after a full garbage
- * collection before and after the `count` requests: the growth is what the
- * load left in memory, the cached server's including what its caches keep.
+ * Each server first answers identical requests, a tenth of `count` (at
+ * least MIN_WARM_UP): code compiled, pools and V8's young generation sized,
+ * the start's garbage collected, at most one entry kept; a baseline taken
+ * after a few hundred requests moved by 15 MiB and more from run to run.
+ * Its RSS is read after a full garbage collection before and after the
+ * `count` requests: the growth is what the load left in memory, the cached
+ * server's including what its caches keep.
  * Without the collection, RSS follows the collector's timing rather than
  * what is kept: V8 lets its old space grow to a few times the live heap
  * between full collections (the uncached server's RSS swung by 100 MiB and
  * more under this load), so a reading would measure when it was taken. The
  * servers are started with a preload (GC_PRELOAD, written to the work
  * directory) that runs a full collection on SIGUSR2 and says when it is done;
- * each reading is taken after two such rounds, once RSS has been steady for
- * a second (GcSignal.collect). The peak RSS seen during the load (read every
+ * each reading is taken once further rounds no longer lower RSS
+ * (GcSignal.collect). The peak RSS seen during the load (read every
  * 100 ms) and the growth of what V8 holds (heap and Buffers) are reported too, for
  * information. The caps hold when the cached server grew less than
  * LIMIT_MIB more than the uncached one. Even so, RSS after a collection
  * moves by several MiB from run to run (how fragmented V8's pages are left).
+ *
+ * RSS here is the anonymous part (RssAnon: V8's heap, malloc'd memory,
+ * Buffers), what caches can grow; the rest is pages of the node binary and
+ * libraries, which the kernel maps in and drops on its own (it moved the
+ * total by 35 MiB in one run, more than the caps measured).
  */
 
 /** The cap both caches get in the cached runs (RESPONSE_CACHE_MAX_MB, RECORD_CACHE_MAX_MB). */
@@ -66,6 +73,11 @@ export interface CacheMemoryCase {
    * collection: the cached server's includes its caches' entries.
    */
   heapGrowthMiB: { cached: number; uncached: number };
+  /** For information: each server's RSS before and after the load, after full collections. */
+  rssMiB: {
+    cached: { before: number | null; after: number | null };
+    uncached: { before: number | null; after: number | null };
+  };
 }
 
 export interface CacheMemoryResults {
@@ -81,7 +93,7 @@ export interface CacheMemoryResults {
 
 /** The small query every request sends, with its own slug. */
 const TITLE_ID_QUERY = 'query($s: String!) { title(slug: $s) { id } }';
-const WARM_UP = 500;
+const MIN_WARM_UP = 500;
 const CONNECTIONS = 16;
 const MIB = 1024 * 1024;
 
@@ -160,35 +172,41 @@ async function measureCase(
   setup: CaseSetup,
   log: (line: string) => void,
 ): Promise<CacheMemoryCase> {
-  const [cached, uncached] = await startedTogether([
-    startReelcheck('cache-memory-cached', {
-      ...BENCH_SERVER_ENV,
-      ...setup.cached,
-      DATA_DIR: setup.dataDir('cached'),
-    }),
-    startReelcheck('cache-memory-uncached', {
-      ...BENCH_SERVER_ENV,
-      ...setup.uncached,
-      DATA_DIR: setup.dataDir('uncached'),
-    }),
-  ]);
+  const result = verdict(
+    await growthOf('cache-memory-cached', setup.cached, setup.dataDir('cached'), setup),
+    await growthOf('cache-memory-uncached', setup.uncached, setup.dataDir('uncached'), setup),
+  );
+  log(
+    `  RSS growth after GC: cached ${mib(result.cachedGrowthMiB)}, ` +
+      `uncached ${mib(result.uncachedGrowthMiB)}, difference ${mib(result.differenceMiB)} ` +
+      `(limit ${LIMIT_MIB} MiB): ${result.pass === null ? 'unknown' : result.pass ? 'PASS' : 'FAIL'}; ` +
+      `heap and external growth after GC: cached ${mib(result.heapGrowthMiB.cached)}, ` +
+      `uncached ${mib(result.heapGrowthMiB.uncached)}; ` +
+      `peak RSS growth during the load: cached ${mib(result.peakGrowthMiB.cached)}, ` +
+      `uncached ${mib(result.peakGrowthMiB.uncached)}; RSS before -> after: ` +
+      `cached ${mib(result.rssMiB.cached.before)} -> ${mib(result.rssMiB.cached.after)}, ` +
+      `uncached ${mib(result.rssMiB.uncached.before)} -> ${mib(result.rssMiB.uncached.after)}`,
+  );
+  return result;
+}
+
+/**
+ * One Reelcheck's growth under the case's load: started just before it and
+ * stopped after, so that both servers of a case are measured alike (one
+ * left idle while the other ran came back to a smaller RSS, which then
+ * counted as growth).
+ */
+async function growthOf(
+  name: string,
+  env: Record<string, string>,
+  dataDir: string,
+  setup: CaseSetup,
+): Promise<Growth> {
+  const server = await startReelcheck(name, { ...BENCH_SERVER_ENV, ...env, DATA_DIR: dataDir });
   try {
-    const result = verdict(
-      await growthUnderLoad(cached, setup),
-      await growthUnderLoad(uncached, setup),
-    );
-    log(
-      `  RSS growth after GC: cached ${mib(result.cachedGrowthMiB)}, ` +
-        `uncached ${mib(result.uncachedGrowthMiB)}, difference ${mib(result.differenceMiB)} ` +
-        `(limit ${LIMIT_MIB} MiB): ${result.pass === null ? 'unknown' : result.pass ? 'PASS' : 'FAIL'}; ` +
-        `heap and external growth after GC: cached ${mib(result.heapGrowthMiB.cached)}, ` +
-        `uncached ${mib(result.heapGrowthMiB.uncached)}; ` +
-        `peak RSS growth during the load: cached ${mib(result.peakGrowthMiB.cached)}, ` +
-        `uncached ${mib(result.peakGrowthMiB.uncached)}`,
-    );
-    return result;
+    return await growthUnderLoad(server, setup);
   } finally {
-    await stopAll([cached, uncached]);
+    await server.stop();
   }
 }
 
@@ -198,6 +216,9 @@ export interface Growth {
   settled: number | null;
   /** The peak seen during the load minus the baseline. */
   peak: number | null;
+  /** RSS before and after the load, after full garbage collections. */
+  before: number | null;
+  after: number | null;
   /** V8's heap in use and external memory, both readings after a full garbage collection. */
   heap: number;
 }
@@ -214,6 +235,10 @@ export function verdict(cached: Growth, uncached: Growth): CacheMemoryCase {
     pass: difference === null ? null : difference < LIMIT_MIB * MIB,
     peakGrowthMiB: { cached: inMiB(cached.peak), uncached: inMiB(uncached.peak) },
     heapGrowthMiB: { cached: cached.heap / MIB, uncached: uncached.heap / MIB },
+    rssMiB: {
+      cached: { before: inMiB(cached.before), after: inMiB(cached.after) },
+      uncached: { before: inMiB(uncached.before), after: inMiB(uncached.after) },
+    },
   };
 }
 
@@ -224,14 +249,15 @@ export function verdict(cached: Growth, uncached: Growth): CacheMemoryCase {
 async function growthUnderLoad(server: ServerProcess, setup: CaseSetup): Promise<Growth> {
   const warmUp = bodyFor(setup.warmUpSlug);
   await fetchOk(server, warmUp);
+  const warmUps = Math.max(MIN_WARM_UP, Math.round(setup.slugs.length / 10));
   await send(
     server,
-    Array.from({ length: WARM_UP }, () => warmUp),
+    Array.from({ length: warmUps }, () => warmUp),
   );
   const baseline = await setup.gc.collect(server);
   let peak = baseline.rss;
   const sample = () => {
-    const now = rssBytes(server.pid);
+    const now = anonymousRssBytes(server.pid);
     if (now !== null && peak !== null) peak = Math.max(peak, now);
   };
   const sampler = setInterval(sample, 100);
@@ -245,6 +271,8 @@ async function growthUnderLoad(server: ServerProcess, setup: CaseSetup): Promise
   return {
     settled: baseline.rss === null || after.rss === null ? null : after.rss - baseline.rss,
     peak: baseline.rss === null || peak === null ? null : peak - baseline.rss,
+    before: baseline.rss,
+    after: after.rss,
     heap: after.held - baseline.held,
   };
 }
@@ -291,16 +319,23 @@ class GcSignal {
   }
 
   /**
-   * Collects the server's garbage twice, and reads its RSS once that has been
-   * steady for a second: V8 returns the pages it freed from a background
-   * thread, some hundreds of milliseconds later, and a collection compacts
-   * only pages already swept, so the pages the cache's scattered survivors
-   * left fragmented are only compacted by the second (a run of the record
-   * case read 26 MiB of RSS growth after the first, 13 after the second).
+   * Collects the server's garbage until its RSS stops falling (at least
+   * twice, at most five times), each time reading RSS once it has been
+   * steady for two seconds: V8 returns the pages it freed from a background
+   * thread, late on a busy machine, and a collection compacts only pages
+   * already swept, so pages the cache's scattered survivors left fragmented
+   * are compacted by a later one (a run of the record case read 26 MiB of
+   * RSS growth after the first collection, 13 after the second).
    */
   async collect(server: ServerProcess): Promise<Collected> {
-    await this.collectOnce(server);
-    return this.collectOnce(server);
+    let last = await this.collectOnce(server);
+    for (let round = 2; round <= 5; round++) {
+      const next = await this.collectOnce(server);
+      const fell = last.rss !== null && next.rss !== null && next.rss < last.rss - MIB / 2;
+      last = next;
+      if (!fell) break;
+    }
+    return last;
   }
 
   private async collectOnce(server: ServerProcess): Promise<Collected> {
@@ -317,14 +352,12 @@ class GcSignal {
       report = readReport(reportFile);
     }
     const readings: number[] = [];
-    for (let i = 0; i < 150; i++) {
-      const now = rssBytes(server.pid);
+    for (let i = 0; i < 300; i++) {
+      const now = anonymousRssBytes(server.pid);
       if (now === null) return { held: report.held, rss: null };
       readings.push(now);
-      const lastSecond = readings.slice(-11);
-      if (lastSecond.length === 11 && Math.max(...lastSecond) - Math.min(...lastSecond) < MIB / 4) {
-        break;
-      }
+      const steady = readings.slice(-21);
+      if (steady.length === 21 && Math.max(...steady) - Math.min(...steady) < MIB / 4) break;
       await sleep(100);
     }
     return { held: report.held, rss: readings[readings.length - 1] };
@@ -337,6 +370,16 @@ function readReport(file: string): { n: number; held: number } | undefined {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as { n: number; held: number };
   } catch {
     return undefined;
+  }
+}
+
+/** The process's anonymous resident memory (RssAnon) in bytes; null where /proc is missing. */
+function anonymousRssBytes(pid: number): number | null {
+  try {
+    const match = /^RssAnon:\s+(\d+)\s+kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
   }
 }
 
