@@ -7,6 +7,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
+  // Stops what a failed or timed-out setup left running, so Jest exits by itself.
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/after-each-file.ts'],
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
@@ -20,7 +22,9 @@ module.exports = {
       },
     ],
   },
-  testTimeout: 30000,
+  // Per test and per hook: a test that takes 20 s idle still passes on a machine five times
+  // slower (a busy CI host, other suites beside it), and a hung one still fails.
+  testTimeout: 120_000,
   // The default output, plus one line saying how many tests ran against MongoDB.
   reporters: ['default', '<rootDir>/test/reporters/mongodb-reporter.js'],
 };

@@ -10,9 +10,11 @@ import { openStore } from '../src/store';
 /**
  * `npm run catalog:export -- --out FILE`: writes every title of the
  * configured store (fields, slug history, facts with verification,
- * recommendations, revisions) as a catalog file (README "Catalog files").
- * Ratings are not exported. Without --out the file goes to stdout. On the
- * embedded store, stop the server first (one process owns DATA_DIR).
+ * recommendations, revisions) as a catalog file (docs/editors.md, "Catalog
+ * files"). Ratings are not exported. Without --out the file goes to stdout,
+ * and nothing else does: redirect `npm run --silent catalog:export`, since
+ * npm itself writes a banner to stdout otherwise. On the embedded store, stop
+ * the server first (one process owns DATA_DIR).
  */
 async function exportCatalog(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });

@@ -11,7 +11,7 @@ import { storeFile } from '../src/store/sqlite/database';
 
 /**
  * `npm run catalog:import -- FILE [--dry-run]`: makes every title in the
- * catalog file what the file says (README "Catalog files"). All or nothing:
+ * catalog file what the file says (docs/editors.md, "Catalog files"). All or nothing:
  * the file and its references are checked before the first write; a second
  * import of the same file changes nothing and says so; ratings are kept.
  * --dry-run reports what would change and writes nothing. On the embedded

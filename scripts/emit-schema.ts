@@ -5,7 +5,7 @@ import {
   printReelcheckSubgraph,
   SCHEMA_FILE,
   SUBGRAPH_FILE,
-} from '../src/graphql/schema';
+} from '../src/graphql/schema/build';
 
 /**
  * `npm run schema:emit`: writes the committed SDL files from the code-first

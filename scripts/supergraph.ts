@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { type DocumentNode, parse } from 'graphql';
-import { printReelcheckSubgraph } from '../src/graphql/schema';
+import { printReelcheckSubgraph } from '../src/graphql/schema/build';
 
 /**
  * `npm run supergraph -- [--out FILE] [--url URL] [NAME=URL=SDL_FILE ...]`:

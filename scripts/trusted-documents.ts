@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../src/config';
-import { printManifest, projectManifest } from '../src/graphql/trusted-documents/project-manifest';
+import {
+  printManifest,
+  projectManifest,
+} from '../src/graphql/engine/trusted-documents/project-manifest';
 
 /**
  * `npm run trusted-documents`: writes the project's own manifest

@@ -8,7 +8,7 @@ import type { Store } from './store/port';
  * be down at start: the server must stay up and keep trying), then seeds an
  * empty store. `ready` is what /readyz reports before it pings, and what
  * GraphQL operations wait for: until then they are refused with 503
- * SERVICE_UNAVAILABLE (src/graphql/store-readiness.ts), never answered from a
+ * SERVICE_UNAVAILABLE (src/graphql/pipeline/store-readiness.ts), never answered from a
  * store still being seeded.
  */
 export class StoreBootstrap {

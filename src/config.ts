@@ -187,12 +187,12 @@ export interface Config {
   recordCache: { maxAgeSeconds: number; maxBytes: number } | null;
   /**
    * Trusted documents' operations run compiled by graphql-jit, compiled at
-   * start (src/graphql/execution.ts); false with GRAPHQL_JIT=false: every
+   * start (src/graphql/engine/execution.ts); false with GRAPHQL_JIT=false: every
    * operation runs on graphql-js. A client's own text is never compiled.
    */
   jit: boolean;
   /**
-   * The apps' registered operations (src/graphql/trusted-documents/): the
+   * The apps' registered operations (src/graphql/engine/trusted-documents/): the
    * manifest files (TRUSTED_DOCUMENTS, comma-separated; the project's own
    * schema/trusted-documents.json unless set), and whether anonymous clients
    * may send only those (TRUSTED_DOCUMENTS_ONLY).

@@ -1,11 +1,13 @@
+// First: it holds V8's young generation at its smallest while the modules load and the app starts.
+import { settleAfterStart } from './startup-memory';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { openCaches } from './cache';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { openRatingLimitCounters, openStore } from './store';
-import { observeStore } from './store/observed-store';
+import { openRatingLimitCounters } from './ratings/rate-limit';
+import { openStore } from './store';
 import { createTmdbScoreSource } from './tmdb';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -25,12 +27,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config);
   const metrics = createMetrics();
   const opened = await openStore(config, logger);
-  // Every writer (the API, TMDB snapshots) goes through the caches' invalidation.
-  const { responseCache, recordCache, store } = openCaches(
-    config,
-    observeStore(opened, metrics.storeCall),
-    metrics,
-  );
+  // Every reader and writer (the API, TMDB snapshots) goes through the caches and their metrics.
+  const { responseCache, store } = openCaches(config, opened, metrics);
   const tmdb = createTmdbScoreSource({ config: config.tmdb, logger, store, metrics: metrics.tmdb });
   // From the opened store: its kind decides where the counters live.
   const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
@@ -45,7 +43,6 @@ async function main(): Promise<void> {
       ratingLimits,
       metrics,
       responseCache,
-      recordCache,
     });
     url = await app.listen();
   } catch (error) {
@@ -57,6 +54,7 @@ async function main(): Promise<void> {
     { url: `${url}/graphql`, store: store.kind, tmdb: tmdb.enabled },
     'Reelcheck is listening',
   );
+  void app.started().then(settleAfterStart);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -75,6 +73,9 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Under `npm start` these come from npm, which forwards the signal it receives to its
+  // script's shell: package.json's `exec node ...` makes that shell this process, so a
+  // process manager stopping npm's PID stops the server (test/integration/signals.test.ts).
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }

@@ -1,4 +1,4 @@
-import { toTitleCursor } from '../../src/graphql/ids';
+import { toTitleCursor } from '../../src/graphql/schema/node/ids';
 import { gloryTitles, slugAt } from './fixtures';
 import { BenchError, type CaseResult, fetchOk, interleave, type LoadSettings } from './load';
 import { graphqlBody, TITLES_QUERY } from './queries';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { toGlobalId } from '../../src/graphql/ids';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
 import { COMMIT_MODES, type CommitMode } from './durable-server';
 import { benchCatalog, buildSqliteStore, titleIdAt, workSubdir } from './fixtures';
 import {

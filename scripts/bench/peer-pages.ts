@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { GraphQLError } from 'graphql';
-import { summarize } from '../../src/accuracy/summary';
+import { summarize } from '../../src/model';
 
 /**
  * What the bench's peers (stock-server.ts, mercurius-server.ts) serve: title

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { README_TITLE_PAGE_QUERY } from '../../src/graphql/title-page-query';
+import { README_TITLE_PAGE_QUERY } from '../../src/graphql/engine/trusted-documents/title-page-query';
 
 /**
  * What the bench sends. The title page query is the README's ("A title

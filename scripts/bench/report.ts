@@ -6,6 +6,7 @@ import type { CaseResult } from './load';
 import type { MixedChecks, MixedResults } from './mixed';
 import type { BenchPlan } from './plan';
 import type { RatingWriteResults } from './rating-writes';
+import type { RestMemoryResults } from './rest-memory';
 import type { StartupResults } from './startup';
 import { mb, type MeasuredResults, type Skipped, type Verdict } from './targets';
 
@@ -145,6 +146,15 @@ function startupLines(s: StartupResults, connections: number): string {
   ].join('\n');
 }
 
+/** Issue 21's row: Reelcheck's RSS at rest against its target, the peers' beside it. */
+export function restMemoryLine(rest: RestMemoryResults): string {
+  const value = (mib: number | null) => (mib === null ? '- (no /proc)' : `${Math.round(mib)} MiB`);
+  return (
+    `RSS at rest, embedded store: ${value(rest.reelcheckMiB)} (target ≤ ${rest.limitMiB}); ` +
+    `stock Apollo ${value(rest.stockMiB)}, Mercurius ${value(rest.mercuriusMiB)}`
+  );
+}
+
 /** The whole report as printed. */
 export function formatReport(r: BenchResults): string {
   const m = r.machine;
@@ -162,6 +172,8 @@ export function formatReport(r: BenchResults): string {
     `${r.plan.serving.connections} connections, medians of ${r.plan.serving.rounds} interleaved runs of ${r.plan.serving.seconds} s; CPU and RSS of the server process`,
     '',
     casesTable(r.serving.cases),
+    '',
+    restMemoryLine(r.serving.restMemory),
     '',
     mixedSection(r),
     '',
@@ -190,7 +202,7 @@ export function formatReport(r: BenchResults): string {
         `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
     ),
     '',
-    '### Targets (issue 12; #9: issue 9; #19: issue 19; #20: issue 20)',
+    '### Targets (issue 12; #9: issue 9; #19: issue 19; #20: issue 20; #21: issue 21)',
     '',
     targetsTable(r.targets),
   ].join('\n');

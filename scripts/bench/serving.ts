@@ -11,6 +11,7 @@ import {
   UNREGISTERED_TITLE_PAGE_QUERY,
 } from './queries';
 import { workSubdir } from './fixtures';
+import { measureRestMemory, type RestMemoryResults } from './rest-memory';
 import { documentIdOf, manifestOperation, writeManifest } from './trusted-documents';
 import {
   type ServerProcess,
@@ -48,6 +49,8 @@ export interface ServingResults {
   /** Size of the title page response in bytes. */
   pageBytes: number;
   cases: CaseResult[];
+  /** Issue 21: RSS at rest of Reelcheck (default configuration, embedded store), stock Apollo and Mercurius. */
+  restMemory: RestMemoryResults;
 }
 
 /** The servers of the comparison, checked to answer alike, and the page they serve. */
@@ -174,6 +177,8 @@ export async function measureServing(
     await startComparedServers(workDir);
   try {
     log(`serving: title page ${page.length} bytes, identical from every server`);
+    // Before any load: each server has started and answered the page, nothing more.
+    const restMemory = await measureRestMemory({ reelcheck, stock, mercurius });
     const cases = await interleave(
       [
         {
@@ -234,7 +239,7 @@ export async function measureServing(
       settings,
       log,
     );
-    return { pageBytes: Buffer.byteLength(page), cases };
+    return { pageBytes: Buffer.byteLength(page), cases, restMemory };
   } finally {
     await stopAll();
   }

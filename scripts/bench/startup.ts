@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { toGlobalId } from '../../src/graphql/ids';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { slugAt, titleIdAt } from './fixtures';
 import { BenchError, fetchOk } from './load';

@@ -5,18 +5,19 @@ import type { CaseResult } from './load';
 import type { MixedResults } from './mixed';
 import type { RatingWriteResults } from './rating-writes';
 import type { RefusalResult } from './refusals';
+import type { RestMemoryResults } from './rest-memory';
 import type { StartupResults } from './startup';
 
 /**
  * The acceptance targets of issue 12 (P1-P5), issue 9's refusal target and
- * issue 19's (trusted documents, the mixed workload) and issue 20's (durable
- * ratings' throughput), each a number measured
+ * issue 19's (trusted documents, the mixed workload), issue 20's (durable
+ * ratings' throughput) and issue 21's (memory at rest), each a number measured
  * in this run against its target. The bench prints and records them; it does not
  * fail on them (the optimisation work decides when to enforce).
  */
 
 export interface Verdict {
-  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19' | '#20';
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19' | '#20' | '#21';
   label: string;
   /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
   value: number | null;
@@ -34,7 +35,7 @@ export interface Verdict {
 export type Skipped = { skipped: string };
 
 export interface MeasuredResults {
-  serving: { cases: CaseResult[] };
+  serving: { cases: CaseResult[]; restMemory: RestMemoryResults };
   mixed: Pick<MixedResults, 'cases'>;
   catalogSize: { sqlite: CatalogSizeResults; mongo: CatalogSizeResults | Skipped };
   ratingWrites: { sqlite: RatingWriteResults; mongo: RatingWriteResults | Skipped };
@@ -98,7 +99,30 @@ export function verdicts(results: MeasuredResults): Verdict[] {
     ...trustedDocumentVerdicts(results.serving.cases),
     ...cacheMemoryVerdicts(results.cacheMemory),
     ...mixedVerdicts(results.mixed.cases),
+    restMemoryVerdict(results.serving.restMemory),
   ];
+}
+
+/**
+ * Issue 21: Reelcheck at rest (default configuration, embedded store) within
+ * REST_LIMIT_MIB of resident memory; stock Apollo's and Mercurius's in the note.
+ */
+export function restMemoryVerdict(rest: RestMemoryResults): Verdict {
+  const label = 'RSS at rest, embedded store';
+  const target = `<= ${rest.limitMiB}`;
+  if (rest.reelcheckMiB === null) {
+    return skipped('#21', label, ' MiB', target, { skipped: 'no /proc: RSS unknown' });
+  }
+  const peer = (value: number | null) => (value === null ? '-' : value.toFixed(0));
+  return {
+    id: '#21',
+    label,
+    unit: ' MiB',
+    value: rest.reelcheckMiB,
+    target,
+    pass: rest.reelcheckMiB <= rest.limitMiB,
+    note: `stock Apollo ${peer(rest.stockMiB)} MiB, Mercurius ${peer(rest.mercuriusMiB)} MiB`,
+  };
 }
 
 /**

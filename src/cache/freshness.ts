@@ -1,10 +1,10 @@
-import type { Store } from '../store/port';
-import { effectOf, EVERYTHING, type Tag } from './tags';
+import { EVERYTHING, type Tag } from './tags';
 
 /**
  * What this process's writes have changed, for the caches that keep what
  * earlier reads answered (responses.ts, records.ts): one per process, shared,
- * so a write is stamped once and every cache sees it.
+ * so a write is stamped once and every cache sees it. The store front
+ * (records.ts) invalidates through it after every write it passes on.
  *
  * A clock moves with every invalidation and each invalidated tag is stamped
  * with it. Whatever is cached notes the clock when its read started
@@ -50,32 +50,6 @@ export class Freshness {
       if (stamp && stamp.clock > bornAt) return false;
     }
     return true;
-  }
-
-  /**
-   * The store with every write invalidating what it changed once it has run
-   * (also when it failed: part of it may be written), before its caller
-   * answers. Every writer of this process must use it.
-   */
-  invalidating(store: Store): Store {
-    return new Proxy(store, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        const effect = effectOf(property);
-        if (typeof value !== 'function' || !effect || effect === 'none' || !('writes' in effect)) {
-          return value;
-        }
-        return async (...args: unknown[]) => {
-          let answer;
-          try {
-            answer = await value.apply(target, args);
-            return answer;
-          } finally {
-            this.invalidate(effect.writes(args, answer));
-          }
-        };
-      },
-    });
   }
 
   /** Drops stamps older than keepStampsMs: every answer they could concern is too old. */

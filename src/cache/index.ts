@@ -2,15 +2,19 @@ import type { Config } from '../config';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store/port';
 import { Freshness } from './freshness';
+import { ObservedStore } from './observed-store';
 import { RecordCache } from './records';
 import { ResponseCache } from './responses';
 
 export interface Caches {
   /** Whole responses of anonymous reads; null with RESPONSE_CACHE=false. */
   responseCache: ResponseCache | null;
-  /** The records title pages read; null with RECORD_CACHE=false. */
+  /**
+   * The store in front of the adapter, with the records title pages read
+   * (none kept with RECORD_CACHE=false); null with both caches off.
+   */
   recordCache: RecordCache | null;
-  /** The store every writer of the process must use: its writes invalidate both caches. */
+  /** The store every reader and writer of the process must use: recordCache when there is one. */
   store: Store;
 }
 
@@ -36,22 +40,32 @@ export function inProcessMaxAgeSeconds(configured: number, storeKind: Store['kin
 }
 
 /**
- * The process's caches from its configuration and its store's kind
- * (inProcessMaxAgeSeconds), sharing one Freshness, so a write is stamped
- * once for both.
+ * The process's store and caches, from its configuration and its adapter's
+ * kind (inProcessMaxAgeSeconds): the one place the stack is composed, once at
+ * start. The adapter is timed (ObservedStore), under the record cache
+ * (RecordCache: kept records, reads noted for the response cache, writes
+ * invalidating); both caches share one Freshness, so a write is stamped once
+ * for both. With both caches off the store is only timed.
  */
 export function openCaches(
   config: Pick<Config, 'responseCache' | 'recordCache'>,
-  store: Store,
-  metrics?: Pick<Metrics, 'responseCache' | 'recordCache'>,
+  adapter: Store,
+  metrics?: Pick<Metrics, 'responseCache' | 'recordCache' | 'storeCall'>,
 ): Caches {
+  const observed = metrics ? new ObservedStore(adapter, metrics.storeCall) : adapter;
   const { responseCache: responses, recordCache: records } = config;
-  if (!responses && !records) return { responseCache: null, recordCache: null, store };
+  if (!responses && !records) return { responseCache: null, recordCache: null, store: observed };
   const maxAgeMs = (seconds: number) => seconds * 1000;
   // Each ≤ the other's as configured (config.ts): raising both to the same floor keeps that.
-  const kept = (seconds: number) => maxAgeMs(inProcessMaxAgeSeconds(seconds, store.kind));
+  const kept = (seconds: number) => maxAgeMs(inProcessMaxAgeSeconds(seconds, adapter.kind));
   const freshness = new Freshness(
     Math.max(kept(responses?.maxAgeSeconds ?? 0), kept(records?.maxAgeSeconds ?? 0)),
+  );
+  const recordCache = new RecordCache(
+    observed,
+    freshness,
+    records && { maxAgeMs: kept(records.maxAgeSeconds), maxBytes: records.maxBytes },
+    metrics?.recordCache,
   );
   return {
     responseCache:
@@ -65,13 +79,7 @@ export function openCaches(
         },
         metrics?.responseCache,
       ),
-    recordCache:
-      records &&
-      new RecordCache(
-        freshness,
-        { maxAgeMs: kept(records.maxAgeSeconds), maxBytes: records.maxBytes },
-        metrics?.recordCache,
-      ),
-    store: freshness.invalidating(store),
+    recordCache,
+    store: recordCache,
   };
 }

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { OperationName } from '../metrics';
-import type { RequestReads } from './responses';
+import type { RequestReads } from './request-reads';
 
 /**
  * A request whose response may be kept: anonymous (no Authorization header),

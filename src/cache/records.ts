@@ -2,24 +2,43 @@ import { LRUCache } from 'lru-cache';
 import type { RecordCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { Freshness } from './freshness';
+import { noteRead } from './request-reads';
 import { recordEntryBytes } from './sizes';
-import { STORE_EFFECTS, type Tag } from './tags';
+import { readTags, type StoreMethod, type Tag, writtenTags } from './tags';
 
 /**
- * The records a title page reads, kept in memory per key: titles by id and by
- * slug, a title's facts and recommendations, a rated target's aggregate. A
- * query that misses the response cache (another shape, other variables, an
- * editor's request, RESPONSE_CACHE=false) still runs all of GraphQL, but
- * reads these from memory instead of the store.
+ * The store port in front of the adapter, the one seam between the caches
+ * and the store: built once at start (index.ts), every writer and reader of
+ * the process goes through it. Each call does what its line of the effects
+ * table (STORE_EFFECTS in tags.ts) says:
+ * - a read notes the tags of what it answered for the request being
+ *   answered (request-reads.ts), so the response cache keeps that response
+ *   only until one of them is written;
+ * - a write is passed on, then invalidates what it changed (freshness.ts)
+ *   before its caller answers, also when it failed (part of it may be
+ *   written);
+ * - the reads a title page makes (titles by id and by slug, a title's facts
+ *   and recommendations, a rated target's aggregate) are answered from
+ *   records kept in memory where current, and the other keys read from the
+ *   adapter in one call. With RECORD_CACHE=false nothing is kept; the notes
+ *   and invalidations stay, for the response cache.
  *
- * Freshness is the response cache's (freshness.ts): a write through this
- * process's store port makes the records it changed unreadable before it
- * answers, so a rating is in the next read's aggregate; a write by another
- * process sharing MongoDB is seen within `maxAgeMs`, counted from when the
- * record was read. Memory is bounded by an LRU over what each record really
- * takes (recordEntryBytes in sizes.ts: a measured multiple of its JSON size).
- * A lookup that found nothing is not kept: unknown ids, which any client can
- * send, would push out the records pages read.
+ * A query that misses the response cache (another shape, other variables,
+ * RESPONSE_CACHE=false) still runs all of GraphQL, but reads these records
+ * from memory instead of the store. Editors' requests and services read them
+ * too: on the embedded store a kept record is exact until a write of this
+ * process invalidates it; on MongoDB another process's edit shows within
+ * `maxAgeMs`, and what an editor writes is checked against the store itself
+ * (editTitles reads the current aggregate).
+ *
+ * Freshness: a write through this store makes the records it changed
+ * unreadable before it answers, so a rating is in the next read's aggregate;
+ * a write by another process sharing MongoDB is seen within `maxAgeMs`,
+ * counted from when the record was read. Memory is bounded by an LRU over
+ * what each record really takes (recordEntryBytes in sizes.ts: a measured
+ * multiple of its JSON size). A lookup that found nothing is not kept:
+ * unknown ids, which any client can send, would push out the records pages
+ * read.
  *
  * Answers are shared by every request that reads them, so they are frozen:
  * a resolver that changed one would throw instead of changing other
@@ -32,26 +51,12 @@ export interface RecordCacheOptions {
 }
 
 /** The port methods whose answers are kept: one key in, one answer out, by position. */
-const CACHED_METHODS = [
-  'titlesByIds',
-  'titlesBySlugs',
-  'factsByTitleIds',
-  'recommendationsByTitleIds',
-  'aggregatesByTargets',
-] as const;
-export type CachedMethod = (typeof CACHED_METHODS)[number];
-
-/** What the cache holds, current, for one key of a cached method; undefined when it holds nothing. */
-export type RecordPeek = (method: CachedMethod, key: string) => unknown;
-
-/**
- * Hears each record given from memory: when it was read from the store, and
- * what it is (its tags), so that a response built from it expires by its
- * data and is dropped by the writes that change it (RequestReads in
- * responses.ts). The store-reading path also tags through the response
- * cache's recording store; a record given by peeking goes through no store.
- */
-export type Served = (readAt: number, tags: readonly Tag[]) => void;
+type KeptMethod =
+  | 'titlesByIds'
+  | 'titlesBySlugs'
+  | 'factsByTitleIds'
+  | 'recommendationsByTitleIds'
+  | 'aggregatesByTargets';
 type KeyedRead = (keys: readonly string[]) => Promise<unknown[]>;
 
 interface Entry {
@@ -63,82 +68,157 @@ interface Entry {
   readAt: number;
 }
 
-export class RecordCache {
-  private readonly entries: LRUCache<string, Entry>;
+export class RecordCache implements Store {
+  readonly kind: Store['kind'];
+  /** Null: RECORD_CACHE=false, nothing is kept. */
+  private readonly entries: LRUCache<string, Entry> | null;
   private hits = 0;
   private misses = 0;
 
   constructor(
+    private readonly adapter: Store,
     private readonly freshness: Freshness,
-    private readonly options: RecordCacheOptions,
+    private readonly options: RecordCacheOptions | null,
     metrics?: RecordCacheMetrics,
   ) {
-    this.entries = new LRUCache<string, Entry>({
-      maxSize: options.maxBytes,
-      // Measured once per miss.
-      sizeCalculation: (entry, key) => recordEntryBytes(key, entry.answer),
-    });
-    metrics?.watch(() => ({ hits: this.hits, misses: this.misses, entries: this.entries.size }));
+    this.kind = adapter.kind;
+    this.entries =
+      options &&
+      new LRUCache<string, Entry>({
+        maxSize: options.maxBytes,
+        // Measured once per miss.
+        sizeCalculation: (entry, key) => recordEntryBytes(key, entry.answer),
+      });
+    const { entries } = this;
+    if (entries) {
+      metrics?.watch(() => ({ hits: this.hits, misses: this.misses, entries: entries.size }));
+    }
   }
 
   /** What the kept records take in memory, as counted against maxBytes (sizes.ts). */
   get bytes(): number {
-    return this.entries.calculatedSize;
+    return this.entries?.calculatedSize ?? 0;
+  }
+
+  // Reads of what a title page shows: kept records first.
+  titlesByIds(ids: readonly string[]) {
+    return this.kept('titlesByIds', ids, (keys) => this.adapter.titlesByIds(keys));
+  }
+  titlesBySlugs(slugs: readonly string[]) {
+    return this.kept('titlesBySlugs', slugs, (keys) => this.adapter.titlesBySlugs(keys));
+  }
+  factsByTitleIds(titleIds: readonly string[]) {
+    return this.kept('factsByTitleIds', titleIds, (keys) => this.adapter.factsByTitleIds(keys));
+  }
+  recommendationsByTitleIds(titleIds: readonly string[]) {
+    return this.kept('recommendationsByTitleIds', titleIds, (keys) =>
+      this.adapter.recommendationsByTitleIds(keys),
+    );
+  }
+  aggregatesByTargets(targetKeys: readonly string[]) {
+    return this.kept('aggregatesByTargets', targetKeys, (keys) =>
+      this.adapter.aggregatesByTargets(keys),
+    );
+  }
+
+  // Other reads: passed on, their tags noted.
+  titlesByTmdbIds(...args: Parameters<Store['titlesByTmdbIds']>) {
+    return this.read('titlesByTmdbIds', args, this.adapter.titlesByTmdbIds(...args));
+  }
+  listTitles(...args: Parameters<Store['listTitles']>) {
+    return this.read('listTitles', args, this.adapter.listTitles(...args));
+  }
+  countTitles() {
+    return this.read('countTitles', [], this.adapter.countTitles());
+  }
+  factsByIds(...args: Parameters<Store['factsByIds']>) {
+    return this.read('factsByIds', args, this.adapter.factsByIds(...args));
+  }
+  ratingsByIds(...args: Parameters<Store['ratingsByIds']>) {
+    return this.read('ratingsByIds', args, this.adapter.ratingsByIds(...args));
+  }
+  ratingsOfVoter(...args: Parameters<Store['ratingsOfVoter']>) {
+    return this.read('ratingsOfVoter', args, this.adapter.ratingsOfVoter(...args));
+  }
+  ratingsByTarget(...args: Parameters<Store['ratingsByTarget']>) {
+    return this.read('ratingsByTarget', args, this.adapter.ratingsByTarget(...args));
+  }
+  curatedTitlesByIds(...args: Parameters<Store['curatedTitlesByIds']>) {
+    return this.read('curatedTitlesByIds', args, this.adapter.curatedTitlesByIds(...args));
+  }
+  commentsOf(...args: Parameters<Store['commentsOf']>) {
+    return this.read('commentsOf', args, this.adapter.commentsOf(...args));
+  }
+  changesOfTitle(...args: Parameters<Store['changesOfTitle']>) {
+    return this.read('changesOfTitle', args, this.adapter.changesOfTitle(...args));
+  }
+  changesByIds(...args: Parameters<Store['changesByIds']>) {
+    return this.read('changesByIds', args, this.adapter.changesByIds(...args));
+  }
+
+  // Writes: passed on, then what they changed is invalidated.
+  upsertRating(...args: Parameters<Store['upsertRating']>) {
+    return this.write('upsertRating', args, () => this.adapter.upsertRating(...args));
+  }
+  rebuildAggregates(...args: Parameters<Store['rebuildAggregates']>) {
+    return this.write('rebuildAggregates', args, () => this.adapter.rebuildAggregates(...args));
+  }
+  saveTmdbSnapshot(...args: Parameters<Store['saveTmdbSnapshot']>) {
+    return this.write('saveTmdbSnapshot', args, () => this.adapter.saveTmdbSnapshot(...args));
+  }
+  editTitles(...args: Parameters<Store['editTitles']>) {
+    return this.write('editTitles', args, () => this.adapter.editTitles(...args));
+  }
+  moderateRating(...args: Parameters<Store['moderateRating']>) {
+    return this.write('moderateRating', args, () => this.adapter.moderateRating(...args));
+  }
+
+  // Neither.
+  ping() {
+    return this.adapter.ping();
+  }
+  close() {
+    return this.adapter.close();
+  }
+
+  /** A read's answer, its tags noted for the request being answered. */
+  private async read<T>(method: StoreMethod, args: unknown[], pending: Promise<T>): Promise<T> {
+    const answer = await pending;
+    noteRead(readTags(method, args, answer));
+    return answer;
+  }
+
+  /** A write's answer, once what it changed is invalidated (also when it threw). */
+  private async write<T>(method: StoreMethod, args: unknown[], run: () => Promise<T>): Promise<T> {
+    let answer: T | undefined;
+    try {
+      answer = await run();
+      return answer;
+    } finally {
+      this.freshness.invalidate(writtenTags(method, args, answer));
+    }
   }
 
   /**
-   * The store with the cached methods answered from memory where current and
-   * the other keys read from `store` in one call. `served` hears each answer
-   * given from memory.
+   * A keyed read: each key's current kept record (its tags and read time
+   * noted for the request), the other keys read from the adapter in one call
+   * and kept unless a write to them ran meanwhile.
    */
-  reading(store: Store, served?: Served): Store {
-    return new Proxy(store, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function' || !isCachedMethod(property)) return value;
-        const read = (keys: readonly string[]) =>
-          (value as KeyedRead).call(target, keys) as Promise<unknown[]>;
-        return (keys: readonly string[]) => this.read(property, keys, read, served);
-      },
-    });
-  }
-
-  /**
-   * Lookups of single keys without the store, answered at once: what lets a
-   * request's loaders give a kept record synchronously (src/graphql/loaders.ts),
-   * so the resolvers reading it need no promise. `served` as for reading().
-   */
-  peeking(served?: Served): RecordPeek {
-    return (method, key) => this.serve(method, key, Date.now(), served)?.answer;
-  }
-
-  /** The current entry of one key, counted as a hit and told to `served`; undefined when none. */
-  private serve(
-    method: CachedMethod,
-    key: string,
-    now: number,
-    served: Served | undefined,
-  ): Entry | undefined {
-    const entry = this.current(`${method}\n${key}`, now);
-    if (!entry) return undefined;
-    this.hits += 1;
-    served?.(entry.readAt, entry.tags);
-    return entry;
-  }
-
-  private async read(
-    method: CachedMethod,
+  private async kept<T>(
+    method: KeptMethod,
     keys: readonly string[],
-    readFromStore: KeyedRead,
-    served: Served | undefined,
-  ): Promise<unknown[]> {
+    readFromAdapter: (keys: readonly string[]) => Promise<T[]>,
+  ): Promise<T[]> {
+    if (!this.entries) return this.read(method, [keys], readFromAdapter(keys));
     const now = Date.now();
     const answers: unknown[] = new Array(keys.length);
     const missing: string[] = [];
     const missingAt: number[] = [];
     keys.forEach((key, i) => {
-      const entry = this.serve(method, key, now, served);
+      const entry = this.current(`${method}\n${key}`, now);
       if (entry) {
+        this.hits += 1;
+        noteRead(entry.tags, entry.readAt);
         answers[i] = entry.answer;
       } else {
         missing.push(key);
@@ -146,45 +226,39 @@ export class RecordCache {
       }
     });
     this.misses += missing.length;
-    if (missing.length === 0) return answers;
+    if (missing.length === 0) return answers as T[];
 
     const bornAt = this.freshness.now;
-    const loaded = await readFromStore(missing);
-    const tagsOf = (STORE_EFFECTS[method] as { reads(args: unknown[], answer: unknown): Tag[] })
-      .reads;
+    const loaded = await (readFromAdapter as KeyedRead)(missing);
     loaded.forEach((answer, j) => {
       const key = missing[j];
       answers[missingAt[j]] = answer;
-      if (answer === null) return;
-      const tags = tagsOf([[key]], [answer]);
-      // A write to it that ran while it was read: the next read goes to the store again.
-      if (!this.freshness.unchanged(bornAt, tags)) return;
-      this.entries.set(`${method}\n${key}`, {
+      const tags = readTags(method, [[key]], [answer]);
+      noteRead(tags);
+      // Nothing found is not kept; nor what a write changed while it was read.
+      if (answer === null || !this.freshness.unchanged(bornAt, tags)) return;
+      this.entries!.set(`${method}\n${key}`, {
         answer: deepFreeze(answer),
         tags,
         bornAt,
         readAt: now,
       });
     });
-    return answers;
+    return answers as T[];
   }
 
   private current(key: string, now: number): Entry | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.entries!.get(key);
     if (!entry) return undefined;
     if (
-      now - entry.readAt < this.options.maxAgeMs &&
+      now - entry.readAt < this.options!.maxAgeMs &&
       this.freshness.unchanged(entry.bornAt, entry.tags)
     ) {
       return entry;
     }
-    this.entries.delete(key);
+    this.entries!.delete(key);
     return undefined;
   }
-}
-
-function isCachedMethod(property: string | symbol): property is CachedMethod {
-  return (CACHED_METHODS as readonly unknown[]).includes(property);
 }
 
 function deepFreeze<T>(value: T): T {

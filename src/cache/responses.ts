@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { OperationName, ResponseCacheMetrics } from '../metrics';
-import type { Store } from '../store/port';
 import type { Freshness } from './freshness';
+import type { RequestReads } from './request-reads';
 import { responseEntryBytes } from './sizes';
-import { effectOf, type Tag } from './tags';
+import type { Tag } from './tags';
 
 /**
  * Whole GraphQL responses of anonymous reads, kept in memory and answered
@@ -41,17 +41,6 @@ export interface CachedResponse {
   tags: readonly Tag[];
 }
 
-/** What one request read, from its start: its tags are collected as it runs. */
-export interface RequestReads {
-  readonly bornAt: number;
-  /**
-   * When its request started, or earlier: when the oldest record it was
-   * given was read (records.ts), so that its response expires by its data.
-   */
-  startedAt: number;
-  readonly tags: Set<Tag>;
-}
-
 export interface ResponseCacheOptions {
   /** How long an answer is kept and served in this process (index.ts: longer on the embedded store). */
   maxAgeMs: number;
@@ -69,7 +58,7 @@ export class ResponseCache {
   private readonly entries: LRUCache<string, CachedResponse>;
 
   constructor(
-    /** What this process's writes changed (its invalidating() store), shared with the record cache. */
+    /** What this process's writes changed (stamped by the store front, records.ts). */
     private readonly freshness: Freshness,
     private readonly options: ResponseCacheOptions,
     private readonly metrics?: ResponseCacheMetrics,
@@ -119,7 +108,10 @@ export class ResponseCache {
     return undefined;
   }
 
-  /** Called when a request starts; the store it reads through records into it (recording()). */
+  /**
+   * Called when a request that may be kept starts: what the store notes its
+   * reads into (request-reads.ts), with the clock its answer is checked against.
+   */
   begin(now = Date.now()): RequestReads {
     return { bornAt: this.freshness.now, startedAt: now, tags: new Set() };
   }
@@ -145,24 +137,6 @@ export class ResponseCache {
     };
     if (now - entry.startedAt >= this.options.maxAgeMs || !this.unchanged(entry)) return;
     this.entries.set(key, entry);
-  }
-
-  /** The store with every read tagging `reads` with what it answered. */
-  recording(store: Store, reads: RequestReads): Store {
-    return new Proxy(store, {
-      get(target, property, receiver) {
-        const value: unknown = Reflect.get(target, property, receiver);
-        const effect = effectOf(property);
-        if (typeof value !== 'function' || !effect || effect === 'none' || !('reads' in effect)) {
-          return value;
-        }
-        return async (...args: unknown[]) => {
-          const answer = await value.apply(target, args);
-          for (const tag of effect.reads(args, answer)) reads.tags.add(tag);
-          return answer;
-        };
-      },
-    });
   }
 
   private unchanged(entry: CachedResponse): boolean {

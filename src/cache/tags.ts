@@ -85,15 +85,27 @@ export const STORE_EFFECTS: { [M in Method]: Effect<M> } = {
   close: 'none',
 };
 
-/** An effect whatever its method, for the proxies that apply them (freshness.ts, responses.ts). */
-export type AnyEffect =
+/** The port methods, each classified in STORE_EFFECTS. */
+export type StoreMethod = Method;
+
+/** An effect whatever its method, as the store front (records.ts) applies it. */
+type AnyEffect =
   | { reads(args: unknown[], answer: unknown): Tag[] }
   | { writes(args: unknown[], answer: unknown): Tag[] | typeof EVERYTHING }
   | 'none';
 
-/** The effect of a property of the store, if it is a port method. */
-export function effectOf(property: string | symbol): AnyEffect | undefined {
-  return typeof property === 'string' && Object.hasOwn(STORE_EFFECTS, property)
-    ? (STORE_EFFECTS[property as Method] as unknown as AnyEffect)
-    : undefined;
+/** The tags of what a read answered (none for a method that does not read). */
+export function readTags(method: Method, args: unknown[], answer: unknown): Tag[] {
+  const effect = STORE_EFFECTS[method] as unknown as AnyEffect;
+  return effect !== 'none' && 'reads' in effect ? effect.reads(args, answer) : [];
+}
+
+/** The tags of what a write changed; `answer` undefined when it threw (none for a read). */
+export function writtenTags(
+  method: Method,
+  args: unknown[],
+  answer: unknown,
+): Tag[] | typeof EVERYTHING {
+  const effect = STORE_EFFECTS[method] as unknown as AnyEffect;
+  return effect !== 'none' && 'writes' in effect ? effect.writes(args, answer) : [];
 }

@@ -8,6 +8,7 @@ import {
   MAX_SLUG_LENGTH,
   MediaType,
   SLUG_PATTERN,
+  SLUG_RULE,
   UNVERIFIED,
   VerificationStatus,
 } from '../model';
@@ -31,7 +32,7 @@ const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 of A-Z a-z
 const slug = z
   .string()
   .max(MAX_SLUG_LENGTH, `must be at most ${MAX_SLUG_LENGTH} characters`)
-  .regex(SLUG_PATTERN, 'must be lowercase words joined by hyphens, e.g. the-glory');
+  .regex(SLUG_PATTERN, SLUG_RULE);
 const text = (max: number) =>
   z
     .string()

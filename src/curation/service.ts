@@ -4,13 +4,14 @@ import {
   createTitle,
   type CuratedTitle,
   type EditContext,
-  EntityNotFoundError,
+  NotFoundError,
   type FactCategory,
   type FactRecord,
   type FactVerification,
   hideComment,
   type MediaType,
   moveFact,
+  pickSlug,
   type RatingRecord,
   removeFact,
   setFactVerification,
@@ -24,7 +25,6 @@ import {
 } from '../model';
 import { newStoreId } from '../store/ids';
 import type { Store, TitleEdit } from '../store/port';
-import { pickSlug } from './slugs';
 
 /** What an editor gives for a new title; everything else starts empty. */
 export interface NewTitle {
@@ -105,7 +105,7 @@ export class CurationService {
     expectedRevision: number,
   ): Promise<TitleRecord> {
     const [existing] = await this.store.titlesByIds([titleId]);
-    if (!existing) throw new EntityNotFoundError('No title has this id', 'id');
+    if (!existing) throw new NotFoundError('No title has this id', 'id');
     const name = patch.name ?? existing.name;
     const year = patch.year === undefined ? existing.year : patch.year;
     const [title] = await this.withFreeSlug(name, year, titleId, (slug) =>
@@ -185,7 +185,7 @@ export class CurationService {
     const found = await this.store.titlesByIds(items.map((item) => item.titleId));
     const missing = found.findIndex((title) => title === null);
     if (missing >= 0) {
-      throw new EntityNotFoundError('No title has this titleId', `items[${missing}].titleId`);
+      throw new NotFoundError('No title has this titleId', `items[${missing}].titleId`);
     }
     const [title] = await this.edit(
       this.titleEdit(
@@ -211,7 +211,7 @@ export class CurationService {
     const rating = await this.store.moderateRating(ratingId, (current) =>
       hideComment({ now: this.now(), newId: newStoreId }, current, reason),
     );
-    if (!rating) throw new EntityNotFoundError('No rating has this ratingId', 'ratingId');
+    if (!rating) throw new NotFoundError('No rating has this ratingId', 'ratingId');
     return rating;
   }
 
@@ -232,7 +232,7 @@ export class CurationService {
     return {
       titleId,
       apply: (current) => {
-        if (!current) throw new EntityNotFoundError(`No title has this ${field}`, field);
+        if (!current) throw new NotFoundError(`No title has this ${field}`, field);
         return apply(current);
       },
     };
@@ -255,13 +255,13 @@ export class CurationService {
       this.titleEdit(titleId, (current) => apply(this.context(operation), current), 'id'),
     );
     const fact = title.facts.find((f) => f.id === factId);
-    if (!fact) throw new EntityNotFoundError('No fact has this id', 'id');
+    if (!fact) throw new NotFoundError('No fact has this id', 'id');
     return fact;
   }
 
   private async titleOfFact(factId: string): Promise<string> {
     const [fact] = await this.store.factsByIds([factId]);
-    if (!fact) throw new EntityNotFoundError('No fact has this id', 'id');
+    if (!fact) throw new NotFoundError('No fact has this id', 'id');
     return fact.titleId;
   }
 

@@ -1,12 +1,14 @@
-import { notFound, upstreamUnavailable } from '../errors';
 import {
   ChangeOperation,
   importFromTmdb,
   type MediaType,
+  NotFoundError,
+  pickSlug,
   recommendationLabel,
   SlugTakenError,
   type TitleRecord,
   TMDB_OWNED_FIELDS,
+  UpstreamUnavailableError,
 } from '../model';
 import { newStoreId } from '../store/ids';
 import type { Store, TitleEdit } from '../store/port';
@@ -14,7 +16,6 @@ import { TmdbError } from '../tmdb/errors';
 import type { TmdbTitleSource } from '../tmdb/titles';
 import type { TmdbTitleDetails } from '../tmdb/types';
 import type { CurationService } from './service';
-import { pickSlug } from './slugs';
 
 /** At most this many of TMDB's recommendations are imported at once. */
 export const MAX_IMPORTED_RECOMMENDATIONS = 10;
@@ -50,9 +51,9 @@ export class TmdbImporter {
     recommendations: number,
   ): Promise<TmdbImportResult> {
     if (!this.tmdb.enabled) {
-      throw upstreamUnavailable(
+      throw new UpstreamUnavailableError(
         'TMDB is not configured on this server: set TMDB_API_TOKEN (or TMDB_API_KEY) to import titles',
-        { reason: 'TMDB_NOT_CONFIGURED' },
+        'TMDB_NOT_CONFIGURED',
       );
     }
     const { main, recommended } = await this.fetch(tmdbId, mediaType, recommendations);
@@ -88,12 +89,12 @@ export class TmdbImporter {
       return { main, recommended };
     } catch (error) {
       if (error instanceof TmdbError && error.kind === 'http' && error.status === 404) {
-        throw notFound(`TMDB has no ${mediaType} title with this tmdbId`, 'tmdbId');
+        throw new NotFoundError(`TMDB has no ${mediaType} title with this tmdbId`, 'tmdbId');
       }
       if (error instanceof TmdbError) {
-        throw upstreamUnavailable(
+        throw new UpstreamUnavailableError(
           `TMDB could not be read (${error.kind}${error.status ? ` ${error.status}` : ''}); nothing was imported, retry later`,
-          { reason: error.kind },
+          error.kind,
         );
       }
       throw error;

@@ -1,41 +1,39 @@
 import type http from 'node:http';
 import { type ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
-import type { Context } from '../graphql/context';
+import type { Context } from '../graphql/request/context';
 import type { Logger } from '../logger';
 import type { CachedResponse, ResponseCache } from '../cache/responses';
-import type { ResponseCaching } from '../cache/policy';
-import { Refusal, type RegisteredRequests } from '../graphql/trusted-documents';
-import { refusalBody, requestError } from './request-error';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id';
+import { varyWith, type ResponseCaching } from '../cache/policy';
+import type { Explorer } from './explorer';
+import { Refusal, type RegisteredRequests } from '../graphql/engine/trusted-documents';
+import { BodyRefusal, parseJsonBody, readBodyText } from './request-body';
+import { REQUEST_ID_HEADER } from './request-id';
+import { requestError, setCommonHeaders, writeJson } from './respond';
+import type { CorsPolicy } from './security';
 
 /**
- * `/graphql` as most clients call it, answered without Express: a GET with a
- * `query` (or an automatic persisted query's `extensions`), or a POST of a
- * plain JSON body (application/json, UTF-8, not compressed, Content-Length
- * within the body limit). Everything else (the explorer, CORS preflights,
- * other media types, compressed, chunked or oversized bodies) goes to Express
- * (`next`), which applies the same rules and answers the same way. The
- * headers are the same on both paths: request id, security headers, CORS,
- * then Apollo's.
+ * `/graphql`, every method, from the socket to Apollo
+ * (executeHTTPGraphQLRequest) in one path: a CORS preflight (OPTIONS), the
+ * explorer's page for a browser (GET, HTML, no query), and every GraphQL
+ * request: a POST's body is read by the rules of request-body.ts, a GET's
+ * query string is passed on, any other method is Apollo's to refuse (405).
  *
- * Express's router, body parser and response helpers cost more than the rest
- * of a small request; here a request costs its parse, Apollo and one write.
  * With the response cache on, an anonymous read (no Authorization header) is
  * first looked up by its key (cacheKey): a hit is the stored status, headers
- * and bytes with a fresh request id and an Age header, without running any
- * GraphQL; a miss runs as usual and is kept when cachePolicy says so.
+ * and bytes with a fresh request id and an Age header, without parsing or
+ * running any GraphQL; a miss runs as usual and is kept when cachePolicy says
+ * so. That lookup comes before any header is set, so a hit is one writeHead.
  */
 export interface GraphQLEndpointOptions {
   apollo: ApolloServer<Context>;
-  /** The context of a request answered here (the same as on the Express path). */
+  /** A request's context (src/app.ts builds it). */
   context(request: {
     req: http.IncomingMessage;
     logger: Logger;
     responseCaching: ResponseCaching | null;
   }): Promise<Context>;
   logger: Logger;
-  /** The headers every answer carries before Apollo's (security headers, CORS): see app.ts. */
-  commonHeaders(req: http.IncomingMessage, res: http.ServerResponse): void;
+  cors: CorsPolicy;
   bodyLimitBytes: number;
   /** Requests that name a registered document by id, turned into what Apollo reads. */
   registeredRequests: RegisteredRequests;
@@ -44,17 +42,18 @@ export interface GraphQLEndpointOptions {
   responseCache: ResponseCache | null;
   /** Observes an answer from the cache (its count per operation, its line at debug level). */
   answeredFromCache(hit: CachedResponse, requestId: string, seconds: number): void;
+  /** GraphiQL for browsers; null with EXPLORER=false. */
+  explorer: Explorer | null;
 }
 
-export type NodeHandler = (
+/** Answers one request to /graphql; `search` is its query string with the "?" (or ''). */
+export type GraphQLEndpoint = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  next: () => void,
-) => void;
+  requestId: string,
+  search: string,
+) => Promise<void>;
 
-const PATH = '/graphql';
-/** application/json, optionally with charset utf-8: what body-parser would read as is. */
-const PLAIN_JSON = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 /** The fields of a GraphQL request over HTTP; a request with any other is never kept. */
 const PLAIN_REQUEST_FIELDS = new Set([
   'query',
@@ -66,32 +65,40 @@ const PLAIN_REQUEST_FIELDS = new Set([
 /** Apollo adds traces to a response that asks for them: never shared. */
 const TRACE_HEADER = 'apollo-federation-include-trace';
 
-export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
-  const { responseCache, logger } = options;
-  return (req, res, next) => {
-    const method = routeOf(req, options.bodyLimitBytes);
-    if (!method) return next();
-    answer(method, req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'unhandled error answering /graphql');
-      if (!res.headersSent) {
-        writeJson(res, 500, requestError('Internal server error', 'INTERNAL_SERVER_ERROR'));
-      } else {
-        res.destroy();
-      }
-    });
+export function graphqlEndpoint(options: GraphQLEndpointOptions): GraphQLEndpoint {
+  const { responseCache, logger, cors, explorer } = options;
+
+  /** Headers before an answer of our own or Apollo's: the common ones, then CORS. */
+  const startAnswer = (req: http.IncomingMessage, res: http.ServerResponse, id: string) => {
+    setCommonHeaders(res, id);
+    cors(req, res);
   };
 
-  async function answer(
-    method: 'GET' | 'POST',
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-  ): Promise<void> {
-    const id = requestIdOf(req.headers[REQUEST_ID_HEADER]);
+  return async (req, res, id, search) => {
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      startAnswer(req, res, id); // cors answers the preflight itself: 204
+      return;
+    }
+    if (explorer && method === 'GET' && wantsExplorer(explorer, req, search)) {
+      setCommonHeaders(res, id);
+      explorer.servePage(res);
+      return;
+    }
     const startedAt = Date.now();
-    const url = req.url ?? PATH;
-    let search = url.length > PATH.length ? url.slice(PATH.length) : '';
-    const text = method === 'POST' ? (await readBody(req)).toString('utf8') : undefined;
-    const cache = responseCache && mayBeCached(req) ? responseCache : null;
+    let text: string | undefined;
+    if (method === 'POST') {
+      const read = await readBodyText(req, options.bodyLimitBytes);
+      if (read instanceof BodyRefusal) {
+        startAnswer(req, res, id);
+        if (read.closesConnection) res.setHeader('connection', 'close');
+        writeJson(res, read.status, requestError(read.message, read.code));
+        return;
+      }
+      text = read;
+    }
+    const graphqlMethod = method === 'GET' || method === 'POST' ? method : null;
+    const cache = graphqlMethod && responseCache && mayBeCached(req) ? responseCache : null;
     // Looked up before anything is parsed: a hit costs its key and one lookup.
     const key = cache && cacheKey(req, text ?? search);
     if (cache && key !== null) {
@@ -106,28 +113,31 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
     if (text !== undefined) {
       body = parseJsonBody(text);
       if (body === undefined) {
-        res.setHeader(REQUEST_ID_HEADER, id);
-        options.commonHeaders(req, res);
+        startAnswer(req, res, id);
         writeJson(res, 400, requestError('The request body is not valid JSON', 'BAD_REQUEST'));
         return;
       }
     }
     const keepable = cache && isPlainRequest(text === undefined ? getParams(search) : body);
     const responseCaching: ResponseCaching | null =
-      cache && keepable ? { reads: cache.begin(startedAt), method, keep: false } : null;
+      cache && keepable && graphqlMethod
+        ? { reads: cache.begin(startedAt), method: graphqlMethod, keep: false }
+        : null;
 
-    res.setHeader(REQUEST_ID_HEADER, id);
-    options.commonHeaders(req, res);
-    const named =
-      text === undefined
-        ? await options.registeredRequests.search(search, options.isEditor(req))
-        : await options.registeredRequests.body(body, options.isEditor(req));
-    if (named instanceof Refusal) {
-      writeJson(res, named.status, refusalBody(named));
-      return;
+    startAnswer(req, res, id);
+    if (graphqlMethod) {
+      const named =
+        text === undefined
+          ? await options.registeredRequests.search(search, options.isEditor(req))
+          : await options.registeredRequests.body(body, options.isEditor(req));
+      if (named instanceof Refusal) {
+        const { code, ...extensions } = named.extensions;
+        writeJson(res, named.status, requestError(named.message, code, extensions));
+        return;
+      }
+      if (text === undefined) search = named as string;
+      else body = named;
     }
-    if (text === undefined) search = named as string;
-    else body = named;
     const requestLogger = logger.child({ requestId: id });
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
@@ -148,34 +158,16 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): NodeHandler {
         operation: responseCaching.operation,
       });
     }
-  }
+  };
 }
 
-/** 'GET' or 'POST' when the request is one this endpoint answers, else null (Express does). */
-function routeOf(req: http.IncomingMessage, bodyLimitBytes: number): 'GET' | 'POST' | null {
-  const url = req.url;
-  if (!url?.startsWith(PATH) || (url.length > PATH.length && url[PATH.length] !== '?')) {
-    return null;
+/** A browser navigating to the endpoint: it prefers HTML and names no GraphQL request. */
+function wantsExplorer(explorer: Explorer, req: http.IncomingMessage, search: string): boolean {
+  if (search !== '') {
+    const params = new URLSearchParams(search);
+    if (params.has('query') || params.has('extensions') || params.has('documentId')) return false;
   }
-  if (req.method === 'GET') {
-    const params = new URLSearchParams(url.slice(PATH.length));
-    return params.has('query') || params.has('extensions') || params.has('documentId')
-      ? 'GET'
-      : null;
-  }
-  if (req.method !== 'POST') return null;
-  const { headers } = req;
-  const length = headers['content-length'];
-  const encoding = headers['content-encoding'];
-  return PLAIN_JSON.test(headers['content-type'] ?? '') &&
-    (encoding === undefined || encoding.toLowerCase() === 'identity') &&
-    headers['transfer-encoding'] === undefined &&
-    length !== undefined &&
-    /^\d+$/.test(length) &&
-    Number(length) > 0 &&
-    Number(length) <= bodyLimitBytes
-    ? 'POST'
-    : null;
+  return explorer.wantsPage(req);
 }
 
 /** Anonymous, and not asking for anything made for this one request (federated traces). */
@@ -230,29 +222,6 @@ function getParams(search: string): Record<string, unknown> | null {
   return request;
 }
 
-/** The whole body (at most Content-Length bytes, which the route checked against the limit). */
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
-/**
- * The body as body-parser's strict JSON reads it: an object or an array
- * (Apollo refuses batches itself), else undefined.
- */
-function parseJsonBody(text: string): unknown {
-  if (!/^[\s\uFEFF]*[{[]/.test(text)) return undefined;
-  try {
-    return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function headerMapOf(req: http.IncomingMessage): HeaderMap {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -266,7 +235,10 @@ async function writeResponse(
   res: http.ServerResponse,
   response: HTTPGraphQLResponse,
 ): Promise<Buffer | null> {
-  for (const [name, value] of response.headers) res.setHeader(name, value);
+  for (const [name, value] of response.headers) {
+    // Vary is only ever added to: CORS's Origin stays beside what cachePolicy names.
+    res.setHeader(name, name === 'vary' ? varyWith(res.getHeader('vary'), [value]) : value);
+  }
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
     const body = Buffer.from(response.body.string);
@@ -293,12 +265,4 @@ function headersToReplay(res: http.ServerResponse): string[] {
 function writeHit(res: http.ServerResponse, hit: CachedResponse, id: string, age: number): void {
   res.writeHead(hit.status, [...hit.headers, REQUEST_ID_HEADER, id, 'age', String(age)]);
   res.end(hit.body);
-}
-
-function writeJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', bytes.length);
-  res.end(bytes);
 }

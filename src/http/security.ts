@@ -1,22 +1,14 @@
 import type http from 'node:http';
 import cors from 'cors';
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 /**
- * Security headers on every answer: nosniff, HSTS, no referrer, no framing,
- * and a Content-Security-Policy for JSON, which loads nothing. A route that
- * serves an HTML page sets its own Content-Security-Policy header and adds
- * HTML_PAGE_HEADERS (src/explorer does).
+ * Security headers on every answer (src/http/routes.ts sets them once per
+ * request): nosniff, HSTS, no referrer, no framing, and a
+ * Content-Security-Policy for JSON, which loads nothing. A route that serves
+ * an HTML page sets its own Content-Security-Policy header and adds
+ * HTML_PAGE_HEADERS (src/http/explorer.ts does).
  */
-export function securityHeaders(): RequestHandler {
-  return (_req, res, next) => {
-    setSecurityHeaders(res);
-    next();
-  };
-}
-
-/** The security headers on a response (src/http/graphql-endpoint.ts answers without Express). */
 export function setSecurityHeaders(res: http.ServerResponse): void {
   for (const [name, value] of API_HEADERS) res.setHeader(name, value);
 }
@@ -66,16 +58,22 @@ const API_HEADER_NAMES = new Set([
 ]);
 const API_HEADERS = HELMET_HEADERS.filter(([name]) => API_HEADER_NAMES.has(name));
 
-/** Helmet's headers for HTML documents, which a route serving a page adds (src/explorer). */
+/** Helmet's headers for HTML documents, which a route serving a page adds (src/http/explorer.ts). */
 export const HTML_PAGE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(
   HELMET_HEADERS.filter(([name]) => !API_HEADER_NAMES.has(name)),
 );
 
+/** Sets the CORS headers of an answer; a preflight (OPTIONS) it answers itself, 204. */
+export type CorsPolicy = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
 /**
  * Cross-origin calls from browsers: the configured origins ('*' by default,
  * since no cookies or credentials are used), only the two methods GraphQL over
- * HTTP needs, and preflights cached for 10 minutes.
+ * HTTP needs, and preflights cached for 10 minutes. The `cors` package works
+ * on plain Node requests; with fixed options it decides synchronously, and it
+ * appends to Vary (Origin with a list of origins) rather than replacing it.
  */
-export function corsPolicy(origins: '*' | string[]): RequestHandler {
-  return cors({ origin: origins, methods: ['GET', 'POST'], maxAge: 600 });
+export function corsPolicy(origins: '*' | string[]): CorsPolicy {
+  const middleware = cors({ origin: origins, methods: ['GET', 'POST'], maxAge: 600 });
+  return (req, res) => middleware(req as never, res as never, () => undefined);
 }

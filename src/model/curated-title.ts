@@ -5,7 +5,7 @@ import {
   fieldChanges,
   sameValue,
 } from './change';
-import { InvalidEditError, EntityNotFoundError, RevisionConflictError } from './errors';
+import { InvalidInputError, NotFoundError, RevisionConflictError } from './errors';
 import {
   compareFactsInPageOrder,
   type FactCategory,
@@ -118,7 +118,7 @@ export function addFact(
 ): TitleEditResult {
   const inCategory = current.facts.filter((f) => f.category === fact.category);
   if (inCategory.length >= MAX_FACTS_PER_CATEGORY) {
-    throw new InvalidEditError(
+    throw new InvalidInputError(
       'category',
       `category ${fact.category} already holds ${MAX_FACTS_PER_CATEGORY} facts, the most a section may; remove one first`,
     );
@@ -442,7 +442,7 @@ function expectRevision(
 
 function findFact(current: CuratedTitle, factId: string): FactRecord {
   const fact = current.facts.find((f) => f.id === factId);
-  if (!fact) throw new EntityNotFoundError('No fact has this id', 'id');
+  if (!fact) throw new NotFoundError('No fact has this id', 'id');
   return fact;
 }
 
@@ -452,13 +452,13 @@ function replaceFact(current: CuratedTitle, fact: FactRecord): CuratedTitle {
 
 function checkPosition(position: number, max: number): void {
   if (!Number.isInteger(position) || position < 1 || position > max) {
-    throw new InvalidEditError('position', `position must be from 1 to ${max}`);
+    throw new InvalidInputError('position', `position must be from 1 to ${max}`);
   }
 }
 
 function checkVerification(verification: Omit<FactVerification, 'updatedAt'>): void {
   if (verification.status !== VerificationStatus.UNVERIFIED && verification.sources.length === 0) {
-    throw new InvalidEditError(
+    throw new InvalidInputError(
       'sources',
       `sources must name at least one source for ${verification.status}: readers are told why`,
     );
@@ -467,7 +467,7 @@ function checkVerification(verification: Omit<FactVerification, 'updatedAt'>): v
   const repeated = urls.findIndex((url, i) => urls.indexOf(url) !== i);
   if (repeated >= 0) {
     const field = `sources[${repeated}].url`;
-    throw new InvalidEditError(
+    throw new InvalidInputError(
       field,
       `${field} repeats sources[${urls.indexOf(urls[repeated])}].url: list each source once`,
     );
@@ -479,16 +479,16 @@ function checkRecommendations(
   items: ReadonlyArray<Pick<RecommendationRecord, 'recommendedTitleId'>>,
 ): void {
   if (items.length > MAX_RECOMMENDATIONS) {
-    throw new InvalidEditError('items', `items must hold at most ${MAX_RECOMMENDATIONS} titles`);
+    throw new InvalidInputError('items', `items must hold at most ${MAX_RECOMMENDATIONS} titles`);
   }
   const seen = new Set<string>();
   items.forEach((item, i) => {
     const field = `items[${i}].titleId`;
     if (item.recommendedTitleId === titleId) {
-      throw new InvalidEditError(field, `${field} is this title: a title cannot recommend itself`);
+      throw new InvalidInputError(field, `${field} is this title: a title cannot recommend itself`);
     }
     if (seen.has(item.recommendedTitleId)) {
-      throw new InvalidEditError(
+      throw new InvalidInputError(
         field,
         `${field} is listed before: a title can be recommended only once`,
       );

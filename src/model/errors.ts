@@ -1,7 +1,9 @@
 /**
- * Why a domain rule refused an edit. The GraphQL layer maps each to its
- * error code (src/errors.ts); scripts print the message. None of them is ever
- * thrown after something was written.
+ * The errors of the domain: why an operation was refused, as data. Every
+ * layer below the API throws these (the model, the services, the store
+ * adapters, the TMDB client); the GraphQL layer maps each to its
+ * extensions.code in one place (src/graphql/errors.ts), scripts print the
+ * message. None of them is ever thrown after something was written.
  */
 
 /** The entity moved on since the caller read it: CONFLICT, with the current revision. */
@@ -21,28 +23,28 @@ export class RevisionConflictError extends Error {
 }
 
 /** Something an argument names does not exist: NOT_FOUND naming the argument. */
-export class EntityNotFoundError extends Error {
+export class NotFoundError extends Error {
   constructor(
     message: string,
     readonly field: string,
   ) {
     super(message);
-    this.name = 'EntityNotFoundError';
+    this.name = 'NotFoundError';
   }
 }
 
 /**
- * An edit that breaks a rule of the domain: BAD_USER_INPUT naming the field.
+ * Input that breaks a rule of the domain: BAD_USER_INPUT naming the field.
  * The message starts with the field's name ("position must be from 1 to 8"),
  * as every validation message does; nothing adds it again.
  */
-export class InvalidEditError extends Error {
+export class InvalidInputError extends Error {
   constructor(
     readonly field: string,
     message: string,
   ) {
     super(message);
-    this.name = 'InvalidEditError';
+    this.name = 'InvalidInputError';
   }
 }
 
@@ -71,5 +73,43 @@ export class TmdbIdentityTakenError extends Error {
         'a TMDB identity names one title. Edit that title, or clear its tmdbId first',
     );
     this.name = 'TmdbIdentityTakenError';
+  }
+}
+
+/** Too many of `what` (ratings, failed editor authentications) from one client: RATE_LIMITED. */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    what = 'ratings',
+  ) {
+    super(`Too many ${what} from this client; retry in ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * The database cannot be reached (store adapters throw it; the rate limiter
+ * too when its counters cannot be read): SERVICE_UNAVAILABLE, worth a retry.
+ * Its message is for logs; clients get a fixed one.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * TMDB could not answer (down, throttled, not configured): UPSTREAM_UNAVAILABLE.
+ * `reason` (a TmdbFailureKind, or TMDB_NOT_CONFIGURED) is sent to clients
+ * when set, so they can tell "retry later" from "never on this server".
+ */
+export class UpstreamUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string | null = null,
+  ) {
+    super(message);
+    this.name = 'UpstreamUnavailableError';
   }
 }

@@ -1,5 +1,5 @@
 import { ChangeEntityType, ChangeOperation, type ChangeRecord, toJsonValue } from './change';
-import { InvalidEditError } from './errors';
+import { InvalidInputError } from './errors';
 import type { CommentModeration, RatingRecord } from './rating';
 
 /**
@@ -14,7 +14,7 @@ export function hideComment(
   reason: string,
 ): { hidden: CommentModeration; change: ChangeRecord } | null {
   if (rating.comment === null) {
-    throw new InvalidEditError(
+    throw new InvalidInputError(
       'ratingId',
       'ratingId names a rating without a comment: nothing to hide',
     );

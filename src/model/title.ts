@@ -15,13 +15,9 @@ export interface TmdbSnapshot {
   fetchedAt: Date;
 }
 
-/** What a slug looks like: lowercase ASCII words joined by single hyphens ("the-glory"). */
-export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const MAX_SLUG_LENGTH = 80;
-
 export interface TitleRecord {
   id: string;
-  /** The current slug; former ones keep resolving (CuratedTitle.formerSlugs). */
+  /** The current slug (see slug.ts); former ones keep resolving (CuratedTitle.formerSlugs). */
   slug: string;
   name: string;
   /** The name in its original language, e.g. "더 글로리" (from TMDB). */

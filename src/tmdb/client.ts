@@ -1,11 +1,21 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance, AxiosStatic } from 'axios';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { MediaType } from '../model';
 import { TmdbError } from './errors';
 import type { TmdbTitleDetails, TmdbTitleRef, TmdbVotes } from './types';
+
+/**
+ * axios with its dependencies takes some 3 MiB of heap, and a server without
+ * TMDB credentials never makes a request: loaded with the first request, not
+ * at start (RSS at rest, docs/performance.md).
+ */
+function loadAxios(): AxiosStatic {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('axios') as AxiosStatic;
+}
 
 export type TmdbClientConfig = Pick<Config['tmdb'], 'baseUrl' | 'apiToken' | 'apiKey'>;
 
@@ -50,20 +60,28 @@ const SAFE_CODE = /^[A-Z][A-Z0-9_]{1,40}$/;
  * caller ever holds an axios error with our credentials in it.
  */
 export class TmdbClient {
-  private readonly http: AxiosInstance;
+  /** Made on the first request (see loadAxios). */
+  private axiosInstance: AxiosInstance | undefined;
   private readonly agents = {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true }),
   };
 
-  constructor(private readonly config: TmdbClientConfig) {
+  constructor(private readonly config: TmdbClientConfig) {}
+
+  private get http(): AxiosInstance {
+    this.axiosInstance ??= this.createHttp();
+    return this.axiosInstance;
+  }
+
+  private createHttp(): AxiosInstance {
     // Prefer the v4 token (a header) over the v3 key (a query parameter that
     // ends up in URLs); send only one of them.
-    const bearer = config.apiToken ? { Authorization: `Bearer ${config.apiToken}` } : {};
-    const apiKey = !config.apiToken && config.apiKey ? { api_key: config.apiKey } : undefined;
-    this.http = axios.create({
+    const { apiToken, apiKey } = this.config;
+    const bearer = apiToken ? { Authorization: `Bearer ${apiToken}` } : {};
+    return loadAxios().create({
       headers: { Accept: 'application/json', ...bearer },
-      params: apiKey,
+      params: !apiToken && apiKey ? { api_key: apiKey } : undefined,
       // Statuses are mapped below; axios should only throw when there is no answer.
       validateStatus: () => true,
       maxRedirects: 0,
@@ -164,7 +182,8 @@ export function tmdbPath(mediaType: MediaType, tmdbId: number): string {
 function toTransportError(error: unknown, path: string): TmdbError {
   const code = (error as { code?: unknown } | null)?.code;
   const safeCode = typeof code === 'string' && SAFE_CODE.test(code) ? code : undefined;
-  if (axios.isCancel(error) || safeCode === 'ERR_CANCELED') return new TmdbError('cancelled', path);
+  if (loadAxios().isCancel(error) || safeCode === 'ERR_CANCELED')
+    return new TmdbError('cancelled', path);
   if (safeCode === 'ECONNABORTED' || safeCode === 'ETIMEDOUT') {
     return new TmdbError('timeout', path, { code: safeCode });
   }

@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
 import type { Config } from '../config';
-import { upstreamUnavailable } from '../errors';
 import type { Logger } from '../logger';
-import type { TmdbSnapshot } from '../model';
+import { type TmdbSnapshot, UpstreamUnavailableError } from '../model';
 import { type CachedScore, ScoreCache, scoreKey } from './cache';
 import { TmdbClient, tmdbPath } from './client';
 import { settleWithin } from './deadline';
@@ -312,6 +311,7 @@ function newest<T extends { fetchedAt: Date }>(
   return b.fetchedAt.getTime() > a.fetchedAt.getTime() ? b : a;
 }
 
+/** TMDB could not give this score: a domain error the GraphQL layer maps to UPSTREAM_UNAVAILABLE. */
 function unavailable(): Error {
-  return upstreamUnavailable(TMDB_UNAVAILABLE_MESSAGE);
+  return new UpstreamUnavailableError(TMDB_UNAVAILABLE_MESSAGE);
 }

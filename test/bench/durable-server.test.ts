@@ -38,7 +38,7 @@ describe('durable-ratings commit modes', () => {
 
   it('today: synchronous = NORMAL, each rating committed in its own call', async () => {
     await withStore(async (opened) => {
-      const db = (opened as unknown as { db: { pragma(s: string, o: object): unknown } }).db;
+      const { db } = opened['gate'];
       expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL, as built
       const today = todayMode(opened);
       expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fetchOk } from '../../scripts/bench/load';
+import { measureRestMemory } from '../../scripts/bench/rest-memory';
 import {
   graphqlBody,
   TITLE_PAGE_QUERY,
@@ -28,7 +29,7 @@ describe('bench servers', () => {
   beforeAll(() => {
     buildServer();
     workDir = tempDir('reelcheck-bench-test-');
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await servers?.stopAll();
@@ -52,7 +53,7 @@ describe('bench servers', () => {
 
     const typename = graphqlBody(TYPENAME_QUERY);
     expect(await fetchOk(stock, typename)).toBe(await fetchOk(uncached, typename));
-  }, 60_000);
+  });
 
   it('serve the registered page by documentId, and the unregistered text, with the same bytes', async () => {
     const { trusted, page, trustedPageBody } = servers!;
@@ -60,5 +61,17 @@ describe('bench servers', () => {
     expect(TRUSTED_PAGE.id).toBe(createHash('sha256').update(TITLE_PAGE_QUERY).digest('hex'));
     expect(await fetchOk(trusted, trustedPageBody)).toBe(page);
     expect(await fetchOk(trusted, graphqlBody(UNREGISTERED_TITLE_PAGE_QUERY))).toBe(page);
+  });
+
+  it("read each compared server's own RSS at rest (issue 21's row)", async () => {
+    const { reelcheck, stock, mercurius } = servers!;
+    const rest = await measureRestMemory({ reelcheck, stock, mercurius });
+    expect(rest.limitMiB).toBe(100);
+    if (process.platform !== 'linux') return;
+    // A whole Node process each: at least the runtime's own ~30 MiB, and not the same reading thrice.
+    for (const mib of [rest.reelcheckMiB, rest.stockMiB, rest.mercuriusMiB]) {
+      expect(mib).toBeGreaterThan(30);
+    }
+    expect(new Set([rest.reelcheckMiB, rest.stockMiB, rest.mercuriusMiB]).size).toBe(3);
   });
 });

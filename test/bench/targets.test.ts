@@ -1,7 +1,8 @@
 import type { CatalogSizeResults } from '../../scripts/bench/catalog-size';
 import type { CaseResult } from '../../scripts/bench/load';
 import type { RatingWriteResults } from '../../scripts/bench/rating-writes';
-import { targetsTable } from '../../scripts/bench/report';
+import { restMemoryLine, targetsTable } from '../../scripts/bench/report';
+import type { RestMemoryResults } from '../../scripts/bench/rest-memory';
 import type { StartupResults } from '../../scripts/bench/startup';
 import { type MeasuredResults, type Verdict, verdicts } from '../../scripts/bench/targets';
 
@@ -83,6 +84,11 @@ function memory(responseMiB: number | null, recordMiB: number): MeasuredResults[
   };
 }
 
+/** Issue 21's reading: Reelcheck's RSS at rest, the peers' beside it. */
+function rest(reelcheckMiB: number | null): RestMemoryResults {
+  return { reelcheckMiB, stockMiB: 70.4, mercuriusMiB: 66.6, limitMiB: 100 };
+}
+
 function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
   return {
     serving: {
@@ -97,6 +103,7 @@ function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
         measuredCase('reelcheckTrusted.titlePage', 1_100),
         measuredCase('reelcheckTrusted.unregistered', 649),
       ],
+      restMemory: rest(100),
     },
     mixed: {
       cases: [
@@ -319,8 +326,37 @@ describe('bench targets', () => {
     expect(find(noted, 'P4', /mongo \(test double\) new rating/).note).toBeUndefined();
   });
 
+  it('#21 RSS at rest: at most 100 MiB on the embedded store, the peers in the note and the row', () => {
+    expect(find(verdicts(results()), '#21', /RSS at rest/)).toEqual({
+      id: '#21',
+      label: 'RSS at rest, embedded store',
+      unit: ' MiB',
+      value: 100,
+      target: '<= 100',
+      pass: true,
+      note: 'stock Apollo 70 MiB, Mercurius 67 MiB',
+    });
+    const over = results({ serving: { ...results().serving, restMemory: rest(100.5) } });
+    expect(find(verdicts(over), '#21', /RSS at rest/)).toMatchObject({ value: 100.5, pass: false });
+    const unknown = results({ serving: { ...results().serving, restMemory: rest(null) } });
+    expect(find(verdicts(unknown), '#21', /RSS at rest/)).toMatchObject({
+      value: null,
+      pass: null,
+      note: 'skipped: no /proc: RSS unknown',
+    });
+    expect(restMemoryLine(rest(137.2))).toBe(
+      'RSS at rest, embedded store: 137 MiB (target ≤ 100); stock Apollo 70 MiB, Mercurius 67 MiB',
+    );
+    expect(targetsTable(verdicts(over))).toMatch(
+      /\| #21 RSS at rest, embedded store +\| +100\.50 MiB \| +<= 100 MiB \| +FAIL \|/,
+    );
+  });
+
   it('refuses to judge when a case was not measured', () => {
-    const serving = { cases: results().serving.cases.filter((c) => c.id !== 'bare.titlePage') };
+    const serving = {
+      ...results().serving,
+      cases: results().serving.cases.filter((c) => c.id !== 'bare.titlePage'),
+    };
     expect(() => verdicts(results({ serving }))).toThrow(/no case bare.titlePage/);
     const mixed = { cases: results().mixed.cases.filter((c) => c.id !== 'reelcheck.mixed') };
     expect(() => verdicts(results({ mixed }))).toThrow(/no case reelcheck.mixed/);

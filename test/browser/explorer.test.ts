@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/engine/trusted-documents/title-page-query';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /**
@@ -38,7 +38,7 @@ describe('explorer over HTTP', () => {
   beforeAll(async () => {
     server = await startTestApp();
   });
-  afterAll(() => server.stop());
+  afterAll(() => server?.stop());
 
   it('answers a browser GET of /graphql with the GraphiQL page under a strict CSP', async () => {
     const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
@@ -76,6 +76,34 @@ describe('explorer over HTTP', () => {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
     });
     expect(await res.json()).toEqual({ data: { title: { name: 'The Glory' } } });
+  });
+});
+
+describe('the explorer at rest', () => {
+  it('reads no asset at start, and each asset once, on its first request', async () => {
+    const readFile = jest.spyOn(fs.promises, 'readFile');
+    const assetReads = () =>
+      readFile.mock.calls.filter(([file]) =>
+        /node_modules\/(graphiql|react|react-dom)\//.test(String(file)),
+      ).length;
+    const server = await startTestApp();
+    try {
+      expect(assetReads()).toBe(0);
+      const html = await (
+        await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } })
+      ).text();
+      const react = html.match(/src="(\/explorer\/[^"]+\/react\.js)"/)![1];
+      expect(assetReads()).toBe(0);
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${server.url}${react}`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('React');
+      }
+      expect(assetReads()).toBe(1);
+    } finally {
+      readFile.mockRestore();
+      await server.stop();
+    }
   });
 });
 
@@ -224,7 +252,7 @@ describeWithBrowser('explorer in Chromium, offline', () => {
   beforeAll(async () => {
     server = await startTestApp({ env: { ADMIN_TOKEN } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  }, 60_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
@@ -262,7 +290,7 @@ describeWithBrowser('explorer in Chromium, offline', () => {
     expect(foreign).toEqual([]);
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: path.join(server.dataDir, 'explorer.png') });
-  }, 60_000);
+  });
 
   // GraphiQL's history keeps {query, variables, headers, operationName} per
   // run, and its tab state keeps each tab's headers: an editor's token typed
@@ -349,7 +377,7 @@ describeWithBrowser('explorer in Chromium, offline', () => {
     } finally {
       await context.close();
     }
-  }, 90_000);
+  });
 
   it('wipes headers an earlier explorer saved, keeping the history itself', async () => {
     const context = await browser.newContext();
@@ -392,5 +420,5 @@ describeWithBrowser('explorer in Chromium, offline', () => {
     } finally {
       await context.close();
     }
-  }, 60_000);
+  });
 });

@@ -25,7 +25,7 @@ describe('Apollo Client InMemoryCache', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   function client() {
     const counting = countingFetch();

@@ -1,4 +1,4 @@
-import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/engine/trusted-documents/title-page-query';
 
 /**
  * What an app sends: the README's title page query (the explorer's too) and

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SCHEMA_FILE } from '../../src/graphql/schema';
+import { SCHEMA_FILE } from '../../src/graphql/schema/build';
 import { tempDir } from '../helpers/temp-dirs';
 
 /**
@@ -73,7 +73,7 @@ describe('relay-compiler', () => {
       'utf8',
     );
     expect(pagination).toContain('"name": "pageInfo"');
-  }, 60_000);
+  });
 
   it('(control) refuses @refetchable when the schema has no Query.node', () => {
     const withoutNode = fs
@@ -84,5 +84,5 @@ describe('relay-compiler', () => {
     expect(status).not.toBe(0);
     expect(output).toMatch(/@refetchable/);
     expect(output).toMatch(/node/);
-  }, 60_000);
+  });
 });

@@ -20,7 +20,7 @@ import {
   type TypedDocumentNode,
 } from '@urql/core';
 import { persistedExchange } from '@urql/exchange-persisted';
-import { SCHEMA_FILE } from '../../src/graphql/schema';
+import { SCHEMA_FILE } from '../../src/graphql/schema/build';
 import { packageRoot } from '../../src/package-root';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { tempDir } from '../helpers/temp-dirs';
@@ -181,7 +181,7 @@ describe('Apollo Client: generate-persisted-query-manifest and the persisted que
     await runTool(TOOLS.apollo, [], dir);
     manifestFile = path.join(dir, 'persisted-query-manifest.json');
     t = await startTestApp({ env: { TRUSTED_DOCUMENTS: manifestFile, ...ENFORCING } });
-  }, 60_000);
+  });
   afterAll(() => t?.stop());
 
   /** Apollo's documented trusted-documents link, ids from the manifest the app was built with. */
@@ -378,7 +378,7 @@ export const RateMutation = graphql(\`
       manifestFile = path.join(dir, 'src', 'gql', 'persisted-documents.json');
       operations = await load<Operations>(path.join(dir, 'src', 'operations.ts'));
       t = await startTestApp({ env: { TRUSTED_DOCUMENTS: manifestFile, ...ENFORCING } });
-    }, 60_000);
+    });
     afterAll(() => t?.stop());
 
     /** urql's documented set-up for codegen's persisted documents: the hash codegen embedded. */
@@ -539,7 +539,7 @@ export const titleNameQuery = graphql\`
     await runTool(TOOLS.relay, [], dir);
     manifestFile = path.join(dir, 'persisted_queries.json');
     t = await startTestApp({ env: { TRUSTED_DOCUMENTS: manifestFile, ...ENFORCING } });
-  }, 60_000);
+  });
   afterAll(() => t?.stop());
 
   async function artifact(name: string): Promise<RequestParameters> {

@@ -26,7 +26,7 @@ describe('urql graphcache', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   function client(keys: Record<string, () => null>) {
     const counting = countingFetch();

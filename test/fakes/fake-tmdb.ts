@@ -5,7 +5,7 @@
  *   const tmdb = await startFakeTmdb();
  *   config.tmdb.baseUrl = tmdb.baseUrl;            // http://127.0.0.1:<port>/3
  *   tmdb.setScore('TV', 1399, { voteAverage: 8.5, voteCount: 25000 });
- *   afterAll(() => tmdb.close());
+ *   afterAll(() => tmdb?.close()); // optional: a failed setup reports its own error
  *
  * Routes: GET /3/tv/:id and /3/movie/:id (the /3 prefix is optional). A known
  * id answers 200 `{ id, vote_average, vote_count }` plus the details set with

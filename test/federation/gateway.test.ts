@@ -7,7 +7,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { parse, print } from 'graphql';
 import { composeSupergraph } from '../../scripts/supergraph';
-import { SUBGRAPH_FILE } from '../../src/graphql/schema';
+import { SUBGRAPH_FILE } from '../../src/graphql/schema/build';
 import { startStreamingSubgraph, STREAMING_TYPE_DEFS } from '../fakes/streaming-subgraph';
 import { errorCode, postRaw } from '../helpers/graphql-client';
 import { buildServer, ROOT } from '../helpers/server-process';
@@ -77,7 +77,7 @@ describe('composition', () => {
     expect(sdl).toContain(
       'STREAMING @join__graph(name: "streaming", url: "http://127.0.0.1:4001/graphql")',
     );
-  }, 120_000);
+  });
 });
 
 /** What the gateway passes on to subgraphs: README "Federation", forwarding headers. */
@@ -133,7 +133,7 @@ describe('a gateway in front of both subgraphs', () => {
       }),
     }));
     gatewayUrl = gatewayUrl.replace(/\/$/, '');
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await gateway?.stop();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { SUBGRAPH_FILE } from '../../src/graphql/schema';
-import { toGlobalId } from '../../src/graphql/ids';
-import { MAX_REPRESENTATIONS } from '../../src/graphql/federation';
+import { SUBGRAPH_FILE } from '../../src/graphql/schema/build';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
+import { MAX_REPRESENTATIONS } from '../../src/graphql/schema/federation';
 import { errorCode, postRaw } from '../helpers/graphql-client';
 import { startCountingTestApp, type TestApp } from '../helpers/test-app';
 
@@ -32,7 +32,7 @@ describe('Reelcheck as a subgraph', () => {
       env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' },
     }));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const entities = (representations: unknown[]) =>
     postRaw<{ _entities: Array<Entity | null> }>(t.url, {

@@ -3,12 +3,11 @@ import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { type Db, MongoClient } from 'mongodb';
-import { summarize } from '../../src/accuracy/summary';
-import { parseGlobalId } from '../../src/graphql/ids';
-import { aggregateOf, type AccuracyAggregate } from '../../src/model';
+import { parseGlobalId } from '../../src/graphql/schema/node/ids';
+import { type AccuracyAggregate, aggregateOf, summarize } from '../../src/model';
 import { AccuracyDocument } from '../generated/graphql';
 import { execute } from './graphql-client';
-import { buildServer, exited, freePort, ROOT, startServer } from './server-process';
+import { buildServer, freePort, ROOT, startServer, stopChild } from './server-process';
 
 /**
  * MongoDB in tests. TEST_MONGODB_URI names a server (MongoDB 4.4+, or the
@@ -184,10 +183,7 @@ export function serversOn(database: TestDatabase, env: Record<string, string> = 
       return server;
     },
     async stopAll(): Promise<void> {
-      for (const { child } of started.splice(0)) {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        await exited(child);
-      }
+      await Promise.all(started.splice(0).map(({ child }) => stopChild(child)));
     },
   };
 }
@@ -209,9 +205,10 @@ export function builtServersOnFreshDatabase(
     current.database = openTestDatabase(uri);
     current.servers = serversOn(current.database, env);
   });
+  // Optional: a failed beforeEach must report its own error, not this one's.
   afterEach(async () => {
-    await current.servers.stopAll();
-    await current.database.drop();
+    await current.servers?.stopAll();
+    await current.database?.drop();
   });
   return current;
 }

@@ -4,16 +4,20 @@ import { openCaches } from '../../src/cache';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { openRatingLimitCounters, openStore } from '../../src/store';
-import { observeStore } from '../../src/store/observed-store';
+import { openRatingLimitCounters } from '../../src/ratings/rate-limit';
+import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { createTmdbScoreSource } from '../../src/tmdb';
+import { awaitAtFileEnd, stopAtFileEnd } from './leftovers';
 import { tempDir } from './temp-dirs';
 
 export interface TestApp {
   url: string;
   app: App;
+  /** The store the app writes through (caches and metrics in front of the adapter). */
   store: Store;
+  /** The adapter itself, for tests that reach into SQLite or MongoDB. */
+  adapter: Store;
   config: Config;
   dataDir: string;
   /** Every log line the app wrote (JSON strings), for secret-leak checks. */
@@ -30,16 +34,25 @@ export function tempDataDir(prefix = 'reelcheck-test-'): string {
  * Builds the real app (config -> logger -> store -> TMDB -> Apollo/Express) on a
  * loopback port with an embedded store in a temp dir. `env` is read exactly
  * like process.env (MONGODB_URI selects MongoDB, as in production); `wrapStore`
- * lets a test observe or break store calls.
+ * lets a test observe or break store calls. The app is stopped when the test
+ * file ends if the test did not stop it (see leftovers.ts), even when the hook
+ * that started it timed out.
  */
-export async function startTestApp(
-  options: {
-    env?: Record<string, string>;
-    dataDir?: string;
-    wrapStore?: (store: Store) => Store;
-    waitUntilReady?: boolean;
-  } = {},
-): Promise<TestApp> {
+export function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  return awaitAtFileEnd(buildTestApp(options));
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  wrapStore?: (store: Store) => Store;
+  waitUntilReady?: boolean;
+}
+
+/** How long a started app may take to seed and become ready: generous, for a machine under load. */
+const READY_WITHIN_MS = 60_000;
+
+async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -64,43 +77,49 @@ export async function startTestApp(
   const opened = await openStore(config, logger);
   const metrics = createMetrics();
   // As main.ts wraps it: every write through `store` (the test's too) invalidates what is cached.
-  const { responseCache, recordCache, store } = openCaches(
+  const { responseCache, store } = openCaches(
     config,
     options.wrapStore ? options.wrapStore(opened) : opened,
     metrics,
   );
-  const observed = observeStore(store, metrics.storeCall);
   const tmdb = createTmdbScoreSource({
     config: config.tmdb,
     logger,
-    store: observed,
+    store,
     metrics: metrics.tmdb,
   });
   // From the opened store, as main.ts does: its kind decides where the counters live.
   const ratingLimits = openRatingLimitCounters(opened, config.ratings.rateLimitPerMinute);
-  const app = await createApp({
-    config,
-    logger,
-    store: observed,
-    tmdb,
-    ratingLimits,
-    metrics,
-    responseCache,
-    recordCache,
-  });
-  const url = await app.listen();
-  if (options.waitUntilReady !== false) {
-    try {
-      await waitFor(() => app.bootstrap.ready);
-    } catch (error) {
-      await app.stop(); // else its retry loop keeps Jest from exiting
-      throw error;
-    }
+  let app: App;
+  try {
+    app = await createApp({
+      config,
+      logger,
+      store,
+      tmdb,
+      ratingLimits,
+      metrics,
+      responseCache,
+    });
+  } catch (error) {
+    // As main.ts does: a failed start leaves no store open behind it.
+    await Promise.allSettled([tmdb.close(), opened.close()]);
+    throw error;
   }
-  return { url, app, store, config, dataDir, logs, stop: () => app.stop() };
+  const stop = stopAtFileEnd(() => app.stop());
+  try {
+    const url = await app.listen();
+    // Else the bootstrap's retry loop keeps Jest from exiting.
+    if (options.waitUntilReady !== false) await waitFor(() => app.bootstrap.ready, READY_WITHIN_MS);
+    return { url, app, store, adapter: opened, config, dataDir, logs, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
-export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls `condition` until it holds; the default bound is generous, for a machine under load. */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -115,7 +134,7 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promi
  * query before.
  */
 export async function startCountingTestApp(
-  options: Omit<Parameters<typeof startTestApp>[0] & object, 'wrapStore'> = {},
+  options: Omit<TestAppOptions, 'wrapStore'> = {},
 ): Promise<TestApp & { calls: Map<string, number> }> {
   let calls = new Map<string, number>();
   const app = await startTestApp({

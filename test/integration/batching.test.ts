@@ -14,7 +14,7 @@ describe('store calls per query', () => {
     ({ calls, ...t } = await startCountingTestApp());
     await seedStore(t.store, syntheticCatalog(60));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   async function callsFor(first: number): Promise<Record<string, number>> {
     calls.clear();

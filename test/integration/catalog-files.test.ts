@@ -58,14 +58,14 @@ describe.each(kinds)('%s', (_name, locate) => {
   let source: StoreLocation;
   let target: StoreLocation;
 
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
   beforeEach(() => {
     source = locate();
     target = locate();
   });
   afterEach(async () => {
-    await source.drop();
-    await target.drop();
+    await source?.drop();
+    await target?.drop();
   });
 
   /** Every page as readers and editors see it, by slug (former slugs included). */
@@ -226,7 +226,7 @@ describe.each(kinds)('%s', (_name, locate) => {
 });
 
 describe('Catalog files: a dry run without an embedded store', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it('reports what an import would create, and creates nothing: no store file, no DATA_DIR', async () => {
     const parent = tempDataDir('reelcheck-dry-run-');

@@ -15,7 +15,7 @@ describe('GET queries and cross-site writes', () => {
     t = await startTestApp();
     titleId = (await execute(t.url, AccuracyDocument, { slug: 'the-glory' })).data!.title!.id;
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const pageCount = async () =>
     (await execute(t.url, AccuracyDocument, { slug: 'the-glory' })).data!.title!.accuracy.count;

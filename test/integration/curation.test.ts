@@ -72,7 +72,7 @@ describe.each(stores)('%s', (_name, env) => {
   beforeAll(async () => {
     t = await startTestApp({ env: { ADMIN_TOKEN: TOKEN, ...env() } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   /** Runs `request`, expects `code` (and the fields), and that nothing was written. */
   async function refused(

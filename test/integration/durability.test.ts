@@ -17,7 +17,7 @@ const serverEnv = (dataDir: string) => ({
 });
 
 describe('durability of acknowledged ratings', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it('keeps every acknowledged rating after kill -9 and restart', async () => {
     const dataDir = tempDataDir('reelcheck-kill9-');
@@ -86,5 +86,5 @@ describe('durability of acknowledged ratings', () => {
     } finally {
       await store.close();
     }
-  }, 60_000);
+  });
 });

@@ -11,7 +11,7 @@ import { tempDataDir } from '../helpers/test-app';
  * user cannot write stops the start at once with a clear message.
  */
 describe('embedded store across processes', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it('a start that fails after opening the store (port in use) leaves nothing behind', async () => {
     const dataDir = tempDataDir('reelcheck-port-');

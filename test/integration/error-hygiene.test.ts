@@ -21,7 +21,7 @@ describe('request errors in production', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { NODE_ENV: 'production' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it.each([
     [

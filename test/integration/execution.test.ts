@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getIntrospectionQuery, type OperationDefinitionNode, parse, print } from 'graphql';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../../src/config';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
-import type { Engine } from '../../src/graphql/execution';
-import { toGlobalId } from '../../src/graphql/ids';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
-import { sampleVariables } from '../../src/graphql/trusted-documents/registry';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/engine/trusted-documents/title-page-query';
+import type { Engine } from '../../src/graphql/engine/execution';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
+import { sampleVariables } from '../../src/graphql/engine/trusted-documents/registry';
 import {
   EditorPageDocument,
   PageIdsDocument,
@@ -21,7 +21,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app';
 import { tempDir } from '../helpers/temp-dirs';
 
 /**
- * graphql-jit (src/graphql/execution.ts) compiles registered documents only,
+ * graphql-jit (src/graphql/engine/execution.ts) compiles registered documents only,
  * and must answer them exactly as graphql-js. Each case below is registered
  * (a manifest written for this test, beside the project's own), then sent
  * twice: by its id, which runs what was compiled at start, and as its text

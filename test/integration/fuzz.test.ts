@@ -12,8 +12,8 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
-import { toGlobalId } from '../../src/graphql/ids';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
 import { targetKey } from '../../src/model';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -193,7 +193,7 @@ describe('fuzzing over HTTP', () => {
       ...facts.map((fact) => targetKey({ kind: 'FACT', titleId: fact.titleId, factId: fact.id })),
     ];
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   /** Every rating in the store, per target: what a refused request must leave as it was. */
   const ratings = async () =>

@@ -11,7 +11,7 @@ describe('graphql-http audits', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('passes every audit', async () => {
     const results = await auditServer({ url: `${t.url}/graphql` });

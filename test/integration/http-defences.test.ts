@@ -1,4 +1,6 @@
+import http from 'node:http';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 /** Helmet's headers that only act on HTML documents. */
@@ -71,7 +73,7 @@ describe('HTTP limits on slow and greedy clients', () => {
       },
     });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('answers 408 and closes a connection whose headers trickle in', async () => {
     const client = new RawClient(t.url);
@@ -114,7 +116,12 @@ describe('HTTP limits on slow and greedy clients', () => {
     expect(await extra.closedWithin(1000)).toBe(true);
     expect(extra.received).toBe('');
     held.forEach((client) => client.destroy());
-    await sleep(50);
+    // Served again once the server has seen them close (not after a guessed delay).
+    const open = () =>
+      new Promise<number>((resolve, reject) =>
+        t.app.httpServer.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    while ((await open()) > 0) await sleep(10);
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   });
 
@@ -150,7 +157,7 @@ describe('response headers', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it.each([
     ['GET /healthz', () => fetch(`${t.url}/healthz`)],
@@ -224,5 +231,95 @@ describe('CORS_ORIGINS', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+/** A POST to /graphql with exactly these headers and bytes (chunked when `chunked`). */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  chunked = false,
+): Promise<{
+  status: number;
+  json: { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> };
+}> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'POST',
+        path: '/graphql',
+        headers: chunked
+          ? { ...headers, 'transfer-encoding': 'chunked' }
+          : { ...headers, 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+        );
+      },
+    );
+    req.on('error', reject);
+    if (chunked) req.write(body.subarray(0, 3));
+    req.end(chunked ? body.subarray(3) : body);
+  });
+}
+
+/** Every body rule applies to every POST, however its bytes arrive (sized, chunked, compressed). */
+describe('request bodies', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.stop());
+
+  const JSON_TYPE = { 'content-type': 'application/json' };
+  const query = Buffer.from(JSON.stringify({ query: '{ __typename }' }));
+
+  it.each([
+    ['gzip', zlib.gzipSync(query)],
+    ['deflate', zlib.deflateSync(query)],
+    ['br', zlib.brotliCompressSync(query)],
+  ])('reads a %s body', async (encoding, body) => {
+    const res = await post(t.url, { ...JSON_TYPE, 'content-encoding': encoding }, body);
+    expect(res).toEqual({ status: 200, json: { data: { __typename: 'Query' } } });
+  });
+
+  it('refuses a small compressed body that inflates past the limit with 413', async () => {
+    const bomb = zlib.gzipSync(
+      JSON.stringify({ query: '{ __typename }', pad: ' '.repeat(200_000) }),
+    );
+    expect(bomb.length).toBeLessThan(100 * 1024);
+    const res = await post(t.url, { ...JSON_TYPE, 'content-encoding': 'gzip' }, bomb);
+    expect([res.status, res.json.errors![0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+
+  it('answers a chunked body that is not JSON as a sized one: 400 BAD_REQUEST', async () => {
+    const notJson = Buffer.from('{"query": nope');
+    const sized = await post(t.url, JSON_TYPE, notJson);
+    const chunked = await post(t.url, JSON_TYPE, notJson, true);
+    expect(sized.status).toBe(400);
+    expect(sized.json.errors![0].message).toBe('The request body is not valid JSON');
+    expect(chunked).toEqual(sized);
+  });
+
+  it.each([
+    ['a charset other than UTF', { 'content-type': 'application/json; charset=latin1' }],
+    ['an unknown content encoding', { ...JSON_TYPE, 'content-encoding': 'x-custom' }],
+  ])('refuses %s with 415', async (_case, headers) => {
+    const res = await post(t.url, headers, query);
+    expect(res.status).toBe(415);
+    expect(res.json.data).toBeUndefined();
+  });
+
+  it('reads a UTF-16 body', async () => {
+    const body = Buffer.from(JSON.stringify({ query: '{ __typename }' }), 'utf16le');
+    const res = await post(t.url, { 'content-type': 'application/json; charset=utf-16le' }, body);
+    expect(res).toEqual({ status: 200, json: { data: { __typename: 'Query' } } });
   });
 });

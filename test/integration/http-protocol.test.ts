@@ -1,4 +1,4 @@
-import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/complexity';
+import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/pipeline/complexity';
 import { TitleListDeepDocument, TitlePageDocument } from '../generated/graphql';
 import { errorCode, execute, postRaw } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
@@ -9,7 +9,7 @@ describe('GraphQL over HTTP', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('rejects a POST without a query with 400', async () => {
     const res = await postRaw(t.url, { variables: {} });

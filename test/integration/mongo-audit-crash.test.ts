@@ -8,22 +8,27 @@
 import { writeCatalog } from '../../src/catalog/write';
 import { hideComment, updateTitle } from '../../src/model';
 import { loadCatalog } from '../../src/seed/catalog';
+import type { MongoAudit } from '../../src/store/mongo/audit';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { describeMongo, openTestDatabase, type TestDatabase } from '../helpers/mongo';
 
 describeMongo('audit trail across a crash between the document write and the copy', (uri) => {
   let database: TestDatabase;
   let store: MongoStore;
-  /** The copy to `changes` (the step after the atomic document write), to break it. */
-  let copy: { copyChanges: (...args: unknown[]) => Promise<void> };
-  let original: (...args: unknown[]) => Promise<void>;
+  /**
+   * The store's audit part (audit.ts), whose private copyChanges is the copy to
+   * `changes` (the step after the atomic document write), to break it. Bracket
+   * access keeps it typed: a rename or a move breaks the typecheck.
+   */
+  let audit: MongoAudit;
+  let original: MongoAudit['copyChanges'];
   const crash = () => {
-    copy.copyChanges = async () => {
+    audit['copyChanges'] = async () => {
       throw new Error('simulated crash after the document write');
     };
   };
   const recover = () => {
-    copy.copyChanges = original;
+    audit['copyChanges'] = original;
   };
   const ctx = (minute: number) => ({
     now: new Date(Date.UTC(2027, 0, 1, 0, minute)),
@@ -43,12 +48,12 @@ describeMongo('audit trail across a crash between the document write and the cop
     store = MongoStore.create({ uri: database.uri, serverSelectionTimeoutMs: 5000 });
     await store.ping();
     await writeCatalog(store, loadCatalog());
-    copy = store as unknown as typeof copy;
-    original = copy.copyChanges.bind(store);
+    audit = store['audit'];
+    original = audit['copyChanges'].bind(audit);
   });
   afterEach(async () => {
-    await store.close();
-    await database.drop();
+    await store?.close();
+    await database?.drop();
   });
 
   it('lists a change whose copy was interrupted, and keeps it through the next write', async () => {

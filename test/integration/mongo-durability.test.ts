@@ -61,7 +61,7 @@ describeMongo('server durability (kill -9)', (uri) => {
     expect(after.served).toEqual(after.recomputed);
     expect(after.ratings).toBe(300);
     expect(await storedScores(after.targets)).toEqual(acknowledged);
-  }, 90_000);
+  });
 
   it('after kill -9 in the middle of rating writes, keeps every acknowledged one; rebuild repairs the cut', async () => {
     const { database, servers } = fixture;
@@ -108,5 +108,5 @@ describeMongo('server durability (kill -9)', (uri) => {
     const repaired = await servedOnceAgreed(server.url, database.db, 'the-glory');
     expect(repaired.served).toEqual(repaired.recomputed);
     expect(repaired.ratings).toBe(stored.size);
-  }, 90_000);
+  });
 });

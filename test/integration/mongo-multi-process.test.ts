@@ -66,5 +66,5 @@ describeMongo('two servers on one database', (uri) => {
     expect(rebuild.code).toBe(0);
     expect(rebuild.stdout).toContain('(200 ratings) in the mongo store');
     expect(rebuild.stdout).toContain('no drift: every aggregate matches its ratings');
-  }, 90_000);
+  });
 });

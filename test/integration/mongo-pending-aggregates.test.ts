@@ -13,11 +13,6 @@ import { describeMongo, openTestDatabase, type TestDatabase } from '../helpers/m
 const TARGET: RatingTarget = { kind: 'TITLE', titleId: 'the-glory' };
 const KEY = 'title:the-glory';
 
-type Internals = {
-  applyOwnDelta: (...args: unknown[]) => Promise<unknown>;
-  clearMarker: (...args: unknown[]) => Promise<void>;
-};
-
 describeMongo('pending aggregate markers (rating writes without transactions)', (uri) => {
   let database: TestDatabase;
   const stores: MongoStore[] = [];
@@ -33,7 +28,12 @@ describeMongo('pending aggregate markers (rating writes without transactions)', 
     await store.ping();
     return store;
   };
-  const internals = (store: MongoStore) => store as unknown as Internals;
+  // The store's parts by their private names: bracket access keeps them typed, so
+  // a rename or a move breaks the typecheck instead of silently patching nothing.
+  /** The rating writes (ratings.ts): step 2, the writer's own aggregate $inc. */
+  const ratingWrites = (store: MongoStore) => store['ratingWrites'];
+  /** The pending markers (pending-aggregates.ts): step 3 clears the writer's marker. */
+  const pending = (store: MongoStore) => store['pending'];
   const rate = (store: MongoStore, voterId: string, score: number) =>
     store.upsertRating({ target: TARGET, voterId, score, comment: null }, new Date());
   const stored = async () => (await stores[0].aggregatesByTargets([KEY]))[0];
@@ -51,9 +51,10 @@ describeMongo('pending aggregate markers (rating writes without transactions)', 
     database.db.collection('ratings').countDocuments({ 'pendingAggregate.0': { $exists: true } });
   /** Makes the store's next aggregate $inc fail as if the process died just before it. */
   const crashBeforeIncrement = (store: MongoStore) => {
-    const original = internals(store).applyOwnDelta;
-    internals(store).applyOwnDelta = async () => {
-      internals(store).applyOwnDelta = original;
+    const writes = ratingWrites(store);
+    const original = writes['applyOwnDelta'];
+    writes['applyOwnDelta'] = async () => {
+      writes['applyOwnDelta'] = original;
       throw new Error('simulated crash before the aggregate $inc');
     };
   };
@@ -63,7 +64,7 @@ describeMongo('pending aggregate markers (rating writes without transactions)', 
   });
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
-    await database.drop();
+    await database?.drop();
   });
 
   it('a write cut before its $inc is settled by a sweep, once, however often it runs', async () => {
@@ -91,12 +92,13 @@ describeMongo('pending aggregate markers (rating writes without transactions)', 
 
   it('a write cut after its $inc (marker not yet cleared) is not counted again', async () => {
     const store = await open();
-    const original = internals(store).clearMarker;
-    internals(store).clearMarker = async () => {
+    const pendingMarkers = pending(store);
+    const original = pendingMarkers.clearMarker;
+    pendingMarkers.clearMarker = async () => {
       throw new Error('simulated crash after the aggregate $inc');
     };
     await expect(rate(store, 'voter-1', 3)).rejects.toThrow('simulated crash');
-    internals(store).clearMarker = original;
+    pendingMarkers.clearMarker = original;
     expect(await stored()).toMatchObject({ count: 1, sum: 3 });
     expect(await markers()).toBe(1);
 
@@ -114,8 +116,9 @@ describeMongo('pending aggregate markers (rating writes without transactions)', 
     const released = new Promise<void>((resolve) => (release = resolve));
     let paused!: () => void;
     const isPaused = new Promise<void>((resolve) => (paused = resolve));
-    const original = internals(slow).applyOwnDelta.bind(slow);
-    internals(slow).applyOwnDelta = async (...args: unknown[]) => {
+    const writes = ratingWrites(slow);
+    const original = writes['applyOwnDelta'].bind(writes);
+    writes['applyOwnDelta'] = async (...args) => {
       paused();
       await released; // the writer stalls between its two writes (GC pause, slow network)
       return original(...args);

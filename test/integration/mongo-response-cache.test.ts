@@ -66,7 +66,6 @@ describeMongo('response and record caches across processes', (uri) => {
         await servers.stopAll();
       }
     },
-    60_000,
   );
 
   async function ratedAcross(servers: ServersOn, responseCache: boolean): Promise<void> {

@@ -95,5 +95,5 @@ describeMongo('self-healing rating aggregates (kill -9 of one of two servers)', 
     // And the surviving server serves it.
     const served = await servedOnceAgreed(b.url, database.db, 'the-glory');
     expect(served.served).toEqual(served.recomputed);
-  }, 120_000);
+  });
 });

@@ -33,7 +33,7 @@ describeMongo('start-up and readiness', (uri) => {
   });
   afterEach(async () => {
     for (const app of apps.splice(0)) await app.stop();
-    await database.drop();
+    await database?.drop();
   });
 
   it('restarts on the same database and becomes ready; what the server lacks is one warning', async () => {

@@ -17,7 +17,7 @@ import { writeCatalog } from '../../src/catalog/write';
 import { hideComment } from '../../src/model/moderation';
 import { loadCatalog } from '../../src/seed/catalog';
 import { copyStore, CopyRefusedError } from '../../src/store/copy/copy';
-import { MARKER_FILE } from '../../src/store/copy/sqlite-side';
+import { MARKER_FILE } from '../../src/store/copy/sqlite-target';
 import type { RatingDoc } from '../../src/store/mongo/document-model';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { newStoreId } from '../../src/store/ids';
@@ -75,7 +75,7 @@ describeMongo('store:copy', (uri) => {
     databases.push(db);
     return db;
   };
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
   afterEach(async () => {
     for (const db of databases) await db.drop();
     databases = [];
@@ -151,7 +151,7 @@ describeMongo('store:copy', (uri) => {
 
     expect(await withApp({ DATA_DIR: back }, served)).toEqual(before);
     expect(await withApp({ MONGODB_URI: middle.uri }, served)).toEqual(before);
-  }, 60_000);
+  });
 
   it('(b) MongoDB with 10,000 ratings -> embedded, killed with -9 midway: a re-run completes it', async () => {
     const source = database();
@@ -285,7 +285,7 @@ describeMongo('store:copy', (uri) => {
       ),
     );
     expect(await snapshot()).toEqual(before);
-  }, 60_000);
+  });
 
   it('resumes its own partial copy into MongoDB without duplicates', async () => {
     const source = tempDir('reelcheck-copy-d-');
@@ -326,7 +326,7 @@ describeMongo('store:copy', (uri) => {
     expect(lines[0]).toMatch(/^resuming the partial copy from embedded /);
     expect(await target.db.collection('ratings').countDocuments()).toBe(40);
     expect(await target.db.collection('store_copy').countDocuments()).toBe(0);
-  }, 60_000);
+  });
 
   it('fails the final check (non-zero, marker kept) when the source changed during the copy', async () => {
     const source = database();
@@ -372,7 +372,7 @@ describeMongo('store:copy', (uri) => {
     expect(lines.join('\n')).toContain(`ratings: title:${glory._id} voter-e-late: only in source`);
     expect(lines.at(-1)).toMatch(/^copy FAILED the check/);
     expect(fs.existsSync(path.join(target, MARKER_FILE))).toBe(true);
-  }, 60_000);
+  });
 });
 
 /** Reads the child's stdout line by line; SIGKILLs it at the first line `when` accepts. */

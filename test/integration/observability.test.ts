@@ -44,8 +44,8 @@ describe('GET /metrics', () => {
     });
   });
   afterAll(async () => {
-    await t.stop();
-    await tmdb.close();
+    await t?.stop();
+    await tmdb?.close();
   });
 
   it('times operations by type and name, and store calls by method', async () => {
@@ -134,7 +134,7 @@ describe('request ids', () => {
     // Debug: repeated requests are answered by the response cache, whose lines are at debug.
     t = await startTestApp({ env: { LOG_LEVEL: 'debug' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const ask = (headers: Record<string, string> = {}) =>
     fetch(`${t.url}/graphql`, {

@@ -1,6 +1,6 @@
 import { FULL_INTROSPECTION_QUERY } from '../fixtures/introspection';
-import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/complexity';
-import { QUERY_LIMITS } from '../../src/graphql/limits';
+import { MAX_QUERY_COMPLEXITY } from '../../src/graphql/pipeline/complexity';
+import { QUERY_LIMITS } from '../../src/graphql/pipeline/limits';
 import { TitleListDeepDocument, TitlePageDocument } from '../generated/graphql';
 import { errorCode, execute, postRaw, type GraphQLResponse } from '../helpers/graphql-client';
 import { startTestApp, type TestApp } from '../helpers/test-app';
@@ -43,7 +43,7 @@ describe('query limits', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it("refuses both of issue 9's reproductions with a coded 400, and /healthz answers meanwhile", async () => {
     const lookups = aliasedTitleLookups();

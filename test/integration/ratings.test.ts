@@ -20,7 +20,7 @@ describe('rateAccuracy', () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
     ({ titleId, factIds } = await gloryIds(t));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('rates a page and returns the summary including the write', async () => {
     const res = await execute(t.url, RateAccuracyDocument, {
@@ -165,7 +165,7 @@ describe('rateAccuracy under concurrency', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('keeps every aggregate exact with 500 voters and concurrent re-ratings', async () => {
     const { titleId, factIds } = await gloryIds(t);
@@ -229,8 +229,8 @@ describe('rate limit on rateAccuracy', () => {
     });
   });
   afterAll(async () => {
-    await t.stop();
-    await trusted.stop();
+    await t?.stop();
+    await trusted?.stop();
   });
 
   const rate = (

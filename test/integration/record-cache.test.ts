@@ -40,7 +40,7 @@ describe('record cache', () => {
       },
     });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   /** The query's answer and the store calls it made, by method. */
   async function read<T>(query: string, variables?: Record<string, unknown>, headers = {}) {
@@ -158,7 +158,7 @@ describe('record cache under the response cache', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const get = (query: string) =>
     fetch(`${t.url}/graphql?${new URLSearchParams({ query }).toString()}`);
@@ -181,7 +181,7 @@ describe('records given at once, in answers the response cache keeps', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   const FACT_COUNTS = '{ title(slug: "the-glory") { id facts { id accuracy { count } } } }';
   interface FactCounts {

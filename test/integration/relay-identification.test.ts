@@ -6,7 +6,7 @@ import {
   TitlesPageInfoDocument,
   ViewerRatingsDocument,
 } from '../generated/graphql';
-import { toGlobalId } from '../../src/graphql/ids';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
 import { errorCode, execute } from '../helpers/graphql-client';
 import { startCountingTestApp, startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -22,7 +22,7 @@ describe('object identification', () => {
       env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' },
     }));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   async function page() {
     const res = await execute(t.url, PageIdsDocument, { slug: 'the-glory' });
@@ -137,7 +137,7 @@ describe('viewerRating', () => {
   beforeAll(async () => {
     ({ calls, ...t } = await startCountingTestApp());
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it("shows the voter's own ratings of the page and each fact, all facts in one store call", async () => {
     const before = await execute(t.url, ViewerRatingsDocument, {
@@ -184,7 +184,7 @@ describe('PageInfo', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('has start and end cursors, and says whether titles come before and after', async () => {
     const first = (await execute(t.url, TitlesPageInfoDocument, { first: 2 })).data!.titles;

@@ -39,10 +39,10 @@ describe('embedded store: a full disk, write after write', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('logs the refused write once in full, and the count of the rest once writes work again; answers unchanged', async () => {
-    const db = (t.store as unknown as { db: Database.Database }).db; // SQLite-only test hook
+    const db = (t.adapter as unknown as { gate: { db: Database.Database } }).gate.db; // SQLite-only test hook
     const page = await execute(t.url, AccuracyDocument, { slug: 'the-glory' });
     const titleId = page.data!.title!.id;
     const rate = (voterId: string) =>
@@ -105,7 +105,7 @@ describe('an internal error on every request', () => {
       wrapStore: breaking,
     });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('logs its stack once, then one line counting the rest; answers unchanged', async () => {
     broken = true;

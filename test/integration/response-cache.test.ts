@@ -82,7 +82,7 @@ describe('response cache', () => {
       env: { ADMIN_TOKEN: TOKEN, RATINGS_RATE_LIMIT_PER_MINUTE: '100000' },
     });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('answers a repeated anonymous read from memory: same bytes and headers, no store call', async () => {
     const variables = { slug: 'the-glory' };
@@ -303,7 +303,7 @@ describe('response cache with CORS_ORIGINS a list', () => {
   beforeAll(async () => {
     t = await startCountingTestApp({ env: { CORS_ORIGINS: `${APP}, ${ADMIN}` } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('keeps Vary: Origin beside Accept on public GET answers, kept and answered from memory', async () => {
     const search = new URLSearchParams({ query: SUMMARY }).toString();
@@ -337,7 +337,7 @@ describe('response cache off (RESPONSE_CACHE=false)', () => {
   beforeAll(async () => {
     t = await startCountingTestApp({ env: { RESPONSE_CACHE: 'false' } });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('runs every read and lets no one keep it', async () => {
     const search = new URLSearchParams({ query: SUMMARY }).toString();

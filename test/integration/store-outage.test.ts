@@ -20,7 +20,7 @@ describe('MongoDB unreachable', () => {
       waitUntilReady: false,
     });
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('keeps serving health, reports not ready, and answers SERVICE_UNAVAILABLE', async () => {
     expect(t.store.kind).toBe('mongo');

@@ -120,6 +120,6 @@ describeMongo('a first start on an empty database', (uri) => {
   beforeEach(() => {
     database = openTestDatabase(uri);
   });
-  afterEach(() => database.drop());
+  afterEach(() => database?.drop());
   startingStoreTests(() => ({ MONGODB_URI: database.uri }));
 });

@@ -18,9 +18,9 @@ describe('embedded store: a write that fails', () => {
   let db: Database.Database;
   beforeAll(async () => {
     t = await startTestApp({ env: { RATINGS_RATE_LIMIT_PER_MINUTE: '100000' } });
-    db = (t.store as unknown as { db: Database.Database }).db; // SQLite-only test hook
+    db = (t.adapter as unknown as { gate: { db: Database.Database } }).gate.db; // SQLite-only test hook
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('answers SERVICE_UNAVAILABLE, stores nothing, turns /readyz 503, and recovers', async () => {
     const page = await execute(t.url, AccuracyDocument, { slug: 'the-glory' });

@@ -16,7 +16,7 @@ describe('title page over HTTP (embedded store, seeded at start)', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('serves The Glory as on the reference page', async () => {
     const res = await execute(t.url, TitlePageDocument, { slug: 'the-glory' });
@@ -162,7 +162,7 @@ describe('titles connection', () => {
     t = await startTestApp();
     await seedStore(t.store, syntheticCatalog(23));
   });
-  afterAll(() => t.stop());
+  afterAll(() => t?.stop());
 
   it('pages through every title once, in slug order', async () => {
     const seen: string[] = [];

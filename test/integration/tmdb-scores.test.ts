@@ -15,7 +15,8 @@ describe('Title.tmdbScore against a live (fake) TMDB', () => {
     tmdb = await startFakeTmdb();
     tmdb.setScore('TV', GLORY_TMDB_ID, { voteAverage: 8.7, voteCount: 4321 });
     t = await startTestApp({
-      env: { TMDB_API_BASE_URL: tmdb.baseUrl, TMDB_API_TOKEN: TOKEN, TMDB_TIMEOUT_MS: '800' },
+      // A timeout only a hang reaches, also on a busy machine: this block counts fetches.
+      env: { TMDB_API_BASE_URL: tmdb.baseUrl, TMDB_API_TOKEN: TOKEN, TMDB_TIMEOUT_MS: '10000' },
     });
     const catalog = syntheticCatalog(50);
     catalog.titles.forEach(({ title }) =>
@@ -24,8 +25,8 @@ describe('Title.tmdbScore against a live (fake) TMDB', () => {
     await seedStore(t.store, catalog);
   });
   afterAll(async () => {
-    await t.stop();
-    await tmdb.close();
+    await t?.stop();
+    await tmdb?.close();
   });
 
   it('serves the stored snapshot at once, then the live score after a background refresh', async () => {
@@ -71,7 +72,10 @@ describe('Title.tmdbScore against a live (fake) TMDB', () => {
 describe('Title.tmdbScore while TMDB hangs', () => {
   let tmdb: FakeTmdb;
   let t: TestApp;
-  const TIMEOUT_MS = 600;
+  // Long enough that a listing waiting on TMDB batch after batch (7 batches of
+  // TMDB_MAX_CONCURRENCY=8: 14 s) stands apart from one timeout plus a busy machine's slack.
+  const TIMEOUT_MS = 2000;
+  const SLACK_MS = 5000;
   beforeAll(async () => {
     tmdb = await startFakeTmdb();
     tmdb.behave({ hang: true });
@@ -85,18 +89,18 @@ describe('Title.tmdbScore while TMDB hangs', () => {
     await seedStore(t.store, syntheticCatalog(50));
   });
   afterAll(async () => {
-    await t.stop();
-    await tmdb.close();
+    await t?.stop();
+    await tmdb?.close();
   });
 
-  it('answers a 50-title listing within the timeout + 1 s, with field errors only', async () => {
+  it('answers a 50-title listing within one timeout (plus slack), with field errors only', async () => {
     const started = Date.now();
     const res = await execute(t.url, TitleListScoresDocument, { first: 53 });
     const elapsed = Date.now() - started;
     console.log(
       `50-title listing with TMDB hanging answered in ${elapsed} ms (timeout ${TIMEOUT_MS} ms)`,
     );
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 1000);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
 
     const edges = res.data!.titles.edges;
     expect(edges).toHaveLength(53);

@@ -6,15 +6,15 @@ import path from 'node:path';
 import * as parser from 'graphql/language/parser';
 import * as validation from 'graphql/validation/validate';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../../src/config';
-import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/title-page-query';
-import { toGlobalId } from '../../src/graphql/ids';
+import { EXPLORER_DEFAULT_QUERY } from '../../src/graphql/engine/trusted-documents/title-page-query';
+import { toGlobalId } from '../../src/graphql/schema/node/ids';
 import { errorCode, postRaw } from '../helpers/graphql-client';
 import { buildServer, ROOT } from '../helpers/server-process';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { tempDir } from '../helpers/temp-dirs';
 
 /**
- * Trusted documents (src/graphql/trusted-documents/): the apps' operations,
+ * Trusted documents (src/graphql/engine/trusted-documents/): the apps' operations,
  * registered at start, named by id in three ways; with
  * TRUSTED_DOCUMENTS_ONLY=true the only documents anonymous clients may run.
  */

@@ -25,7 +25,7 @@ const serverEnv = (dataDir: string) => ({
 });
 
 describe('store:backup and store:restore', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it('backs up under a rating load; the restored store has every rating acknowledged before the backup began', async () => {
     const dataDir = tempDataDir('reelcheck-backup-');
@@ -146,7 +146,7 @@ describe('store:backup and store:restore', () => {
         await exited(server);
       }
     }
-  }, 120_000);
+  });
 
   it('closes while a client holds the control socket without asking anything', async () => {
     const dataDir = tempDataDir('reelcheck-backup-');
@@ -211,7 +211,7 @@ describe('store:backup and store:restore', () => {
     );
     expect(refused.stderr).toContain('nothing was changed');
     expect(fs.readFileSync(storeFile(dataDir)).equals(before)).toBe(true);
-  }, 60_000);
+  });
 });
 
 /** Every (voter, score) of a closed store file, in rowid order. */

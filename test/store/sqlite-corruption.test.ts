@@ -78,7 +78,7 @@ async function expectExactAggregates(store: SqliteStore): Promise<void> {
 }
 
 describe('embedded store: a damaged file', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it('refuses to start when rows are unreadable; store:repair salvages every readable one', async () => {
     const { dataDir, written } = await populatedDataDir();

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { backUpStore, restoreStore } from '../../src/store/sqlite/backup';
 import { storeFile } from '../../src/store/sqlite/database';
 import { repairStore } from '../../src/store/sqlite/repair';
@@ -38,7 +37,8 @@ async function ratingCount(dataDir: string): Promise<number> {
   }
 }
 
-const dbOf = (store: SqliteStore) => (store as unknown as { db: Database.Database }).db;
+/** The store's connection, kept by its gate (gate.ts); bracket access keeps it typed. */
+const dbOf = (store: SqliteStore) => store['gate'].db;
 const marker = (dataDir: string) =>
   JSON.parse(fs.readFileSync(path.join(dataDir, 'store-id.json'), 'utf8')) as {
     storeId: string;

@@ -40,7 +40,7 @@ const damages: Array<[string, (file: string) => void]> = [
 ];
 
 describe('embedded store: damage store:repair cannot recover', () => {
-  beforeAll(buildServer, 120_000);
+  beforeAll(buildServer);
 
   it.each(damages)(
     '%s: start-up and store:repair point to the newest backup; store:restore brings it back',

@@ -13,7 +13,7 @@ import { hideComment } from '../../src/model/moderation';
 import { loadCatalog } from '../../src/seed/catalog';
 import { newStoreId } from '../../src/store/ids';
 import { copyStore, CopyRefusedError } from '../../src/store/copy/copy';
-import { MARKER_FILE } from '../../src/store/copy/sqlite-side';
+import { MARKER_FILE } from '../../src/store/copy/sqlite-target';
 import type { Store } from '../../src/store/port';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { tempDir } from '../helpers/temp-dirs';

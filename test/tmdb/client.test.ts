@@ -15,10 +15,10 @@ describe('TmdbClient (against the fake TMDB over HTTP)', () => {
     fake = await startFakeTmdb();
   });
   afterEach(() => {
-    fake.reset();
+    fake?.reset();
     clients.splice(0).forEach((c) => c.close());
   });
-  afterAll(() => fake.close());
+  afterAll(() => fake?.close());
 
   /** Runs a fetch expected to fail and returns its TmdbError. */
   async function failure(promise: Promise<unknown>): Promise<TmdbError> {

@@ -8,7 +8,7 @@ describe('fake TMDB', () => {
   beforeEach(async () => {
     fake = await startFakeTmdb();
   });
-  afterEach(() => fake.close());
+  afterEach(() => fake?.close());
 
   const get = (path: string, headers: Record<string, string> = { authorization: 'Bearer t' }) =>
     fetch(`${fake.baseUrl}${path}`, { headers }).then(async (res) => ({

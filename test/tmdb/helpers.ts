@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config';
 import { startFakeTmdb, type FakeTmdb } from '../fakes/fake-tmdb';
+import { errorCodeOf } from '../../src/graphql/pipeline/format-error';
 import { createLogger, type Logger } from '../../src/logger';
 import type { MediaType, TmdbSnapshot } from '../../src/model';
 import { TmdbScores, type TmdbScoreRequest, type TmdbScoresOptions } from '../../src/tmdb';
@@ -114,8 +115,9 @@ export async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error
   }
 }
 
+/** The extensions.code a client would see for `error` (the TMDB layer throws domain errors). */
 export function errorCode(error: unknown): unknown {
-  return (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return error === undefined ? undefined : errorCodeOf(error);
 }
 
 /** One JSON log line as pino writes it (level 40 = warn, 50 = error). */

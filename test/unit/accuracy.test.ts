@@ -1,7 +1,11 @@
-import { RATING_SCALE } from '../../src/accuracy/scale';
-import { summarize } from '../../src/accuracy/summary';
-import { dampedMean, PRIOR_MEAN, verdictOf } from '../../src/accuracy/verdict';
-import { aggregateOf } from '../../src/model';
+import {
+  aggregateOf,
+  dampedMean,
+  PRIOR_MEAN,
+  RATING_SCALE,
+  summarize,
+  verdictOf,
+} from '../../src/model';
 
 const ratings = (...scores: number[]) => aggregateOf('title:x', scores);
 const many = (count: number, score: number) => Array.from({ length: count }, () => score);

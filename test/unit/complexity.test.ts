@@ -6,8 +6,8 @@ import {
   type CostRequest,
   MAX_ESTIMATED_SELECTIONS,
   MAX_QUERY_COMPLEXITY,
-} from '../../src/graphql/complexity';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
+} from '../../src/graphql/pipeline/complexity';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
 import { FULL_INTROSPECTION_QUERY } from '../fixtures/introspection';
 
 describe('cost estimate', () => {

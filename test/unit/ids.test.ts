@@ -5,7 +5,7 @@ import {
   recommendationKey,
   toGlobalId,
   toTitleCursor,
-} from '../../src/graphql/ids';
+} from '../../src/graphql/schema/node/ids';
 
 describe('global ids', () => {
   it('round-trips and keeps the type', () => {

@@ -1,23 +1,88 @@
-import { type GraphQLSchema, isObjectType } from 'graphql';
-import { DIRECT_CALL, leanFieldResolvers } from '../../src/graphql/lean-resolvers';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
+import {
+  type GraphQLFieldResolver,
+  GraphQLInt,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  isObjectType,
+} from 'graphql';
+import {
+  callFieldsDirectly,
+  DIRECT_CALL,
+  directField,
+} from '../../src/graphql/schema/lean-resolvers';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
 
-/** Whether the served schema's field calls its method directly (lean-resolvers.ts). */
-function direct(schema: GraphQLSchema, coordinate: string): boolean {
+/** The served field's resolve, and whether it calls its method directly (lean-resolvers.ts). */
+function resolverOf(schema: GraphQLSchema, coordinate: string) {
   const [typeName, fieldName] = coordinate.split('.');
   const type = schema.getType(typeName);
   if (!isObjectType(type)) throw new Error(`no object type ${typeName}`);
-  const resolve = type.getFields()[fieldName]?.resolve as { [DIRECT_CALL]?: true } | undefined;
-  return resolve?.[DIRECT_CALL] === true;
+  const resolve = type.getFields()[fieldName]?.resolve as
+    (GraphQLFieldResolver<unknown, unknown> & { [DIRECT_CALL]?: true }) | undefined;
+  return { resolve: resolve!, direct: resolve?.[DIRECT_CALL] === true };
 }
 
-describe('leanFieldResolvers', () => {
+/** A schema of one type, Greeting { text, shout(times: Int) }, made by hand. */
+function greetingSchema(): GraphQLSchema {
+  const greeting = new GraphQLObjectType({
+    name: 'Greeting',
+    fields: {
+      text: { type: GraphQLString },
+      shout: { type: GraphQLString, args: { times: { type: GraphQLInt } } },
+    },
+  });
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { greeting: { type: greeting } } }),
+  });
+}
+
+class GreetingResolver {
+  private readonly punctuation = '!';
+  text(root: { name: string }, context: { language: string }): string {
+    return `${context.language === 'fr' ? 'Bonjour' : 'Hello'} ${root.name}${this.punctuation}`;
+  }
+  shout(root: { name: string }): string {
+    return root.name.toUpperCase();
+  }
+}
+
+describe('callFieldsDirectly', () => {
+  it('answers a declared field with its method, given the root, then the context, on its instance', () => {
+    const schema = greetingSchema();
+    callFieldsDirectly(schema, [directField('Greeting.text', GreetingResolver, 'text')]);
+    const { resolve, direct } = resolverOf(schema, 'Greeting.text');
+    expect(direct).toBe(true);
+    expect(resolve({ name: 'Ada' }, {}, { language: 'fr' }, {} as never)).toBe('Bonjour Ada!');
+    expect(resolverOf(schema, 'Greeting.shout').direct).toBe(false);
+  });
+
+  it('refuses, naming the coordinate, a field with arguments, a missing field or a missing method', () => {
+    expect(() =>
+      callFieldsDirectly(greetingSchema(), [
+        directField('Greeting.shout', GreetingResolver, 'shout'),
+      ]),
+    ).toThrow('direct field Greeting.shout: it takes arguments');
+    expect(() =>
+      callFieldsDirectly(greetingSchema(), [
+        directField('Greeting.whisper', GreetingResolver, 'text'),
+      ]),
+    ).toThrow('direct field Greeting.whisper: the schema has no such field');
+    expect(() =>
+      callFieldsDirectly(greetingSchema(), [
+        { coordinate: 'Greeting.text', resolver: GreetingResolver, method: 'speak' },
+      ]),
+    ).toThrow('direct field Greeting.text: GreetingResolver has no method speak');
+  });
+});
+
+describe('the schema served', () => {
   let schema: GraphQLSchema;
   beforeAll(async () => {
     schema = await buildReelcheckSchema();
   });
 
-  it('calls plain field resolvers directly in the schema served', () => {
+  it("calls the title page's plain field resolvers directly", () => {
     for (const coordinate of [
       'Title.id',
       'Title.accuracy',
@@ -28,8 +93,9 @@ describe('leanFieldResolvers', () => {
       'AccuracySummary.id',
       'Recommendation.id',
       'Recommendation.title',
+      'Rating.comment',
     ]) {
-      expect([coordinate, direct(schema, coordinate)]).toEqual([coordinate, true]);
+      expect([coordinate, resolverOf(schema, coordinate).direct]).toEqual([coordinate, true]);
     }
   });
 
@@ -41,32 +107,19 @@ describe('leanFieldResolvers', () => {
       'Title.facts',
       'Title.viewerRating',
     ]) {
-      expect([coordinate, direct(schema, coordinate)]).toEqual([coordinate, false]);
+      expect([coordinate, resolverOf(schema, coordinate).direct]).toEqual([coordinate, false]);
     }
   });
 
-  it('replaces nothing when the schema has global middlewares, which every field must run', () => {
-    expect(leanFieldResolvers(schema, [() => undefined])).toEqual([]);
-  });
-
-  it('passes the root, then the context', async () => {
-    const fact = schema.getType('Fact');
-    if (!isObjectType(fact)) throw new Error('no Fact type');
-    const aggregates: string[] = [];
-    const context = {
-      loaders: {
-        aggregateByTarget: {
-          loadNow: (key: string) => {
-            aggregates.push(key);
-            return { targetKey: key, count: 2, sum: 8, distribution: [0, 0, 0, 2, 0] };
-          },
-        },
-      },
+  it('passes the context to a direct call: a hidden comment shows to editors only', () => {
+    const { resolve } = resolverOf(schema, 'Rating.comment');
+    const rating = {
+      id: 'r1',
+      comment: 'Filmed in Busan',
+      hidden: { reason: 'spam', at: new Date() },
     };
-    // Fact.accuracy(@Root() fact, @Ctx() ctx): the record's target, summarized.
-    const resolve = fact.getFields().accuracy.resolve!;
-    const summary = resolve({ id: 'f1', titleId: 't1' }, {}, context, {} as never);
-    expect(aggregates).toEqual(['fact:f1']);
-    expect(summary).toMatchObject({ count: 2, average: 4 });
+    expect(resolve(rating, {}, { editorAccess: 'editor' }, {} as never)).toBe('Filmed in Busan');
+    expect(resolve(rating, {}, { editorAccess: 'none' }, {} as never)).toBeNull();
+    expect(resolve({ ...rating, hidden: null }, {}, {}, {} as never)).toBe('Filmed in Busan');
   });
 });

@@ -1,68 +1,53 @@
-import { createLoaders, RecordLoader, whenLoaded } from '../../src/graphql/loaders';
+import { createLoaders } from '../../src/graphql/request/loaders';
 import type { Store } from '../../src/store/port';
 import type { TmdbScoreLoader } from '../../src/tmdb';
 
-describe('RecordLoader', () => {
-  it('gives what the cache holds at once, and the same record for the rest of the request', async () => {
-    const batches: string[][] = [];
-    // The cache's record changes between the two asks (another request read it again).
-    let version = 0;
-    const loader = new RecordLoader<{ id: string; version?: number }>(
-      async (keys) => {
-        batches.push([...keys]);
-        return keys.map((id) => ({ id }));
-      },
-      (key) => (key === 'kept' ? { id: 'kept', version: (version += 1) } : undefined),
-    );
-    const now = loader.loadNow('kept');
-    expect(now).toEqual({ id: 'kept', version: 1 });
-    // Asked again in the request: the record it was given first, as DataLoader's memo gives it.
-    await expect(loader.loadNow('kept')).resolves.toBe(now);
-    // Not kept: loaded once, in one batch, and the same record for both asks.
-    const loaded = loader.loadNow('other');
-    expect(loaded).toBeInstanceOf(Promise);
-    const again = loader.loadNow('other');
-    expect(await again).toBe(await loaded);
-    expect(batches).toEqual([['other']]);
-  });
-
-  it('loads everything when there is no cache to look in', async () => {
-    const loader = new RecordLoader<string>(async (keys) => keys.map((key) => `${key}!`), null);
-    const value = loader.loadNow('a');
-    expect(value).toBeInstanceOf(Promise);
-    await expect(value).resolves.toBe('a!');
-  });
-
-  it('makes a title given by slug, from the cache or the store, known by id', async () => {
-    const kept = { id: 't1', slug: 'kept' };
-    const read = { id: 't2', slug: 'read' };
+describe('createLoaders', () => {
+  it('makes a title found by slug or by TMDB id known by id, without another store call', async () => {
+    const bySlug = { id: 't1', slug: 'by-slug' };
+    const byTmdb = { id: 't2', slug: 'by-tmdb' };
     const calls: string[] = [];
     const store = {
       titlesBySlugs: async (slugs: readonly string[]) => {
         calls.push(`titlesBySlugs ${slugs.join()}`);
-        return slugs.map(() => read);
+        return slugs.map(() => bySlug);
+      },
+      titlesByTmdbIds: async (keys: ReadonlyArray<{ tmdbId: number }>) => {
+        calls.push(`titlesByTmdbIds ${keys.map((key) => key.tmdbId).join()}`);
+        return keys.map(() => byTmdb);
       },
       titlesByIds: async (ids: readonly string[]) => {
         calls.push(`titlesByIds ${ids.join()}`);
         return ids.map(() => null);
       },
     } as unknown as Store;
-    const peek = (method: string, key: string) =>
-      method === 'titlesBySlugs' && key === 'kept' ? kept : undefined;
-    const loaders = createLoaders(store, {} as TmdbScoreLoader, peek);
-    expect(loaders.titleBySlug.loadNow('kept')).toBe(kept);
-    await loaders.titleBySlug.loadNow('read');
-    await expect(loaders.titleById.loadNow('t1')).resolves.toBe(kept);
-    await expect(loaders.titleById.loadNow('t2')).resolves.toBe(read);
-    expect(calls).toEqual(['titlesBySlugs read']);
+    const loaders = createLoaders(store, {} as TmdbScoreLoader);
+    await loaders.titleBySlug.load('by-slug');
+    await loaders.titleByTmdb.load({ tmdbId: 7, mediaType: 'TV' });
+    await expect(loaders.titleById.load('t1')).resolves.toBe(bySlug);
+    await expect(loaders.titleById.load('t2')).resolves.toBe(byTmdb);
+    await expect(loaders.titleById.load('t3')).resolves.toBeNull();
+    expect(calls).toEqual(['titlesBySlugs by-slug', 'titlesByTmdbIds 7', 'titlesByIds t3']);
   });
-});
 
-describe('whenLoaded', () => {
-  it('maps a value at once and a promise after it', async () => {
-    expect(whenLoaded(2, (n) => n * 3)).toBe(6);
-    const later = whenLoaded(Promise.resolve(2), (n) => n * 3);
-    expect(later).toBeInstanceOf(Promise);
-    await expect(later).resolves.toBe(6);
+  it('batches the loads of one tick into one store call, and memoizes them for the request', async () => {
+    const calls: string[][] = [];
+    const store = {
+      aggregatesByTargets: async (keys: readonly string[]) => {
+        calls.push([...keys]);
+        return keys.map((targetKey) => ({ targetKey, count: 0 }));
+      },
+    } as unknown as Store;
+    const loaders = createLoaders(store, {} as TmdbScoreLoader);
+    const [a, b] = await Promise.all([
+      loaders.aggregateByTarget.load('title:a'),
+      loaders.aggregateByTarget.load('fact:b'),
+    ]);
+    expect(await loaders.aggregateByTarget.load('title:a')).toBe(a);
+    expect(b).toMatchObject({ targetKey: 'fact:b' });
+    expect(calls).toEqual([['title:a', 'fact:b']]);
+    // Another request's loaders ask the store again: nothing is memoized across requests.
+    await createLoaders(store, {} as TmdbScoreLoader).aggregateByTarget.load('title:a');
+    expect(calls).toEqual([['title:a', 'fact:b'], ['title:a']]);
   });
 });

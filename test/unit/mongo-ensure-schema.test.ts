@@ -1,6 +1,8 @@
 import { type Db, type Document, MongoServerError } from 'mongodb';
 import { MongoSchemaError } from '../../src/store/mongo/errors';
-import { COLLECTION, ensureSchema, SCHEMA, VALIDATION } from '../../src/store/mongo/schema';
+import { ensureSchema } from '../../src/store/mongo/ensure-schema';
+import { COLLECTION, SCHEMA } from '../../src/store/mongo/schema';
+import { VALIDATION } from '../../src/store/mongo/validators';
 
 /**
  * ensureSchema against an in-memory stand-in for the few Db calls it makes,

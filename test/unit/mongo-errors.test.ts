@@ -10,13 +10,13 @@ import {
   MongoTopologyClosedError,
   type TopologyDescription,
 } from 'mongodb';
+import { StoreUnavailableError } from '../../src/model';
 import {
   isDuplicateKeyError,
   isUnavailableError,
   MongoSchemaError,
   toStoreError,
 } from '../../src/store/mongo/errors';
-import { StoreUnavailableError } from '../../src/store/port';
 
 const SECRET_URI = 'mongodb://reel:secretpass@db.internal:27017/reelcheck';
 

@@ -8,7 +8,9 @@ import {
   toRating,
 } from '../../src/store/mongo/documents';
 import { loadCatalog } from '../../src/seed/catalog';
-import { canonicalJson, COLLECTION, SCHEMA, VALIDATION } from '../../src/store/mongo/schema';
+import { canonicalJson } from '../../src/store/mongo/ensure-schema';
+import { COLLECTION, SCHEMA } from '../../src/store/mongo/schema';
+import { VALIDATION } from '../../src/store/mongo/validators';
 import { aggregateOf, createTitle, type CuratedTitle, hideComment } from '../../src/model';
 
 /**

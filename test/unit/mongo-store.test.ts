@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import pino from 'pino';
+import { StoreUnavailableError } from '../../src/model';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
-import { StoreUnavailableError } from '../../src/store/port';
 
 /** Nothing listens on port 1: every connection attempt is refused. */
 const UNREACHABLE = 'mongodb://reel_user:secretpass@127.0.0.1:1/x';

@@ -5,9 +5,11 @@ import { MongoStore } from '../../src/store/mongo/mongo-store';
 describe('MongoDB write concern', () => {
   const writeConcernOf = (uri: string) => {
     const store = MongoStore.create({ uri, serverSelectionTimeoutMs: 1000 });
-    const { client } = store as unknown as {
-      client: { options: { writeConcern?: { w?: unknown; journal?: unknown } } };
-    };
+    const { client } = (
+      store as unknown as {
+        gate: { client: { options: { writeConcern?: { w?: unknown; journal?: unknown } } } };
+      }
+    ).gate;
     return client.options.writeConcern;
   };
 

@@ -1,6 +1,7 @@
 import { heldHeap } from '../helpers/heap';
 import { Freshness } from '../../src/cache/freshness';
 import { RecordCache } from '../../src/cache/records';
+import { recordReadsOfThisRequest, type RequestReads } from '../../src/cache/request-reads';
 import { RECORD_ENTRY_BYTES, recordEntryBytes } from '../../src/cache/sizes';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { AccuracyAggregate, TitleRecord } from '../../src/model';
@@ -24,6 +25,9 @@ function fakeStore() {
       answer('titlesByIds', ids, (id) => (titles.has(id) ? { ...titles.get(id)! } : null)),
     aggregatesByTargets: (keys: readonly string[]) =>
       answer('aggregatesByTargets', keys, (key) => ({ ...aggregates.get(key)! })),
+    countTitles: async () => titles.size,
+    upsertRating: async () => ({}),
+    editTitles: async () => [],
     ping: async () => 'pong',
   } as unknown as Store;
   return {
@@ -62,8 +66,8 @@ describe('RecordCache', () => {
     fake.titles.set('b', title('b', 'B'));
     fake.aggregates.set('title:a', aggregate(1));
     freshness = new Freshness(MAX_AGE_MS);
-    cache = new RecordCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 1_000_000 });
-    store = cache.reading(fake.store);
+    cache = new RecordCache(fake.store, freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 1_000_000 });
+    store = cache;
   });
   afterEach(() => jest.useRealTimers());
 
@@ -89,11 +93,8 @@ describe('RecordCache', () => {
     expect(await store.ping()).toBe('pong');
   });
 
-  it("drops what a write through the freshness' store changed, and only that", async () => {
-    const writer = freshness.invalidating({
-      upsertRating: async () => ({}),
-      editTitles: async () => [],
-    } as unknown as Store);
+  it('drops what a write through it changed, and only that', async () => {
+    const writer = store;
     await store.titlesByIds(['a', 'b', 'new']);
     await store.aggregatesByTargets(['title:a']);
     fake.calls.length = 0;
@@ -140,35 +141,56 @@ describe('RecordCache', () => {
     expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
   });
 
-  it('tells the reader when each answer it serves was read', async () => {
+  /** What one request reads, as the request context factory starts it (src/graphql/request/context.ts). */
+  async function asRequest(startedAt: number, run: () => Promise<unknown>): Promise<RequestReads> {
+    const reads: RequestReads = { bornAt: freshness.now, startedAt, tags: new Set() };
+    await (async () => {
+      // As Apollo calls the factory: in a continuation of the request's own chain of promises.
+      await null;
+      recordReadsOfThisRequest(reads);
+      await run();
+    })();
+    return reads;
+  }
+
+  it("notes into the running request's reads the tags of what it read, and when kept records were read", async () => {
     jest.useFakeTimers({ now: 1_000_000 });
     await store.titlesByIds(['a']);
     jest.setSystemTime(1_000_500);
-    const served: number[] = [];
-    await cache.reading(fake.store, (readAt) => served.push(readAt)).titlesByIds(['a', 'b']);
-    // "a" was kept from the first read; "b" was read now.
-    expect(served).toEqual([1_000_000]);
+    const reads = await asRequest(1_000_500, async () => {
+      await store.titlesByIds(['a', 'b', 'missing']);
+      await store.countTitles();
+    });
+    // "a" was kept from the first read: the request's answer is as old as it; "b" was read now.
+    expect(reads.startedAt).toBe(1_000_000);
+    expect([...reads.tags].sort()).toEqual([CATALOG, titleTag('a'), titleTag('b')].sort());
   });
 
-  it('gives a kept record at once by peeking, with when it was read and its tags, and only while current', async () => {
-    jest.useFakeTimers({ now: 1_000_000 });
-    const served: Array<[number, readonly string[]]> = [];
-    const peek = cache.peeking((readAt, tags) => served.push([readAt, tags]));
-    // Nothing kept yet: nothing given, and the store is not asked.
-    expect(peek('aggregatesByTargets', 'title:a')).toBeUndefined();
-    expect(fake.calls).toEqual([]);
-    await store.aggregatesByTargets(['title:a']);
-    jest.setSystemTime(1_000_500);
-    expect(peek('aggregatesByTargets', 'title:a')).toEqual(aggregate(1));
-    expect(served).toEqual([[1_000_000, [targetTag('title:a')]]]);
-    // A write to it: no longer given (the loader then reads the store).
-    freshness.invalidate([targetTag('title:a')]);
-    expect(peek('aggregatesByTargets', 'title:a')).toBeUndefined();
-    // Past maxAgeMs from its read: not given either.
-    await store.titlesByIds(['a']);
-    jest.setSystemTime(1_000_500 + MAX_AGE_MS);
-    expect(peek('titlesByIds', 'a')).toBeUndefined();
-    expect(fake.calls).toEqual(['aggregatesByTargets(title:a)', 'titlesByIds(a)']);
+  it('keeps the reads of concurrent requests apart', async () => {
+    fake.hold();
+    const first = asRequest(0, () => store.titlesByIds(['a']));
+    const second = asRequest(0, () => store.aggregatesByTargets(['title:a']));
+    fake.release();
+    expect([...(await first).tags]).toEqual([titleTag('a')]);
+    expect([...(await second).tags]).toEqual([targetTag('title:a')]);
+    // Outside a request, nothing is noted in either.
+    await store.titlesByIds(['b']);
+    expect([...(await first).tags]).toEqual([titleTag('a')]);
+    expect([...(await second).tags]).toEqual([targetTag('title:a')]);
+  });
+
+  it('with RECORD_CACHE=false keeps nothing, but still notes reads and invalidates on writes', async () => {
+    const uncached = new RecordCache(fake.store, freshness, null);
+    const reads = await asRequest(0, async () => {
+      await uncached.titlesByIds(['a']);
+      await uncached.titlesByIds(['a']);
+    });
+    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
+    expect([...reads.tags]).toEqual([titleTag('a')]);
+    const before = freshness.now;
+    await uncached.editTitles([{ titleId: 'a' }] as never);
+    expect(freshness.unchanged(before, [titleTag('a')])).toBe(false);
+    expect(freshness.unchanged(before, [titleTag('b')])).toBe(true);
   });
 
   it('keeps a title across a catalog change, and drops everything on EVERYTHING', async () => {
@@ -203,10 +225,11 @@ describe('RecordCache', () => {
     // Room for two of these titles, not three.
     const size = recordEntryBytes('titlesByIds\na', title('a', 'A'));
     const small = new RecordCache(
+      fake.store,
       freshness,
       { maxAgeMs: MAX_AGE_MS, maxBytes: Math.floor(2.5 * size) },
       { watch: (watcher) => (read = watcher) },
-    ).reading(fake.store);
+    );
     await small.titlesByIds(['a', 'b', 'missing']);
     await small.titlesByIds(['b', 'missing']);
     expect(read()).toEqual({ hits: 1, misses: 4, entries: 2 });
@@ -255,14 +278,12 @@ describe('RecordCache memory', () => {
   function cacheOf(maxBytes: number) {
     let entries = () => -1;
     const cache = new RecordCache(
+      { titlesByIds: async (ids: readonly string[]) => ids.map(titleRecord) } as unknown as Store,
       new Freshness(MAX_AGE_MS),
       { maxAgeMs: MAX_AGE_MS, maxBytes },
       { watch: (watcher) => (entries = () => watcher().entries) },
     );
-    const store = cache.reading({
-      titlesByIds: async (ids: readonly string[]) => ids.map(titleRecord),
-    } as unknown as Store);
-    return { cache, store, entries: () => entries() };
+    return { cache, store: cache, entries: () => entries() };
   }
 
   it('counts at least what its records hold in memory', async () => {

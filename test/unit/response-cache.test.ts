@@ -1,7 +1,9 @@
 import { heldHeap } from '../helpers/heap';
 import { Freshness } from '../../src/cache/freshness';
 import { EMBEDDED_MIN_MAX_AGE_SECONDS, inProcessMaxAgeSeconds } from '../../src/cache';
-import { type RequestReads, ResponseCache } from '../../src/cache/responses';
+import { RecordCache } from '../../src/cache/records';
+import type { RequestReads } from '../../src/cache/request-reads';
+import { ResponseCache } from '../../src/cache/responses';
 import { VARY_BY, varyWith } from '../../src/cache/policy';
 import { RESPONSE_ENTRY_BYTES, responseEntryBytes, stringBytes } from '../../src/cache/sizes';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
@@ -266,7 +268,7 @@ describe('stringBytes', () => {
   });
 });
 
-describe('Freshness.invalidating', () => {
+describe('writes through the store in front of the caches', () => {
   it('invalidates what a write changed once it has run, also when it failed', async () => {
     const freshness = new Freshness(MAX_AGE_MS);
     const cache = new ResponseCache(freshness, { maxAgeMs: MAX_AGE_MS, maxBytes: 10_000 });
@@ -279,7 +281,7 @@ describe('Freshness.invalidating', () => {
         if (fail) throw new Error('disk full');
       },
     } as unknown as Store;
-    const store = freshness.invalidating(stub);
+    const store = new RecordCache(stub, freshness, null);
     const keep = () => cache.set('a', read(cache, Date.now(), titleTag('a')), response());
     keep();
     await store.saveTmdbSnapshot('a', { voteAverage: 8, voteCount: 1, fetchedAt: new Date() });

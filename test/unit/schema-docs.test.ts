@@ -6,7 +6,7 @@ import {
   isObjectType,
   isSpecifiedScalarType,
 } from 'graphql';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
 
 /** Every schema element a client can see, as "Type", "Type.field", "Type.field(arg)" or "Enum.VALUE". */
 function undocumented(type: GraphQLNamedType): string[] {

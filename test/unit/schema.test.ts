@@ -4,7 +4,7 @@ import {
   printReelcheckSubgraph,
   SCHEMA_FILE,
   SUBGRAPH_FILE,
-} from '../../src/graphql/schema';
+} from '../../src/graphql/schema/build';
 
 describe('committed schema files (run `npm run schema:emit` after a schema change)', () => {
   it('schema/schema.graphql is the public schema the server serves', async () => {

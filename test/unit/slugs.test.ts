@@ -1,5 +1,12 @@
-import { pickSlug, slugBase, slugCandidates } from '../../src/curation/slugs';
-import type { TitleRecord } from '../../src/model';
+import {
+  isSlug,
+  MAX_SLUG_LENGTH,
+  pickSlug,
+  slugBase,
+  slugCandidates,
+  SlugTakenError,
+  type TitleRecord,
+} from '../../src/model';
 import { titleRecord } from '../fixtures/catalog';
 
 describe('slugs', () => {
@@ -48,5 +55,34 @@ describe('slugs', () => {
     expect(await pickSlug(lookup, 'The Glory', 2022, null)).toBe('the-glory-2022-2');
     expect(await pickSlug(lookup, 'The Glory', 2022, 'b')).toBe('the-glory-2022');
     expect(await pickSlug(lookup, 'The Glory', 2022, 'a')).toBe('the-glory');
+  });
+
+  it.each(['the-glory', 'amelie-2001', 'a', '2046'])('accepts %p as a slug', (slug) => {
+    expect(isSlug(slug)).toBe(true);
+  });
+
+  it.each(['The-Glory', 'the--glory', '-glory', 'glory-', 'the glory', 'amélie', ''])(
+    'refuses %p as a slug',
+    (slug) => {
+      expect(isSlug(slug)).toBe(false);
+    },
+  );
+
+  it('refuses a slug longer than MAX_SLUG_LENGTH', () => {
+    expect(isSlug('a'.repeat(MAX_SLUG_LENGTH))).toBe(true);
+    expect(isSlug('a'.repeat(MAX_SLUG_LENGTH + 1))).toBe(false);
+  });
+
+  it('makes only slugs the rule accepts, counter included', () => {
+    for (const name of ['The Glory', '더 글로리', '★★★', 'word '.repeat(40)]) {
+      const candidates = slugCandidates(name, 2022);
+      for (let i = 0; i < 12; i++) expect(isSlug(candidates.next().value as string)).toBe(true);
+    }
+  });
+
+  it('gives up with SlugTakenError when every candidate is taken', async () => {
+    const everyone = titleRecord({ id: 'other' });
+    const lookup = async (slugs: readonly string[]) => slugs.map(() => everyone);
+    await expect(pickSlug(lookup, 'The Glory', 2022, null)).rejects.toBeInstanceOf(SlugTakenError);
   });
 });

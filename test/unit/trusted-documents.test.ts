@@ -3,14 +3,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type GraphQLSchema, print } from 'graphql';
 import { PROJECT_TRUSTED_DOCUMENTS } from '../../src/config';
-import { oneMutationFieldRule } from '../../src/graphql/operation-rules';
-import { queryLimitRules } from '../../src/graphql/limits';
-import { buildReelcheckSchema } from '../../src/graphql/schema';
+import { oneMutationFieldRule } from '../../src/graphql/pipeline/one-mutation-field';
+import { queryLimitRules } from '../../src/graphql/pipeline/limits';
+import { buildReelcheckSchema } from '../../src/graphql/schema/build';
 import {
   printManifest,
   projectManifest,
-} from '../../src/graphql/trusted-documents/project-manifest';
-import { TrustedDocuments, TrustedDocumentsError } from '../../src/graphql/trusted-documents';
+} from '../../src/graphql/engine/trusted-documents/project-manifest';
+import {
+  TrustedDocuments,
+  TrustedDocumentsError,
+} from '../../src/graphql/engine/trusted-documents';
 import * as generated from '../generated/graphql';
 import { tempDir } from '../helpers/temp-dirs';
 

@@ -2,7 +2,8 @@ import { compareSummaries, type Comparison, formatComparison, summarizeStore } f
 import { describeLocation, parseLocation, sameLocation, type StoreLocation } from './locations';
 import { MongoSide } from './mongo-side';
 import type { Contents, ProgressMarker, StoreReader, StoreWriter } from './sides';
-import { SqliteSide, SqliteTarget } from './sqlite-side';
+import { SqliteSide } from './sqlite-side';
+import { SqliteTarget } from './sqlite-target';
 
 /**
  * `npm run store:copy -- --from SOURCE --to TARGET`: copies a whole store

@@ -21,9 +21,9 @@ import {
   toRating,
   toSnapshot,
 } from '../mongo/documents';
+import { ensureSchema } from '../mongo/ensure-schema';
 import { silentLogger } from '../mongo/log';
 import { MongoStore } from '../mongo/mongo-store';
-import { ensureSchema } from '../mongo/schema';
 import { isEmbeddedRatingId } from './sqlite-side';
 import type { Contents, ProgressMarker, RatingKey, StoreReader, StoreWriter } from './sides';
 

@@ -3,7 +3,8 @@ import type { AccuracyAggregate, ChangeRecord, CuratedTitle, RatingRecord } from
 /**
  * What store:copy reads from and writes to each store, as the model's
  * records: both adapters' storage forms map to these (sqlite-side.ts,
- * mongo-side.ts), so a copy in any direction is read -> records -> write.
+ * sqlite-target.ts, mongo-side.ts), so a copy in any direction is
+ * read -> records -> write.
  *
  * Every kind of record each store keeps, and how it is moved:
  *

@@ -22,7 +22,7 @@ import { normalizeForSearch, trigramsOf } from '../search';
  * unique multikey index: a slug resolves to one title, forever), its facts in
  * page order and its recommendations in order (positions are array order).
  * So every editor write is a single-document atomic update (see
- * mongo-store.ts), and `version` is the compare-and-set token every such
+ * curation.ts), and `version` is the compare-and-set token every such
  * write checks and moves. The change records of the last write ride along in
  * `pendingChanges` until they are copied to the `changes` collection.
  *
@@ -79,7 +79,7 @@ export type RatingDoc = Omit<RatingRecord, 'id'> & {
   pendingChange?: ChangeDoc;
   /**
    * Score changes written with the rating whose aggregate $inc may not have
-   * been applied yet (mongo-store.ts, "Ratings without transactions"): written
+   * been applied yet (ratings.ts, "Ratings without transactions"): written
    * by the same atomic update as the score, removed once the aggregate has it.
    */
   pendingAggregate?: PendingAggregate[];

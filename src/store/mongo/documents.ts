@@ -35,7 +35,7 @@ export function searchFilter(search: string | null | undefined): {
 }
 
 /**
- * The voter's rating upsert (step 1 of a rating write, see mongo-store.ts):
+ * The voter's rating upsert (step 1 of a rating write, see ratings.ts):
  * filter on the unique (targetKey, voterId), $set what the write changes,
  * $setOnInsert what only a first rating sets. Checks every caller value.
  */

@@ -8,7 +8,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
-import { StoreUnavailableError } from '../port';
+import { StoreUnavailableError } from '../../model';
 
 /**
  * Which driver errors mean "the database cannot be reached right now" (mapped

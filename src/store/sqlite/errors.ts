@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../port';
+import { StoreUnavailableError } from '../../model';
 import { REPAIR_COMMAND } from './integrity';
 
 /**

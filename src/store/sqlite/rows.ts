@@ -11,6 +11,7 @@ import {
   type TitleRecord,
   type VerificationStatus,
 } from '../../model';
+import type { Page } from '../port';
 import { normalizeForSearch } from '../search';
 
 /**
@@ -281,4 +282,9 @@ export function changeParams(change: ChangeRecord): ChangeRow {
     revision: change.revision,
     fields: JSON.stringify(change.fields),
   };
+}
+
+/** A keyset page from the first + 1 rows read: the extra one only says a next page exists. */
+export function pageOf<R, T>(rows: R[], first: number, map: (row: R) => T): Page<T> {
+  return { items: rows.slice(0, first).map(map), hasNextPage: rows.length > first };
 }

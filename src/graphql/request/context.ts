@@ -1,0 +1,75 @@
+import type http from 'node:http';
+import type { ResponseCaching } from '../../cache/policy';
+import { recordReadsOfThisRequest } from '../../cache/request-reads';
+import type { EditorAccess } from './editor-auth';
+import type { CurationService } from '../../curation/service';
+import type { TmdbImporter } from '../../curation/tmdb-import';
+import type { Logger } from '../../logger';
+import type { RatingService } from '../../ratings/service';
+import type { Store } from '../../store/port';
+import type { TmdbScoreSource } from '../../tmdb';
+import { createLoaders, type Loaders } from './loaders';
+
+/** Everything a resolver may use; built for each request by a RequestContextFactory. */
+export interface Context {
+  /** The process's store (src/cache/index.ts): its reads are noted for the response cache. */
+  store: Store;
+  loaders: Loaders;
+  logger: Logger;
+  /** Viewers' ratings: rating a title or fact, reading comments. */
+  ratings: RatingService;
+  /** The client's address as decided by TRUST_PROXY (see README: "Client address"). */
+  clientAddress: string;
+  /** Whether this request may use editor operations (Authorization: Bearer <ADMIN_TOKEN>). */
+  editorAccess: EditorAccess;
+  /** Editors' operations on curated content. */
+  curation: CurationService;
+  /** importTitleFromTmdb. */
+  tmdbImporter: TmdbImporter;
+  /** Set when the response may be kept by the response cache (an anonymous read candidate). */
+  responseCaching: ResponseCaching | null;
+}
+
+/** What every request's context shares: built once at start (app.ts). */
+export interface RequestContextDependencies {
+  store: Store;
+  tmdb: Pick<TmdbScoreSource, 'createLoader'>;
+  ratings: RatingService;
+  curation: CurationService;
+  tmdbImporter: TmdbImporter;
+  /** The client's address (TRUST_PROXY applied). */
+  clientAddress(req: http.IncomingMessage): string;
+  /** The request's editor access, decided once per request (app.ts asks it before Apollo too). */
+  editorAccess(req: http.IncomingMessage): Promise<EditorAccess>;
+}
+
+/** Builds one request's context; what every path to Apollo calls. */
+export type RequestContextFactory = (
+  req: http.IncomingMessage,
+  logger: Logger,
+  responseCaching: ResponseCaching | null,
+) => Promise<Context>;
+
+/**
+ * The one place a request's context is built, so every request gives
+ * resolvers the same thing: what the process shares, plus the request's own
+ * loaders (their memo is the request's), logger, address and editor access.
+ */
+export function requestContexts(deps: RequestContextDependencies): RequestContextFactory {
+  return async (req, logger, responseCaching) => {
+    // Before any await: Apollo awaits this, then runs the operation in what follows, so every
+    // store read of the request notes its tags into these reads (src/cache/request-reads.ts).
+    if (responseCaching) recordReadsOfThisRequest(responseCaching.reads);
+    return {
+      store: deps.store,
+      loaders: createLoaders(deps.store, deps.tmdb.createLoader()),
+      logger,
+      ratings: deps.ratings,
+      clientAddress: deps.clientAddress(req),
+      editorAccess: await deps.editorAccess(req),
+      curation: deps.curation,
+      tmdbImporter: deps.tmdbImporter,
+      responseCaching,
+    };
+  };
+}
