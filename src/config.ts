@@ -166,7 +166,7 @@ export interface Config {
   adminToken?: string;
   ratings: { rateLimitPerMinute: number };
   /**
-   * Express "trust proxy" value: false (the socket address is the client), a hop
+   * "trust proxy" value as Express reads it: false (the socket address is the client), a hop
    * count, or a comma-separated list of proxy addresses/subnets.
    */
   trustProxy: boolean | number | string;
@@ -221,7 +221,7 @@ export class ConfigError extends Error {
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** What Express's "trust proxy" accepts, checked here so a typo stops the start with its name. */
+/** What Express's "trust proxy" accepts (src/http/client-address.ts reads it the same way), checked here so a typo stops the start with its name. */
 function isTrustProxyValue(raw: string): boolean {
   if (/^(true|false|\d+)$/.test(raw)) return true;
   return raw.split(',').every((part) => {

@@ -11,7 +11,7 @@ import type { StartupResults } from './startup';
 import { mb, type MeasuredResults, type Skipped, type Verdict } from './targets';
 
 /**
- * The bench's output: Markdown tables on stdout (the README's performance
+ * The bench's output: Markdown tables on stdout (docs/performance.md's
  * section is a copy of a full run's) and everything, runs included, as JSON.
  */
 

@@ -18,7 +18,7 @@ import {
  * per title with its facts (in page order) and its "Watch Next" list (in
  * order). `npm run catalog:export` writes it, `npm run catalog:import` and
  * the seed (src/seed/catalog.json) read it, and this schema is the one
- * definition of it: README "Catalog files" describes the same fields.
+ * definition of it: docs/editors.md "Catalog files" describes the same fields.
  *
  * Optional fields have the defaults a new title would get; `revision` and
  * `updatedAt` (exported so that an import into an empty store reproduces the

@@ -3,7 +3,7 @@ import type { Catalog } from '../model';
 import raw from './catalog.json';
 
 /**
- * The curated seed dataset: src/seed/catalog.json, a catalog file (README
+ * The curated seed dataset: src/seed/catalog.json, a catalog file (docs/editors.md
  * "Catalog files") made from the owner's reference page, validated by the
  * same schema as any import.
  */

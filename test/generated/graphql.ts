@@ -3,7 +3,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** Viewers' verdict, read from a damped mean of their ratings so a few votes cannot outrank many (see README). */
+/** Viewers' verdict, read from a damped mean of their ratings so a few votes cannot outrank many (see docs/api.md: Summaries and verdicts). */
 export type AccuracyVerdict =
   /** Damped mean of 4.25 or more. */
   | 'ACCURATE'

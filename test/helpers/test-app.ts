@@ -31,7 +31,7 @@ export function tempDataDir(prefix = 'reelcheck-test-'): string {
 }
 
 /**
- * Builds the real app (config -> logger -> store -> TMDB -> Apollo/Express) on a
+ * Builds the real app (config -> logger -> store -> TMDB -> Apollo/node:http) on a
  * loopback port with an embedded store in a temp dir. `env` is read exactly
  * like process.env (MONGODB_URI selects MongoDB, as in production); `wrapStore`
  * lets a test observe or break store calls. The app is stopped when the test

@@ -28,7 +28,7 @@ const MAX_MESSAGE_LENGTH = 1000;
 /**
  * Flattens class-validator's nested errors into { field, messages } entries.
  * A field is named by its path inside the argument, the `input` object left
- * out: `text`, `sources[0].url` (README "Errors").
+ * out: `text`, `sources[0].url` (README "Errors", docs/api.md "Field names in errors").
  */
 function flattenValidationErrors(
   errors: ValidationError[],

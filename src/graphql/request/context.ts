@@ -18,7 +18,7 @@ export interface Context {
   logger: Logger;
   /** Viewers' ratings: rating a title or fact, reading comments. */
   ratings: RatingService;
-  /** The client's address as decided by TRUST_PROXY (see README: "Client address"). */
+  /** The client's address as decided by TRUST_PROXY (docs/api.md: "Client address and rate limit"). */
   clientAddress: string;
   /** Whether this request may use editor operations (Authorization: Bearer <ADMIN_TOKEN>). */
   editorAccess: EditorAccess;

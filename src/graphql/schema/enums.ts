@@ -79,7 +79,7 @@ registerEnumType(FactCategory, {
 registerEnumType(AccuracyVerdict, {
   name: 'AccuracyVerdict',
   description:
-    "Viewers' verdict, read from a damped mean of their ratings so a few votes cannot outrank many (see README).",
+    "Viewers' verdict, read from a damped mean of their ratings so a few votes cannot outrank many (see docs/api.md: Summaries and verdicts).",
   valuesConfig: {
     UNRATED: { description: 'No ratings yet: the app shows "Be the first to rate!".' },
     ...verdictRanges(),

@@ -95,7 +95,7 @@ export class RegisteredRequests {
     if (await isEditor()) return null;
     return new Refusal(
       403,
-      'This server runs only the registered operations of its apps: send a registered documentId (see README: Trusted documents), or an editor token',
+      'This server runs only the registered operations of its apps: send a registered documentId (see docs/execution.md: Trusted documents), or an editor token',
       { code: TRUSTED_DOCUMENTS_ONLY },
     );
   }
@@ -161,7 +161,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function notFound(id: string): Refusal {
   return new Refusal(
     404,
-    `No trusted document has the id "${truncate(id)}": send an id from the app's manifest (see README: Trusted documents)`,
+    `No trusted document has the id "${truncate(id)}": send an id from the app's manifest (see docs/execution.md: Trusted documents)`,
     { code: 'PERSISTED_QUERY_NOT_FOUND', documentId: truncate(id) },
   );
 }
