@@ -313,9 +313,19 @@ class GcSignal {
     fs.writeFileSync(this.preload, GC_PRELOAD);
   }
 
-  /** `env` with the preload loaded (on top of BENCH_SERVER_ENV, which sets no NODE_OPTIONS). */
+  /**
+   * `env` with the preload loaded (on top of BENCH_SERVER_ENV, which sets no NODE_OPTIONS),
+   * and V8's young generation fixed at its smallest. Reelcheck starts with it at its smallest
+   * (src/startup-memory.ts) and V8 grows it, up to 2 × 16 MiB, only in a process whose young
+   * objects survive: the cached server's, whose entries survive, and not the uncached one's.
+   * That size is V8's policy, bounded whatever the caches hold, and it would count as up to
+   * 30 MiB of the caches' growth; fixed alike in both, the difference is what the caches keep.
+   */
   env(env: Record<string, string>): Record<string, string> {
-    return { ...env, NODE_OPTIONS: `--require ${JSON.stringify(this.preload)}` };
+    return {
+      ...env,
+      NODE_OPTIONS: `--max-semi-space-size=1 --require ${JSON.stringify(this.preload)}`,
+    };
   }
 
   /**
