@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { RecordCacheMetrics } from '../metrics';
 import type { Store } from '../store/port';
 import type { Freshness } from './freshness';
-import { noteRead } from './request-reads';
+import { noteRead, type RequestReads } from './request-reads';
 import { recordEntryBytes } from './sizes';
 import { readTags, type StoreMethod, type Tag, writtenTags } from './tags';
 
@@ -72,8 +72,10 @@ export class RecordCache implements Store {
   readonly kind: Store['kind'];
   /** Null: RECORD_CACHE=false, nothing is kept. */
   private readonly entries: LRUCache<string, Entry> | null;
-  private hits = 0;
-  private misses = 0;
+  /** Shared by every request's view (forRequest), hence an object. */
+  private readonly counts = { hits: 0, misses: 0 };
+  /** The reads of the request this view answers; null on the process's store itself. */
+  private reads: RequestReads | null = null;
 
   constructor(
     private readonly adapter: Store,
@@ -91,7 +93,7 @@ export class RecordCache implements Store {
       });
     const { entries } = this;
     if (entries) {
-      metrics?.watch(() => ({ hits: this.hits, misses: this.misses, entries: entries.size }));
+      metrics?.watch(() => ({ ...this.counts, entries: entries.size }));
     }
   }
 
@@ -101,6 +103,23 @@ export class RecordCache implements Store {
   }
 
   // Reads of what a title page shows: kept records first.
+  /**
+   * This store for one request whose answer the response cache may keep: the
+   * same records, kept and invalidated as one, with the tags (and a kept
+   * record's read time) of everything read through it noted into `reads`.
+   * A view, not a wrapper: an object whose prototype is this cache, so every
+   * method is this cache's own and a request costs one small object. Hence
+   * no method assigns to `this` after construction (the counters are an
+   * object shared by all views). Passing the reads this way, rather than
+   * through an AsyncLocalStorage, keeps Node 20's promise hooks off: they
+   * cost about 20% of a cached answer's throughput (docs/performance.md).
+   */
+  forRequest(reads: RequestReads): Store {
+    const view = Object.create(this) as RecordCache;
+    view.reads = reads;
+    return view;
+  }
+
   titlesByIds(ids: readonly string[]) {
     return this.kept('titlesByIds', ids, (keys) => this.adapter.titlesByIds(keys));
   }
@@ -184,7 +203,7 @@ export class RecordCache implements Store {
   /** A read's answer, its tags noted for the request being answered. */
   private async read<T>(method: StoreMethod, args: unknown[], pending: Promise<T>): Promise<T> {
     const answer = await pending;
-    noteRead(readTags(method, args, answer));
+    noteRead(this.reads, readTags(method, args, answer));
     return answer;
   }
 
@@ -217,15 +236,15 @@ export class RecordCache implements Store {
     keys.forEach((key, i) => {
       const entry = this.current(`${method}\n${key}`, now);
       if (entry) {
-        this.hits += 1;
-        noteRead(entry.tags, entry.readAt);
+        this.counts.hits += 1;
+        noteRead(this.reads, entry.tags, entry.readAt);
         answers[i] = entry.answer;
       } else {
         missing.push(key);
         missingAt.push(i);
       }
     });
-    this.misses += missing.length;
+    this.counts.misses += missing.length;
     if (missing.length === 0) return answers as T[];
 
     const bornAt = this.freshness.now;
@@ -234,7 +253,7 @@ export class RecordCache implements Store {
       const key = missing[j];
       answers[missingAt[j]] = answer;
       const tags = readTags(method, [[key]], [answer]);
-      noteRead(tags);
+      noteRead(this.reads, tags);
       // Nothing found is not kept; nor what a write changed while it was read.
       if (answer === null || !this.freshness.unchanged(bornAt, tags)) return;
       this.entries!.set(`${method}\n${key}`, {

@@ -63,6 +63,11 @@ export class RatingService {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** The same service reading and writing through `store` (a request's view of the record cache). */
+  through(store: RatingServiceStore): RatingService {
+    return new RatingService(store, this.limiter, { now: this.now });
+  }
+
   /**
    * Records `rater`'s rating, replacing their earlier one of the same target.
    * Order matters: input is validated before the rate limit is spent, so bad

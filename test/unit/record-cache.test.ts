@@ -1,7 +1,7 @@
 import { heldHeap } from '../helpers/heap';
 import { Freshness } from '../../src/cache/freshness';
 import { RecordCache } from '../../src/cache/records';
-import { recordReadsOfThisRequest, type RequestReads } from '../../src/cache/request-reads';
+import type { RequestReads } from '../../src/cache/request-reads';
 import { RECORD_ENTRY_BYTES, recordEntryBytes } from '../../src/cache/sizes';
 import { CATALOG, EVERYTHING, targetTag, titleTag } from '../../src/cache/tags';
 import type { AccuracyAggregate, TitleRecord } from '../../src/model';
@@ -141,15 +141,13 @@ describe('RecordCache', () => {
     expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
   });
 
-  /** What one request reads, as the request context factory starts it (src/graphql/request/context.ts). */
-  async function asRequest(startedAt: number, run: () => Promise<unknown>): Promise<RequestReads> {
+  /** What one request reads through its view of the cache, as the request context gives it (src/graphql/request/context.ts). */
+  async function asRequest(
+    startedAt: number,
+    run: (view: Store) => Promise<unknown>,
+  ): Promise<RequestReads> {
     const reads: RequestReads = { bornAt: freshness.now, startedAt, tags: new Set() };
-    await (async () => {
-      // As Apollo calls the factory: in a continuation of the request's own chain of promises.
-      await null;
-      recordReadsOfThisRequest(reads);
-      await run();
-    })();
+    await run(cache.forRequest(reads));
     return reads;
   }
 
@@ -157,9 +155,9 @@ describe('RecordCache', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     await store.titlesByIds(['a']);
     jest.setSystemTime(1_000_500);
-    const reads = await asRequest(1_000_500, async () => {
-      await store.titlesByIds(['a', 'b', 'missing']);
-      await store.countTitles();
+    const reads = await asRequest(1_000_500, async (view) => {
+      await view.titlesByIds(['a', 'b', 'missing']);
+      await view.countTitles();
     });
     // "a" was kept from the first read: the request's answer is as old as it; "b" was read now.
     expect(reads.startedAt).toBe(1_000_000);
@@ -168,8 +166,8 @@ describe('RecordCache', () => {
 
   it('keeps the reads of concurrent requests apart', async () => {
     fake.hold();
-    const first = asRequest(0, () => store.titlesByIds(['a']));
-    const second = asRequest(0, () => store.aggregatesByTargets(['title:a']));
+    const first = asRequest(0, (view) => view.titlesByIds(['a']));
+    const second = asRequest(0, (view) => view.aggregatesByTargets(['title:a']));
     fake.release();
     expect([...(await first).tags]).toEqual([titleTag('a')]);
     expect([...(await second).tags]).toEqual([targetTag('title:a')]);
@@ -181,10 +179,10 @@ describe('RecordCache', () => {
 
   it('with RECORD_CACHE=false keeps nothing, but still notes reads and invalidates on writes', async () => {
     const uncached = new RecordCache(fake.store, freshness, null);
-    const reads = await asRequest(0, async () => {
-      await uncached.titlesByIds(['a']);
-      await uncached.titlesByIds(['a']);
-    });
+    const reads: RequestReads = { bornAt: freshness.now, startedAt: 0, tags: new Set() };
+    const view = uncached.forRequest(reads);
+    await view.titlesByIds(['a']);
+    await view.titlesByIds(['a']);
     expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
     expect([...reads.tags]).toEqual([titleTag('a')]);
     const before = freshness.now;

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { ResponseCaching } from '../../cache/policy';
-import { recordReadsOfThisRequest } from '../../cache/request-reads';
+import { RecordCache } from '../../cache/records';
 import type { EditorAccess } from './editor-auth';
 import type { CurationService } from '../../curation/service';
 import type { TmdbImporter } from '../../curation/tmdb-import';
@@ -57,14 +57,18 @@ export type RequestContextFactory = (
  */
 export function requestContexts(deps: RequestContextDependencies): RequestContextFactory {
   return async (req, logger, responseCaching) => {
-    // Before any await: Apollo awaits this, then runs the operation in what follows, so every
-    // store read of the request notes its tags into these reads (src/cache/request-reads.ts).
-    if (responseCaching) recordReadsOfThisRequest(responseCaching.reads);
+    // An answer the response cache may keep reads through a view of the record cache that
+    // notes what it read (src/cache/records.ts forRequest); the record cache is always
+    // there when the response cache is on (src/cache/index.ts).
+    const store =
+      responseCaching && deps.store instanceof RecordCache
+        ? deps.store.forRequest(responseCaching.reads)
+        : deps.store;
     return {
-      store: deps.store,
-      loaders: createLoaders(deps.store, deps.tmdb.createLoader()),
+      store,
+      loaders: createLoaders(store, deps.tmdb.createLoader()),
       logger,
-      ratings: deps.ratings,
+      ratings: store === deps.store ? deps.ratings : deps.ratings.through(store),
       clientAddress: deps.clientAddress(req),
       editorAccess: await deps.editorAccess(req),
       curation: deps.curation,
