@@ -18,6 +18,7 @@ import { planFor } from './bench/plan';
 import { type BenchResults, formatReport, machine, writeJson } from './bench/report';
 import { measureServing } from './bench/serving';
 import { measureRefusals } from './bench/refusals';
+import { embeddedReviewQueue, mongoReviewQueue } from './bench/review-queue';
 import { measureStartup } from './bench/startup';
 import { verdicts } from './bench/targets';
 
@@ -25,7 +26,8 @@ import { verdicts } from './bench/targets';
  * `npm run bench [-- --quick] [-- --json FILE]`: issue 12's performance
  * targets (P1-P5), issue 9's refusal of abusive documents and issue 19's
  * trusted documents and mixed workload, and issue 20's durable ratings
- * (throughput against the commits of before), measured side by side in one run
+ * (throughput against the commits of before), and issue 22's review queue at
+ * scale and reports against ratings, measured side by side in one run
  * through the built server
  * (scripts/bench/ has a module per phase). Prints Markdown tables and the
  * targets with PASS/FAIL, and writes everything as JSON. Exits non-zero only
@@ -57,6 +59,10 @@ async function main(): Promise<void> {
   const mongoWrites = await onMongo(mongo, ({ uri }) => mongoRatingWrites(uri, plan.ratingWrites));
   const durableRatings = await measureDurableRatings(work, plan.durableRatings, log);
   const cacheMemory = await measureCacheMemory(work, plan.cacheMemory.requests, log);
+  const sqliteReviews = await embeddedReviewQueue(work, plan.reviewQueue, log);
+  const mongoReviews = await onMongo(mongo, (server) =>
+    mongoReviewQueue(server, plan.reviewQueue, log),
+  );
   log(`start-up on the ${embedded.largeStore.titles}-title embedded store, then a write load`);
   const startup = await measureStartup(embedded.largeStore, plan.startup);
   log("refusals: issue 9's abusive documents vs as many harmless bytes");
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
     refusals,
     durableRatings,
     cacheMemory,
+    reviewQueue: { sqlite: sqliteReviews, mongo: mongoReviews },
     mongoLabel: 'testDouble' in mongo && mongo.testDouble ? 'mongo (test double)' : 'mongo',
   };
   const results: BenchResults = {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { toCatalogFile } from '../src/catalog/format';
-import { readCatalog } from '../src/catalog/read';
+import { readCatalog, readReviewRecords } from '../src/catalog/read';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { openStore } from '../src/store';
@@ -10,8 +10,10 @@ import { openStore } from '../src/store';
 /**
  * `npm run catalog:export -- --out FILE`: writes every title of the
  * configured store (fields, slug history, facts with verification,
- * recommendations, revisions) as a catalog file (docs/editors.md, "Catalog
- * files"). Ratings are not exported. Without --out the file goes to stdout,
+ * recommendations, revisions) and the review records of its facts (fact
+ * reviews, reports with their voter ids, resolutions) as a catalog file
+ * (docs/editors.md, "Catalog files"): an editors' file. Ratings are not
+ * exported. Without --out the file goes to stdout,
  * and nothing else does: redirect `npm run --silent catalog:export`, since
  * npm itself writes a banner to stdout otherwise. On the embedded store, stop
  * the server first (one process owns DATA_DIR).
@@ -24,11 +26,14 @@ async function exportCatalog(): Promise<void> {
   try {
     await store.ping();
     const catalog = await readCatalog(store);
-    const json = `${JSON.stringify(toCatalogFile(catalog), null, 2)}\n`;
+    const reviews = await readReviewRecords(store, catalog);
+    const json = `${JSON.stringify(toCatalogFile(catalog, reviews), null, 2)}\n`;
     if (values.out) {
       fs.writeFileSync(values.out, json);
       console.log(
-        `exported ${catalog.titles.length} titles from the ${store.kind} store to ${values.out}`,
+        `exported ${catalog.titles.length} titles (${reviews.reviews.length} fact reviews, ` +
+          `${reviews.reports.length} reports, ${reviews.resolutions.length} resolutions) ` +
+          `from the ${store.kind} store to ${values.out}`,
       );
     } else {
       process.stdout.write(json);

@@ -1,17 +1,22 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseCatalog } from '../src/catalog/format';
-import { describeReport, EMPTY_STORE, writeCatalog } from '../src/catalog/write';
+import { parseCatalogFile } from '../src/catalog/format';
+import {
+  type CatalogImportReport,
+  describeReport,
+  EMPTY_STORE,
+  writeCatalog,
+} from '../src/catalog/write';
 import { type Config, loadConfig } from '../src/config';
-import type { CatalogReport } from '../src/model';
 import { createLogger } from '../src/logger';
 import { openStore, type Store } from '../src/store';
 import { storeFile } from '../src/store/sqlite/database';
 
 /**
  * `npm run catalog:import -- FILE [--dry-run]`: makes every title in the
- * catalog file what the file says (docs/editors.md, "Catalog files"). All or nothing:
+ * catalog file, and every review record of a version-2 file, what the file
+ * says (docs/editors.md, "Catalog files"). All or nothing:
  * the file and its references are checked before the first write; a second
  * import of the same file changes nothing and says so; ratings are kept.
  * --dry-run reports what would change and writes nothing. On the embedded
@@ -34,14 +39,17 @@ async function importCatalog(): Promise<void> {
       cause: error,
     });
   }
-  const catalog = parseCatalog(json);
+  const { catalog, reviews } = parseCatalogFile(json);
   const dryRun = values['dry-run'] ?? false;
   const config = loadConfig();
   const { report, kind } =
     dryRun && !config.mongo && !fs.existsSync(storeFile(config.dataDir))
       ? // No embedded store yet, and a dry run creates none: compare with an empty one.
-        { report: await writeCatalog(EMPTY_STORE, catalog, { dryRun }), kind: 'sqlite (empty)' }
-      : await intoStore(config, (store) => writeCatalog(store, catalog, { dryRun }));
+        {
+          report: await writeCatalog(EMPTY_STORE, catalog, { dryRun, reviews }),
+          kind: 'sqlite (empty)',
+        }
+      : await intoStore(config, (store) => writeCatalog(store, catalog, { dryRun, reviews }));
   const summary = describeReport(report);
   console.log(
     dryRun
@@ -55,8 +63,8 @@ async function importCatalog(): Promise<void> {
 /** Opens the configured store, runs `work` on it once it answers, and closes it. */
 async function intoStore(
   config: Config,
-  work: (store: Store) => Promise<CatalogReport>,
-): Promise<{ report: CatalogReport; kind: string }> {
+  work: (store: Store) => Promise<CatalogImportReport>,
+): Promise<{ report: CatalogImportReport; kind: string }> {
   const store = await openStore(config, createLogger({ ...config, logLevel: 'warn' }));
   try {
     await store.ping();

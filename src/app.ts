@@ -5,6 +5,7 @@ import { StoreBootstrap } from './bootstrap';
 import { type EditorAccess, EditorGate } from './graphql/request/editor-auth';
 import { CurationService } from './curation/service';
 import { RatingService } from './ratings/service';
+import { ReviewService } from './reviews/service';
 import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
 import { createErrorFormatter } from './graphql/pipeline/format-error';
@@ -33,7 +34,10 @@ export interface AppDependencies {
   logger: Logger;
   store: Store;
   tmdb: TmdbScoreSource;
-  /** Counters of the rateAccuracy limit; where they live follows the store (openRatingLimitCounters). */
+  /**
+   * Counters of the per-client limit on rateAccuracy and reportFact (one budget); where they
+   * live follows the store (openRatingLimitCounters).
+   */
   ratingLimits: RateLimitCounters;
   metrics: Metrics;
   /**
@@ -77,8 +81,11 @@ export async function createApp({
 }: AppDependencies): Promise<App> {
   const production = config.nodeEnv === 'production';
   const httpServer = createHttpServer(config.http);
-  const bootstrap = new StoreBootstrap(store, logger);
-  const ratings = new RatingService(store, new RatingRateLimiter(ratingLimits, logger));
+  const bootstrap = new StoreBootstrap(store, logger, config.reviews.queueThreshold);
+  // One per-client budget for ratings and reports: one limiter, one set of counters.
+  const limiter = new RatingRateLimiter(ratingLimits, logger);
+  const ratings = new RatingService(store, limiter);
+  const reviews = new ReviewService(store, limiter, config.reviews.queueThreshold);
   const curation = new CurationService(store);
   const editorGate = new EditorGate(config.adminToken);
   const tmdbTitles = new TmdbTitles(config.tmdb, logger);
@@ -160,6 +167,7 @@ export async function createApp({
     store,
     tmdb,
     ratings,
+    reviews,
     curation,
     tmdbImporter,
     clientAddress: (req) => clientAddress(req, trustProxy),

@@ -1,5 +1,6 @@
 import type { Logger } from './logger';
 import { describeReport, writeCatalog } from './catalog/write';
+import type { QueueThreshold } from './model';
 import { loadCatalog } from './seed/catalog';
 import type { Store } from './store/port';
 
@@ -9,7 +10,9 @@ import type { Store } from './store/port';
  * empty store. `ready` is what /readyz reports before it pings, and what
  * GraphQL operations wait for: until then they are refused with 503
  * SERVICE_UNAVAILABLE (src/graphql/pipeline/store-readiness.ts), never answered from a
- * store still being seeded.
+ * store still being seeded. Before it is ready, the store is told the review
+ * queue's threshold (config), so the queue is never served with flags computed
+ * under another one.
  */
 export class StoreBootstrap {
   ready = false;
@@ -20,6 +23,7 @@ export class StoreBootstrap {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly queueThreshold: QueueThreshold,
     private readonly retryDelaysMs = [250, 500, 1000, 2000, 5000],
   ) {}
 
@@ -36,6 +40,8 @@ export class StoreBootstrap {
             `seeded the empty store: ${describeReport(report)}`,
           );
         }
+        // Re-flags every fact when the setting changed since the flags were computed.
+        await this.store.useQueueThreshold(this.queueThreshold);
         this.ready = true;
         return;
       } catch (error) {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_QUEUE_THRESHOLD, type QueueThreshold } from './model';
 import { schemaFile } from './package-root';
 
 /**
@@ -67,6 +68,17 @@ const positiveInt = (fallback: number) =>
       .default(fallback),
   );
 
+/** A number from 0 to 1 (a share), `fallback` unless set. */
+const share = (fallback: number) =>
+  z.preprocess(
+    unsetIfBlank,
+    z.coerce
+      .number({ message: 'must be a number' })
+      .min(0, 'must be a number from 0 to 1')
+      .max(1, 'must be a number from 0 to 1')
+      .default(fallback),
+  );
+
 const httpUrl = optionalString.refine(
   (value) => value === undefined || /^https?:\/\/[^/\s]+/i.test(value),
   'must be an http:// or https:// URL',
@@ -97,6 +109,8 @@ const envSchema = z.object({
     `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters: generate one with openssl rand -hex 32`,
   ),
   RATINGS_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  REVIEW_QUEUE_MIN_RATINGS: positiveInt(DEFAULT_QUEUE_THRESHOLD.minRatings),
+  REVIEW_QUEUE_MIN_LOWER_BOUND: share(DEFAULT_QUEUE_THRESHOLD.minLowerBound),
   EXPLORER: onByDefault,
   RESPONSE_CACHE: onByDefault,
   RESPONSE_CACHE_MAX_AGE_SECONDS: cacheMaxAgeSeconds,
@@ -164,7 +178,15 @@ export interface Config {
     maxConcurrency: number;
   };
   adminToken?: string;
+  /** Per client, for ratings and reports together (one budget: src/ratings/rate-limit.ts). */
   ratings: { rateLimitPerMinute: number };
+  /**
+   * The review queue (docs/reviews.md): when ratings alone queue a fact, at
+   * least `minRatings` since its last review whose low share's lower bound is
+   * at least `minLowerBound` (REVIEW_QUEUE_MIN_RATINGS, REVIEW_QUEUE_MIN_LOWER_BOUND).
+   * The store is told at start (StoreBootstrap) and re-flags every fact when it changed.
+   */
+  reviews: { queueThreshold: QueueThreshold };
   /**
    * "trust proxy" value as Express reads it: false (the socket address is the client), a hop
    * count, or a comma-separated list of proxy addresses/subnets.
@@ -290,6 +312,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     ratings: { rateLimitPerMinute: e.RATINGS_RATE_LIMIT_PER_MINUTE },
+    reviews: {
+      queueThreshold: {
+        minRatings: e.REVIEW_QUEUE_MIN_RATINGS,
+        minLowerBound: e.REVIEW_QUEUE_MIN_LOWER_BOUND,
+      },
+    },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     explorer: e.EXPLORER === 'true',
     responseCache:

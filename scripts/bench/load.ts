@@ -27,6 +27,8 @@ export interface LoadCase {
   server: ServerProcess;
   /** The JSON POST body sent to /graphql. */
   body: string;
+  /** Headers sent besides content-type (e.g. an editor's Authorization). */
+  headers?: Record<string, string>;
 }
 
 /** One measured run of one case. */
@@ -64,10 +66,14 @@ export class BenchError extends Error {
  * other than 200 or a GraphQL `errors` entry is a BenchError (measuring
  * failures would be meaningless).
  */
-export async function fetchOk(server: ServerProcess, body: string): Promise<string> {
+export async function fetchOk(
+  server: ServerProcess,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const response = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body,
   });
   const text = await response.text();
@@ -85,7 +91,7 @@ export async function interleave(
 ): Promise<CaseResult[]> {
   const expected = new Map<string, string>();
   for (const loadCase of cases)
-    expected.set(loadCase.id, await fetchOk(loadCase.server, loadCase.body));
+    expected.set(loadCase.id, await fetchOk(loadCase.server, loadCase.body, loadCase.headers));
   return interleaveRuns(cases, settings, log, (loadCase, seconds) =>
     runOnce(loadCase, expected.get(loadCase.id)!, settings, seconds),
   );
@@ -152,7 +158,7 @@ async function runOnce(
   const result = await autocannon({
     url: `${loadCase.server.url}/graphql`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...loadCase.headers, 'content-type': 'application/json' },
     body: loadCase.body,
     connections: settings.connections,
     duration: seconds,
@@ -163,7 +169,7 @@ async function runOnce(
   const cpuAfter = cpuMicros(pid);
   // A slow server is still working on requests autocannon gave up on when it
   // stopped; one more request waits behind them, so they do not slow the next case.
-  await fetchOk(loadCase.server, loadCase.body);
+  await fetchOk(loadCase.server, loadCase.body, loadCase.headers);
   const failed = result.errors + result.non2xx + result.mismatches;
   if (failed > 0) {
     throw new BenchError(

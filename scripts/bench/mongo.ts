@@ -15,7 +15,6 @@ import {
   type RatingWriteSettings,
 } from './rating-writes';
 import { ROOT } from './servers';
-import type { Skipped } from './targets';
 
 /**
  * The MongoDB the bench measures: MONGODB_URI when set (without a database:
@@ -35,6 +34,9 @@ export interface MongoServer {
   /** Stops the server if the bench started it (synchronous, so it also runs when the bench is interrupted). */
   stop(): void;
 }
+
+/** A phase that did not run, and why (no MongoDB server to run it on). */
+export type Skipped = { skipped: string };
 
 export type MongoTarget = MongoServer | Skipped;
 
@@ -176,6 +178,7 @@ export async function mongoRatingWrites(
   }
 }
 
-function benchDatabase(purpose: string): string {
+/** A fresh database name for one phase's data: reelcheck_bench_<random>_<purpose>. */
+export function benchDatabase(purpose: string): string {
   return `reelcheck_bench_${randomBytes(4).toString('hex')}_${purpose}`;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { LoadSettings } from './load';
 import type { MixedSettings } from './mixed';
 import type { RatingWriteSettings } from './rating-writes';
+import type { ReviewQueueSettings } from './review-queue';
 import type { StartupSettings } from './startup';
 
 /**
@@ -27,6 +28,11 @@ export interface BenchPlan {
   durableRatings: LoadSettings;
   /** Issue 19: distinct cacheable requests per server, caches at 8 MiB vs off (cache-memory.ts). */
   cacheMemory: { requests: number };
+  /**
+   * Issue 22: the review queue on a small vs a large catalog (facts; 10 per
+   * title, each rated 10 times), and reports vs ratings on the large one.
+   */
+  reviewQueue: ReviewQueueSettings;
 }
 
 const FULL: Omit<BenchPlan, 'jsonFile'> = {
@@ -58,6 +64,18 @@ const FULL: Omit<BenchPlan, 'jsonFile'> = {
   },
   durableRatings: { connections: 50, seconds: 3, rounds: 5, warmupSeconds: 1 },
   cacheMemory: { requests: 120_000 },
+  // 100,000 facts over 10,000 titles, 1,000,000 ratings; 10 connections, as P3 (the MongoDB
+  // test double reads every review document per queue page).
+  reviewQueue: {
+    connections: 10,
+    seconds: 1.5,
+    rounds: 3,
+    warmupSeconds: 1,
+    small: 100,
+    large: 100_000,
+    testDoubleLarge: 20_000,
+    writes: { connections: 10, seconds: 1.5, rounds: 3, warmupSeconds: 1 },
+  },
 };
 
 const QUICK: Omit<BenchPlan, 'jsonFile'> = {
@@ -87,6 +105,16 @@ const QUICK: Omit<BenchPlan, 'jsonFile'> = {
   // 0.5 s: one slow disk sync (a busy machine) can hold every durable rating for a few 100 ms.
   durableRatings: { connections: 50, seconds: 0.5, rounds: 1, warmupSeconds: 0.2 },
   cacheMemory: { requests: 2_000 },
+  reviewQueue: {
+    connections: 10,
+    seconds: 0.3,
+    rounds: 1,
+    warmupSeconds: 0.1,
+    small: 100,
+    large: 1_000,
+    testDoubleLarge: 1_000,
+    writes: { connections: 10, seconds: 0.3, rounds: 1, warmupSeconds: 0.1 },
+  },
 };
 
 export const USAGE = `npm run bench [-- --quick] [-- --json FILE]

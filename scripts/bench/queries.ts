@@ -52,6 +52,40 @@ export const RATE_TITLE_MUTATION = `mutation RateTitle($input: RateAccuracyInput
   rateAccuracy(input: $input) { accuracy { id count average distribution verdict } }
 }`;
 
+/**
+ * Issue 22: a page of the review queue as an editor's screen shows it: each
+ * queued fact with its title, review, the figures behind its rank and its
+ * newest open reports.
+ */
+export const REVIEW_QUEUE_QUERY = `query ReviewQueue($first: Int!, $after: String, $titleId: ID) {
+  reviewQueue(first: $first, after: $after, titleId: $titleId) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      cursor
+      node {
+        fact { id text }
+        title { id name }
+        review { status outcome reviewedAt }
+        figures {
+          ratings lowRatings lowShareLowerBound openReports reportsWithSource
+          reportWeight reportsPart priority
+        }
+        openReports(first: 3) { id reason note sourceUrl createdAt }
+      }
+    }
+  }
+}`;
+
+/** A viewer's report of a fact; the answer is the fact's review, counting it (issue 22). */
+export const REPORT_FACT_MUTATION = `mutation ReportFact($input: ReportFactInput!) {
+  reportFact(input: $input) { created fact { id review { status openReportCount } } }
+}`;
+
+/** A viewer's rating of a fact, the report's counterpart: the answer is the fact's new summary. */
+export const RATE_FACT_MUTATION = `mutation RateFact($input: RateAccuracyInput!) {
+  rateAccuracy(input: $input) { fact { id } accuracy { id count } }
+}`;
+
 /** A JSON POST body for /graphql. */
 export function graphqlBody(query: string, variables?: Record<string, unknown>): string {
   return JSON.stringify(variables ? { query, variables } : { query });

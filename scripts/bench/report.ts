@@ -7,6 +7,7 @@ import type { MixedChecks, MixedResults } from './mixed';
 import type { BenchPlan } from './plan';
 import type { RatingWriteResults } from './rating-writes';
 import type { RestMemoryResults } from './rest-memory';
+import type { ReviewQueueResults } from './review-queue';
 import type { StartupResults } from './startup';
 import { mb, type MeasuredResults, type Skipped, type Verdict } from './targets';
 
@@ -146,6 +147,25 @@ function startupLines(s: StartupResults, connections: number): string {
   ].join('\n');
 }
 
+/**
+ * Issue 22's section for one store: what the catalogs hold, then the queue's
+ * three queries on both, then reports against ratings on the large one.
+ */
+export function reviewQueueSection(store: string, r: ReviewQueueResults | Skipped): string {
+  if ('skipped' in r) return `${store}: skipped: ${r.skipped}`;
+  const { small, large } = r.sizes;
+  return [
+    `${store}: ${whole(large.facts)} facts over ${whole(large.titles)} titles, ${whole(large.ratings)} ratings, ` +
+      `${whole(large.openReports)} open reports: a queue of ${whole(large.queued)} ` +
+      `(${whole(small.facts)} facts: ${whole(small.queued)}); built in bulk in ${fixed(r.buildMs / 1000, 1)} s` +
+      (r.note ? `; ${r.note}` : ''),
+    '',
+    casesTable(r.queue),
+    '',
+    casesTable(r.writes),
+  ].join('\n');
+}
+
 /** Issue 21's row: Reelcheck's RSS at rest against its target, the peers' beside it. */
 export function restMemoryLine(rest: RestMemoryResults): string {
   const value = (mib: number | null) => (mib === null ? '- (no /proc)' : `${Math.round(mib)} MiB`);
@@ -190,6 +210,15 @@ export function formatReport(r: BenchResults): string {
     '',
     durableRatingsSection(r.durableRatings, r.plan.durableRatings),
     '',
+    `### Review queue and reports (issue 22): editors' queries on ${whole(r.plan.reviewQueue.small)} vs ${whole(r.plan.reviewQueue.large)} facts, then reports vs ratings`,
+    `${r.plan.reviewQueue.connections} connections, medians of ${r.plan.reviewQueue.rounds} interleaved runs of ${r.plan.reviewQueue.seconds} s ` +
+      `(writes: ${r.plan.reviewQueue.writes.connections} connections, ${r.plan.reviewQueue.writes.rounds} runs of ${r.plan.reviewQueue.writes.seconds} s); ` +
+      'default configuration (editor requests bypass the response cache: checked on /metrics)',
+    '',
+    reviewQueueSection('embedded (sqlite)', r.reviewQueue.sqlite),
+    '',
+    reviewQueueSection(r.mongoLabel, r.reviewQueue.mongo),
+    '',
     '### Start-up and exactness',
     '',
     startupLines(r.startup, r.plan.startup.connections),
@@ -202,7 +231,7 @@ export function formatReport(r: BenchResults): string {
         `as many harmless bytes answered in ${fixed(x.harmlessMs, 2)} ms (medians of ${r.plan.refusals.samples})`,
     ),
     '',
-    '### Targets (issue 12; #9: issue 9; #19: issue 19; #20: issue 20; #21: issue 21)',
+    '### Targets (issue 12; #9: issue 9; #19: issue 19; #20: issue 20; #21: issue 21; #22: issue 22)',
     '',
     targetsTable(r.targets),
   ].join('\n');

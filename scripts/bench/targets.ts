@@ -3,21 +3,24 @@ import type { CacheMemoryResults } from './cache-memory';
 import type { DurableRatingResults } from './durable-ratings';
 import type { CaseResult } from './load';
 import type { MixedResults } from './mixed';
+import type { Skipped } from './mongo';
 import type { RatingWriteResults } from './rating-writes';
 import type { RefusalResult } from './refusals';
 import type { RestMemoryResults } from './rest-memory';
+import { QUEUE_LABELS, QUEUE_QUERIES, type ReviewQueueResults } from './review-queue';
 import type { StartupResults } from './startup';
 
 /**
  * The acceptance targets of issue 12 (P1-P5), issue 9's refusal target and
  * issue 19's (trusted documents, the mixed workload), issue 20's (durable
- * ratings' throughput) and issue 21's (memory at rest), each a number measured
+ * ratings' throughput), issue 21's (memory at rest) and issue 22's (the review
+ * queue at scale, a report's cost against a rating's), each a number measured
  * in this run against its target. The bench prints and records them; it does not
  * fail on them (the optimisation work decides when to enforce).
  */
 
 export interface Verdict {
-  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19' | '#20' | '#21';
+  id: 'P1' | 'P2' | 'P3' | 'P4' | 'P5' | '#9' | '#19' | '#20' | '#21' | '#22';
   label: string;
   /** The measured ratio (×), duration (s) or exactness (1 exact, 0 not); null when not measured. */
   value: number | null;
@@ -32,7 +35,7 @@ export interface Verdict {
   note?: string;
 }
 
-export type Skipped = { skipped: string };
+export type { Skipped };
 
 export interface MeasuredResults {
   serving: { cases: CaseResult[]; restMemory: RestMemoryResults };
@@ -43,6 +46,7 @@ export interface MeasuredResults {
   refusals: RefusalResult[];
   durableRatings: DurableRatingResults;
   cacheMemory: CacheMemoryResults;
+  reviewQueue: { sqlite: ReviewQueueResults; mongo: ReviewQueueResults | Skipped };
   /** How the MongoDB results are labelled ("mongo" or "mongo (test double)"). */
   mongoLabel: string;
 }
@@ -100,6 +104,63 @@ export function verdicts(results: MeasuredResults): Verdict[] {
     ...cacheMemoryVerdicts(results.cacheMemory),
     ...mixedVerdicts(results.mixed.cases),
     restMemoryVerdict(results.serving.restMemory),
+    ...stores.flatMap(([store, label]) =>
+      reviewQueueVerdicts(store, label, results.reviewQueue[store]),
+    ),
+  ];
+}
+
+/**
+ * Issue 22: each review queue query's req/s on the large catalog (100,000
+ * facts) at least half its req/s on the small one (100 facts), as P3 for
+ * listings; and reportFact at least half as many per second as rateAccuracy
+ * of a fact on the large catalog (a report costs about what a rating costs),
+ * both rates in the note.
+ */
+export function reviewQueueVerdicts(
+  store: string,
+  label: string,
+  measured: ReviewQueueResults | Skipped,
+): Verdict[] {
+  const reportLabel = `${label} reportFact vs rateAccuracy of a fact, req/s`;
+  if ('skipped' in measured) {
+    return [
+      ...QUEUE_QUERIES.map((query) =>
+        skipped(
+          '#22',
+          `${label} ${QUEUE_LABELS[query]}, large vs small catalog`,
+          '×',
+          '>= 0.5',
+          measured,
+        ),
+      ),
+      skipped('#22', reportLabel, '×', '>= 0.5', measured),
+    ];
+  }
+  const { small, large } = measured.sizes;
+  const queue = QUEUE_QUERIES.map((query): Verdict => ({
+    id: '#22',
+    label: `${label} ${QUEUE_LABELS[query]}, req/s at ${large.facts.toLocaleString('en')} vs ${small.facts} facts`,
+    unit: '×',
+    ...atLeast(
+      reqPerSec(measured.queue, `${store}.${query}.large`) /
+        reqPerSec(measured.queue, `${store}.${query}.small`),
+      0.5,
+    ),
+  }));
+  const report = reqPerSec(measured.writes, `${store}.report`);
+  const rating = reqPerSec(measured.writes, `${store}.rating`);
+  const withSize = `${reportLabel} on ${large.facts.toLocaleString('en')} facts`;
+  const rates = `${Math.round(report).toLocaleString('en')} reports vs ${Math.round(rating).toLocaleString('en')} ratings/s`;
+  if (report === 0 || rating === 0) {
+    return [
+      ...queue,
+      skipped('#22', withSize, '×', '>= 0.5', { skipped: `nothing answered (${rates})` }),
+    ];
+  }
+  return [
+    ...queue,
+    { id: '#22', label: withSize, unit: '×', ...atLeast(report / rating, 0.5), note: rates },
   ];
 }
 

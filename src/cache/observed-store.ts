@@ -82,6 +82,40 @@ export class ObservedStore implements Store {
   changesByIds(...args: Parameters<Store['changesByIds']>) {
     return this.timed('changesByIds', () => this.adapter.changesByIds(...args));
   }
+  useQueueThreshold(...args: Parameters<Store['useQueueThreshold']>) {
+    return this.timed('useQueueThreshold', () => this.adapter.useQueueThreshold(...args));
+  }
+  fileReport(...args: Parameters<Store['fileReport']>) {
+    return this.timed('fileReport', () => this.adapter.fileReport(...args));
+  }
+  reviewsOfFacts(...args: Parameters<Store['reviewsOfFacts']>) {
+    return this.timed('reviewsOfFacts', () => this.adapter.reviewsOfFacts(...args));
+  }
+  openReportsOfFacts(...args: Parameters<Store['openReportsOfFacts']>) {
+    return this.timed('openReportsOfFacts', () => this.adapter.openReportsOfFacts(...args));
+  }
+  reportsByIds(...args: Parameters<Store['reportsByIds']>) {
+    return this.timed('reportsByIds', () => this.adapter.reportsByIds(...args));
+  }
+  reviewQueue(...args: Parameters<Store['reviewQueue']>) {
+    return this.timed('reviewQueue', () => this.adapter.reviewQueue(...args));
+  }
+  transitionReview(...args: Parameters<Store['transitionReview']>) {
+    return this.timed('transitionReview', () => this.adapter.transitionReview(...args));
+  }
+  resolutionsByIds(...args: Parameters<Store['resolutionsByIds']>) {
+    return this.timed('resolutionsByIds', () => this.adapter.resolutionsByIds(...args));
+  }
+  putReviewRecords(...args: Parameters<Store['putReviewRecords']>) {
+    return this.timed('putReviewRecords', () => this.adapter.putReviewRecords(...args));
+  }
+  // Iterations for exports and copies, outside requests: passed on untimed (no one call to time).
+  allReports() {
+    return this.adapter.allReports();
+  }
+  allResolutions() {
+    return this.adapter.allResolutions();
+  }
   ping() {
     return this.timed('ping', () => this.adapter.ping());
   }

@@ -18,7 +18,7 @@ import { readTags, type StoreMethod, type Tag, writtenTags } from './tags';
  *   before its caller answers, also when it failed (part of it may be
  *   written);
  * - the reads a title page makes (titles by id and by slug, a title's facts
- *   and recommendations, a rated target's aggregate) are answered from
+ *   and recommendations, a rated target's aggregate, a fact's review) are answered from
  *   records kept in memory where current, and the other keys read from the
  *   adapter in one call. With RECORD_CACHE=false nothing is kept; the notes
  *   and invalidations stay, for the response cache.
@@ -56,7 +56,8 @@ type KeptMethod =
   | 'titlesBySlugs'
   | 'factsByTitleIds'
   | 'recommendationsByTitleIds'
-  | 'aggregatesByTargets';
+  | 'aggregatesByTargets'
+  | 'reviewsOfFacts';
 type KeyedRead = (keys: readonly string[]) => Promise<unknown[]>;
 
 interface Entry {
@@ -139,6 +140,10 @@ export class RecordCache implements Store {
       this.adapter.aggregatesByTargets(keys),
     );
   }
+  /** Fact.review on every fact of a page: kept like the facts' aggregates. */
+  reviewsOfFacts(factIds: readonly string[]) {
+    return this.kept('reviewsOfFacts', factIds, (keys) => this.adapter.reviewsOfFacts(keys));
+  }
 
   // Other reads: passed on, their tags noted.
   titlesByTmdbIds(...args: Parameters<Store['titlesByTmdbIds']>) {
@@ -174,6 +179,16 @@ export class RecordCache implements Store {
   changesByIds(...args: Parameters<Store['changesByIds']>) {
     return this.read('changesByIds', args, this.adapter.changesByIds(...args));
   }
+  // Editors' reads of reports and the queue: never kept.
+  openReportsOfFacts(...args: Parameters<Store['openReportsOfFacts']>) {
+    return this.read('openReportsOfFacts', args, this.adapter.openReportsOfFacts(...args));
+  }
+  reportsByIds(...args: Parameters<Store['reportsByIds']>) {
+    return this.read('reportsByIds', args, this.adapter.reportsByIds(...args));
+  }
+  reviewQueue(...args: Parameters<Store['reviewQueue']>) {
+    return this.read('reviewQueue', args, this.adapter.reviewQueue(...args));
+  }
 
   // Writes: passed on, then what they changed is invalidated.
   upsertRating(...args: Parameters<Store['upsertRating']>) {
@@ -191,8 +206,29 @@ export class RecordCache implements Store {
   moderateRating(...args: Parameters<Store['moderateRating']>) {
     return this.write('moderateRating', args, () => this.adapter.moderateRating(...args));
   }
+  fileReport(...args: Parameters<Store['fileReport']>) {
+    return this.write('fileReport', args, () => this.adapter.fileReport(...args));
+  }
+  transitionReview(...args: Parameters<Store['transitionReview']>) {
+    return this.write('transitionReview', args, () => this.adapter.transitionReview(...args));
+  }
+  useQueueThreshold(...args: Parameters<Store['useQueueThreshold']>) {
+    return this.write('useQueueThreshold', args, () => this.adapter.useQueueThreshold(...args));
+  }
+  putReviewRecords(...args: Parameters<Store['putReviewRecords']>) {
+    return this.write('putReviewRecords', args, () => this.adapter.putReviewRecords(...args));
+  }
 
-  // Neither.
+  // Neither: iterations for exports and copies, outside requests.
+  allReports() {
+    return this.adapter.allReports();
+  }
+  allResolutions() {
+    return this.adapter.allResolutions();
+  }
+  resolutionsByIds(...args: Parameters<Store['resolutionsByIds']>) {
+    return this.adapter.resolutionsByIds(...args);
+  }
   ping() {
     return this.adapter.ping();
   }

@@ -19,6 +19,17 @@ export const titleTag = (titleId: string): Tag => `t:${titleId}`;
 /** A rated target's ratings and aggregate (a page or a fact: "title:<id>" / "fact:<id>"). */
 export const targetTag = (key: string): Tag => `r:${key}`;
 
+/** A fact's review: its status, last outcome, open reports and their tally. */
+export const reviewTag = (factId: string): Tag => `v:${factId}`;
+/** Lookups of report ids that found nothing (any new report may be one of them). */
+export const UNKNOWN_REPORTS: Tag = 'reports';
+/**
+ * The review queue's order and membership: moved by reports, transitions,
+ * the threshold, ratings of facts and removed facts. Editors' reads only
+ * (never kept in a response), tagged so that would stay true if one were.
+ */
+export const REVIEW_QUEUE: Tag = 'queue';
+
 /** A write that may have changed anything (an aggregate repair): every response is dropped. */
 export const EVERYTHING = 'everything';
 
@@ -70,16 +81,60 @@ export const STORE_EFFECTS: { [M in Method]: Effect<M> } = {
     reads: (_args, changes) =>
       changes.map((change) => (change ? titleTag(change.titleId) : CATALOG)),
   },
-  upsertRating: { writes: ([write]) => [targetTag(targetKey(write.target)), UNKNOWN_RATINGS] },
+  upsertRating: {
+    writes: ([write]) => [
+      targetTag(targetKey(write.target)),
+      UNKNOWN_RATINGS,
+      // A fact's ratings move its rank (never its review).
+      ...(write.target.kind === 'FACT' ? [REVIEW_QUEUE] : []),
+    ],
+  },
   moderateRating: {
     writes: (_args, rating) =>
       rating === undefined ? EVERYTHING : rating ? [targetTag(rating.targetKey), CATALOG] : [],
   },
-  editTitles: { writes: ([edits]) => [CATALOG, ...edits.map((edit) => titleTag(edit.titleId))] },
+  // A removed fact leaves the queue.
+  editTitles: {
+    writes: ([edits]) => [CATALOG, REVIEW_QUEUE, ...edits.map((edit) => titleTag(edit.titleId))],
+  },
   saveTmdbSnapshot: { writes: ([titleId]) => [titleTag(titleId)] },
   rebuildAggregates: {
     writes: ([options], report) =>
       options?.dryRun ? [] : report && report.drift.length === 0 ? [] : EVERYTHING,
+  },
+  reviewsOfFacts: { reads: ([factIds]) => factIds.map(reviewTag) },
+  openReportsOfFacts: { reads: ([factIds]) => factIds.map(reviewTag) },
+  reportsByIds: {
+    reads: (_args, reports) =>
+      reports.map((report) => (report ? reviewTag(report.factId) : UNKNOWN_REPORTS)),
+  },
+  reviewQueue: { reads: () => [REVIEW_QUEUE] },
+  fileReport: { writes: ([write]) => [reviewTag(write.factId), UNKNOWN_REPORTS, REVIEW_QUEUE] },
+  // With an edit, also what that edit changes (as editTitles says).
+  transitionReview: {
+    writes: ([factId, , , edit]) => [
+      reviewTag(factId),
+      REVIEW_QUEUE,
+      ...(edit ? [CATALOG, titleTag(edit.titleId)] : []),
+    ],
+  },
+  // Only which facts are queued: no review, no public answer.
+  useQueueThreshold: { writes: () => [REVIEW_QUEUE] },
+  // Exports, imports and store copies read them outside any request: nothing to note.
+  allReports: 'none',
+  allResolutions: 'none',
+  resolutionsByIds: 'none',
+  // Imports and store copies: every named fact's review and reports, and the queue.
+  putReviewRecords: {
+    writes: ([records]) => [
+      ...new Set(
+        [...records.reports, ...records.resolutions, ...records.reviews].map((record) =>
+          reviewTag(record.factId),
+        ),
+      ),
+      UNKNOWN_REPORTS,
+      REVIEW_QUEUE,
+    ],
   },
   ping: 'none',
   close: 'none',

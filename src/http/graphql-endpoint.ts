@@ -8,7 +8,7 @@ import type { Explorer } from './explorer';
 import { Refusal, type RegisteredRequests } from '../graphql/engine/trusted-documents';
 import { BodyRefusal, parseJsonBody, readBodyText } from './request-body';
 import { REQUEST_ID_HEADER } from './request-id';
-import { requestError, setCommonHeaders, writeJson } from './respond';
+import { answerUnexpectedError, requestError, setCommonHeaders, writeJson } from './respond';
 import type { CorsPolicy } from './security';
 
 /**
@@ -46,13 +46,16 @@ export interface GraphQLEndpointOptions {
   explorer: Explorer | null;
 }
 
-/** Answers one request to /graphql; `search` is its query string with the "?" (or ''). */
+/**
+ * Answers one request to /graphql; `search` is its query string with the "?" (or '').
+ * A promise while GraphQL runs; a POST's errors after its body is read are answered here.
+ */
 export type GraphQLEndpoint = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   requestId: string,
   search: string,
-) => Promise<void>;
+) => void | Promise<void>;
 
 /** The fields of a GraphQL request over HTTP; a request with any other is never kept. */
 const PLAIN_REQUEST_FIELDS = new Set([
@@ -74,29 +77,19 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): GraphQLEndpoin
     cors(req, res);
   };
 
-  return async (req, res, id, search) => {
+  /**
+   * A GraphQL request whose body (if any) is read: answered from the response
+   * cache when it holds it, without a promise; otherwise run.
+   */
+  const answer = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    id: string,
+    search: string,
+    text: string | undefined,
+    startedAt: number,
+  ): void | Promise<void> => {
     const method = req.method ?? 'GET';
-    if (method === 'OPTIONS') {
-      startAnswer(req, res, id); // cors answers the preflight itself: 204
-      return;
-    }
-    if (explorer && method === 'GET' && wantsExplorer(explorer, req, search)) {
-      setCommonHeaders(res, id);
-      explorer.servePage(res);
-      return;
-    }
-    const startedAt = Date.now();
-    let text: string | undefined;
-    if (method === 'POST') {
-      const read = await readBodyText(req, options.bodyLimitBytes);
-      if (read instanceof BodyRefusal) {
-        startAnswer(req, res, id);
-        if (read.closesConnection) res.setHeader('connection', 'close');
-        writeJson(res, read.status, requestError(read.message, read.code));
-        return;
-      }
-      text = read;
-    }
     const graphqlMethod = method === 'GET' || method === 'POST' ? method : null;
     const cache = graphqlMethod && responseCache && mayBeCached(req) ? responseCache : null;
     // Looked up before anything is parsed: a hit costs its key and one lookup.
@@ -109,6 +102,22 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): GraphQLEndpoin
         return;
       }
     }
+    return run(req, res, id, search, text, startedAt, cache, key, graphqlMethod);
+  };
+
+  /** Everything but a cached answer: parsed, named documents resolved, run by Apollo, maybe kept. */
+  const run = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    id: string,
+    search: string,
+    text: string | undefined,
+    startedAt: number,
+    cache: ResponseCache | null,
+    key: string | null,
+    graphqlMethod: 'GET' | 'POST' | null,
+  ): Promise<void> => {
+    const method = req.method ?? 'GET';
     let body: unknown;
     if (text !== undefined) {
       body = parseJsonBody(text);
@@ -158,6 +167,38 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): GraphQLEndpoin
         operation: responseCaching.operation,
       });
     }
+  };
+
+  return (req, res, id, search) => {
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      startAnswer(req, res, id); // cors answers the preflight itself: 204
+      return;
+    }
+    if (explorer && method === 'GET' && wantsExplorer(explorer, req, search)) {
+      setCommonHeaders(res, id);
+      explorer.servePage(res);
+      return;
+    }
+    const startedAt = Date.now();
+    if (method !== 'POST') return answer(req, res, id, search, undefined, startedAt);
+    // Called from the request's 'end' event: nothing may throw from here (it would end the
+    // process), so whatever does is answered as the route table answers it.
+    readBodyText(req, options.bodyLimitBytes, (read) => {
+      let answered: void | Promise<void>;
+      try {
+        if (read instanceof BodyRefusal) {
+          startAnswer(req, res, id);
+          if (read.closesConnection) res.setHeader('connection', 'close');
+          writeJson(res, read.status, requestError(read.message, read.code));
+          return;
+        }
+        answered = answer(req, res, id, search, read, startedAt);
+      } catch (error) {
+        answered = Promise.reject(error);
+      }
+      answered?.catch((error: unknown) => answerUnexpectedError(logger, res, id, error));
+    });
   };
 }
 

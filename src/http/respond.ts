@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Logger } from '../logger';
 import { REQUEST_ID_HEADER } from './request-id';
 import { setSecurityHeaders } from './security';
 
@@ -52,4 +53,23 @@ export function writeText(
 export function setCommonHeaders(res: http.ServerResponse, requestId: string): void {
   res.setHeader(REQUEST_ID_HEADER, requestId);
   setSecurityHeaders(res);
+}
+
+/**
+ * An error no route expected: logged with the request's id, answered 500 in
+ * the GraphQL shape (or the connection dropped when the answer had begun).
+ */
+export function answerUnexpectedError(
+  logger: Logger,
+  res: http.ServerResponse,
+  id: string,
+  error: unknown,
+): void {
+  logger.child({ requestId: id }).error({ err: error }, 'unhandled HTTP error');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  setCommonHeaders(res, id);
+  writeJson(res, 500, requestError('Internal server error', 'INTERNAL_SERVER_ERROR'));
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { GraphQLEndpoint } from './graphql-endpoint';
 import { healthz, type PingableStore, readyz } from './health';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id';
-import { requestError, setCommonHeaders, writeJson, writeText } from './respond';
+import { answerUnexpectedError, setCommonHeaders, writeJson, writeText } from './respond';
 
 export interface RoutesOptions {
   logger: Logger;
@@ -77,19 +77,8 @@ export function createRequestHandler(options: RoutesOptions): http.RequestListen
     } catch (error) {
       answered = Promise.reject(error);
     }
-    if (answered) answered.catch((error: unknown) => internalError(res, id, error));
+    if (answered) answered.catch((error: unknown) => answerUnexpectedError(logger, res, id, error));
   };
-
-  /** An error no route expected: logged with the request's id, answered 500 in the GraphQL shape. */
-  function internalError(res: http.ServerResponse, id: string, error: unknown): void {
-    logger.child({ requestId: id }).error({ err: error }, 'unhandled HTTP error');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    setCommonHeaders(res, id);
-    writeJson(res, 500, requestError('Internal server error', 'INTERNAL_SERVER_ERROR'));
-  }
 }
 
 /** A route for GET (and so HEAD); any other method is a 404, as no route has it. */

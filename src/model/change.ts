@@ -15,6 +15,8 @@ export const ChangeOperation = {
   SET_FACT_VERIFICATION: 'SET_FACT_VERIFICATION',
   SET_RECOMMENDATIONS: 'SET_RECOMMENDATIONS',
   HIDE_RATING_COMMENT: 'HIDE_RATING_COMMENT',
+  TAKE_UP_REVIEW: 'TAKE_UP_REVIEW',
+  RESOLVE_REVIEW: 'RESOLVE_REVIEW',
   IMPORT_FROM_TMDB: 'IMPORT_FROM_TMDB',
   IMPORT_CATALOG: 'IMPORT_CATALOG',
 } as const;
@@ -26,6 +28,8 @@ export const ChangeEntityType = {
   FACT: 'FACT',
   RECOMMENDATIONS: 'RECOMMENDATIONS',
   RATING_COMMENT: 'RATING_COMMENT',
+  /** A fact's review: its entityId is the fact's id. */
+  FACT_REVIEW: 'FACT_REVIEW',
 } as const;
 export type ChangeEntityType = (typeof ChangeEntityType)[keyof typeof ChangeEntityType];
 

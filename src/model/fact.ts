@@ -1,3 +1,5 @@
+import { InvalidInputError } from './errors';
+
 /** "Behind the Scenes" and "Did You Know?" facts, in the order the page shows them. */
 
 /** The section of the page a fact is in, listed in page order. */
@@ -47,6 +49,26 @@ export interface FactRecord {
   /** 1 when added, +1 per editor change of this fact (text, position, verification). */
   revision: number;
   updatedAt: Date;
+}
+
+/** Every fact's text: not blank, at most this many characters (after trimming). */
+export const MAX_FACT_TEXT_LENGTH = 1000;
+
+/**
+ * The one rule for a fact's text, whoever writes it (an editor, an import, a
+ * viewer's suggestion an editor may apply as it is). Returns it trimmed, or
+ * throws InvalidInputError naming `field`.
+ */
+export function validFactText(field: string, text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new InvalidInputError(field, `${field} must not be blank`);
+  if (trimmed.length > MAX_FACT_TEXT_LENGTH) {
+    throw new InvalidInputError(
+      field,
+      `${field} must be at most ${MAX_FACT_TEXT_LENGTH} characters`,
+    );
+  }
+  return trimmed;
 }
 
 const CATEGORY_ORDER: Record<FactCategory, number> = { BEHIND_THE_SCENES: 0, DID_YOU_KNOW: 1 };

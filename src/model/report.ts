@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { MAX_FACT_TEXT_LENGTH, validFactText } from './fact';
 import { VOTER_ID_PATTERN, VOTER_ID_RULE } from './rating';
 
 /**
@@ -28,7 +29,7 @@ export type ReportState = (typeof ReportState)[keyof typeof ReportState];
 export const MAX_REPORT_NOTE_LENGTH = 500;
 export const MAX_SOURCE_URL_LENGTH = 2000;
 /** A suggested text becomes the fact's text: the limit every fact's text has. */
-export const MAX_SUGGESTED_TEXT_LENGTH = 1000;
+export const MAX_SUGGESTED_TEXT_LENGTH = MAX_FACT_TEXT_LENGTH;
 
 export interface ReportRecord {
   id: string;
@@ -131,24 +132,10 @@ function validSourceUrl(sourceUrl: string | null | undefined): string | null {
   return url.href;
 }
 
-/**
- * The rule every fact's text keeps (not blank, at most 1,000 characters), so
- * an editor can apply a suggestion as it is. Trimmed: a fact never needs
- * surrounding blanks.
- */
+/** A suggestion must be a text an editor can apply as it is: the fact text rule. */
 function validSuggestedText(text: string | null | undefined): string | null {
   if (text === null || text === undefined) return null;
-  const trimmed = text.trim();
-  if (trimmed === '') {
-    throw new InvalidInputError('suggestedText', 'suggestedText must not be blank');
-  }
-  if (trimmed.length > MAX_SUGGESTED_TEXT_LENGTH) {
-    throw new InvalidInputError(
-      'suggestedText',
-      `suggestedText must be at most ${MAX_SUGGESTED_TEXT_LENGTH} characters`,
-    );
-  }
-  return trimmed;
+  return validFactText('suggestedText', text);
 }
 
 // ---- the counts kept with each fact ----------------------------------------------

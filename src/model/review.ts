@@ -1,4 +1,5 @@
 import type { AccuracyAggregate } from './aggregate';
+import { ChangeEntityType, ChangeOperation, fieldChanges, type ChangeRecord } from './change';
 import { InvalidInputError } from './errors';
 import { addToTally, emptyReportTally, ReportReason, type ReportTally } from './report';
 
@@ -291,4 +292,40 @@ function requireQueued(
       'factId names a fact that is not in the review queue: no open report, and its ratings are under the threshold',
     );
   }
+}
+
+/** What the audit trail shows of a review: the public state and the editor's note. */
+const REVIEW_FIELDS = ['status', 'outcome', 'reviewedAt', 'note'] as const;
+
+/**
+ * The change record of an editor's transition of a fact's review (taken up,
+ * or resolved with `resolution`), stored with it: the audit trail records who
+ * closed what, when, with which outcome and note.
+ */
+export function reviewChange(
+  ctx: { now: Date; newId(): string },
+  about: { factId: string; titleId: string },
+  before: FactReview,
+  after: FactReview,
+  resolution: ReviewResolution | null,
+): ChangeRecord {
+  const view = (review: FactReview, note: string | null) => ({
+    status: review.status,
+    outcome: review.outcome,
+    reviewedAt: review.reviewedAt,
+    note,
+  });
+  return {
+    id: ctx.newId(),
+    at: ctx.now,
+    operation:
+      resolution === null ? ChangeOperation.TAKE_UP_REVIEW : ChangeOperation.RESOLVE_REVIEW,
+    titleId: about.titleId,
+    entityType: ChangeEntityType.FACT_REVIEW,
+    entityId: about.factId,
+    revision: null,
+    fields: fieldChanges(view(before, null), view(after, resolution?.note ?? null), [
+      ...REVIEW_FIELDS,
+    ]),
+  };
 }

@@ -11,6 +11,8 @@ describe('bench command line', () => {
     expect(plan.ratingWrites).toMatchObject({ busy: 20_000, quiet: 10 });
     expect(plan.catalogSize.large * plan.startup.ratingsPerTitle).toBe(1_000_000);
     expect(plan.mixed).toMatchObject({ titles: 10_000, ratingShare: 0.02, zipfExponent: 1 });
+    // Issue 22: the queue at 100 vs 100,000 facts (10 per title, each rated 10 times).
+    expect(plan.reviewQueue).toMatchObject({ small: 100, large: 100_000 });
   });
 
   it('--quick shrinks the data and the runs; --json names the results file', () => {
@@ -21,6 +23,8 @@ describe('bench command line', () => {
     expect(plan.serving.seconds).toBeLessThan(1);
     expect(plan.mixed.titles).toBeLessThan(10_000);
     expect(plan.mixed.seconds).toBeLessThan(1);
+    expect(plan.reviewQueue.large).toBeLessThan(100_000);
+    expect(plan.reviewQueue.writes.seconds).toBeLessThan(1);
   });
 
   it('refuses an unknown argument or a --json without a file, with the usage', () => {

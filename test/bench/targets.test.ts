@@ -1,8 +1,10 @@
 import type { CatalogSizeResults } from '../../scripts/bench/catalog-size';
 import type { CaseResult } from '../../scripts/bench/load';
 import type { RatingWriteResults } from '../../scripts/bench/rating-writes';
-import { restMemoryLine, targetsTable } from '../../scripts/bench/report';
+import { restMemoryLine, reviewQueueSection, targetsTable } from '../../scripts/bench/report';
 import type { RestMemoryResults } from '../../scripts/bench/rest-memory';
+import type { ReviewQueueResults } from '../../scripts/bench/review-queue';
+import { fixtureSize } from '../../scripts/bench/review-data';
 import type { StartupResults } from '../../scripts/bench/startup';
 import { type MeasuredResults, type Verdict, verdicts } from '../../scripts/bench/targets';
 
@@ -84,6 +86,26 @@ function memory(responseMiB: number | null, recordMiB: number): MeasuredResults[
   };
 }
 
+/** Issue 22's results on one store: the queue's req/s on each catalog, reports and ratings per second. */
+function reviews(
+  store: string,
+  queue: { small: number; large: number },
+  writes: { report: number; rating: number },
+): ReviewQueueResults {
+  return {
+    sizes: { small: fixtureSize(100), large: fixtureSize(100_000) },
+    buildMs: 12_000,
+    queue: ['first', 'deep', 'title'].flatMap((query) => [
+      measuredCase(`${store}.${query}.small`, queue.small),
+      measuredCase(`${store}.${query}.large`, queue.large),
+    ]),
+    writes: [
+      measuredCase(`${store}.report`, writes.report),
+      measuredCase(`${store}.rating`, writes.rating),
+    ],
+  };
+}
+
 /** Issue 21's reading: Reelcheck's RSS at rest, the peers' beside it. */
 function rest(reelcheckMiB: number | null): RestMemoryResults {
   return { reelcheckMiB, stockMiB: 70.4, mercuriusMiB: 66.6, limitMiB: 100 };
@@ -123,6 +145,10 @@ function results(overrides: Partial<MeasuredResults> = {}): MeasuredResults {
     refusals: [{ label: 'abuse', bytes: 50_000, refusalMs: 4.9, harmlessMs: 1 }],
     durableRatings: durable(1_340, 2_000),
     cacheMemory: memory(15.9, 3),
+    reviewQueue: {
+      sqlite: reviews('sqlite', { small: 600, large: 300 }, { report: 500, rating: 1_000 }),
+      mongo: reviews('mongo', { small: 200, large: 99 }, { report: 49, rating: 100 }),
+    },
     mongoLabel: 'mongo (test double)',
     ...overrides,
   };
@@ -204,11 +230,12 @@ describe('bench targets', () => {
       results({
         catalogSize: { sqlite: catalog('sqlite', 1, 1), mongo: { skipped: 'no server' } },
         ratingWrites: { sqlite: writes, mongo: { skipped: 'no server' } },
+        reviewQueue: { sqlite: results().reviewQueue.sqlite, mongo: { skipped: 'no server' } },
         mongoLabel: 'mongo',
       }),
     );
     const mongo = all.filter((v) => v.label.startsWith('mongo'));
-    expect(mongo).toHaveLength(4);
+    expect(mongo).toHaveLength(8);
     expect(mongo.every((v) => v.pass === null && v.value === null)).toBe(true);
     expect(mongo[0].note).toBe('skipped: no server');
     const printed = targetsTable(all);
@@ -350,6 +377,78 @@ describe('bench targets', () => {
     expect(targetsTable(verdicts(over))).toMatch(
       /\| #21 RSS at rest, embedded store +\| +100\.50 MiB \| +<= 100 MiB \| +FAIL \|/,
     );
+  });
+
+  it('#22 review queue: each query >= 0.5x its small-catalog req/s; reports >= 0.5x ratings/s', () => {
+    const all = verdicts(results()).filter((v) => v.id === '#22');
+    expect(all.map((v) => [v.label, v.value, v.target, v.pass])).toEqual([
+      ['sqlite reviewQueue(first: 10), req/s at 100,000 vs 100 facts', 0.5, '>= 0.5', true],
+      [
+        'sqlite reviewQueue(first: 10, after:) near the end, req/s at 100,000 vs 100 facts',
+        0.5,
+        '>= 0.5',
+        true,
+      ],
+      [
+        "sqlite reviewQueue(titleId:, first: 10), one title's entries, req/s at 100,000 vs 100 facts",
+        0.5,
+        '>= 0.5',
+        true,
+      ],
+      ['sqlite reportFact vs rateAccuracy of a fact, req/s on 100,000 facts', 0.5, '>= 0.5', true],
+      [
+        'mongo (test double) reviewQueue(first: 10), req/s at 100,000 vs 100 facts',
+        0.495,
+        '>= 0.5',
+        false,
+      ],
+      [
+        'mongo (test double) reviewQueue(first: 10, after:) near the end, req/s at 100,000 vs 100 facts',
+        0.495,
+        '>= 0.5',
+        false,
+      ],
+      [
+        "mongo (test double) reviewQueue(titleId:, first: 10), one title's entries, req/s at 100,000 vs 100 facts",
+        0.495,
+        '>= 0.5',
+        false,
+      ],
+      [
+        'mongo (test double) reportFact vs rateAccuracy of a fact, req/s on 100,000 facts',
+        0.49,
+        '>= 0.5',
+        false,
+      ],
+    ]);
+    expect(all[3].note).toBe('500 reports vs 1,000 ratings/s');
+    const printed = targetsTable(all);
+    expect(printed).toMatch(
+      /\| #22 sqlite reportFact vs rateAccuracy of a fact, req\/s on 100,000 facts +\| +0\.50× \| +>= 0\.5× \| +PASS \|/,
+    );
+    // No report or no rating answered: nothing to compare, neither PASS nor FAIL.
+    const none = verdicts(
+      results({
+        reviewQueue: {
+          sqlite: reviews('sqlite', { small: 1, large: 1 }, { report: 0, rating: 1_000 }),
+          mongo: { skipped: 'no server' },
+        },
+      }),
+    );
+    expect(find(none, '#22', /sqlite reportFact/)).toMatchObject({ value: null, pass: null });
+    expect(find(none, '#22', /sqlite reportFact/).note).toMatch(/^skipped: nothing answered/);
+    expect(find(none, '#22', /mongo \(test double\) reportFact/).note).toBe('skipped: no server');
+    // The report's section says what the catalogs hold before the tables.
+    const section = reviewQueueSection('embedded (sqlite)', {
+      ...results().reviewQueue.sqlite,
+      note: 'ranked on open',
+    });
+    expect(section.split('\n')[0]).toBe(
+      'embedded (sqlite): 100,000 facts over 10,000 titles, 1,000,000 ratings, 12,000 open reports: ' +
+        'a queue of 12,000 (100 facts: 12); built in bulk in 12.0 s; ranked on open',
+    );
+    expect(section).toMatch(/\| sqlite\.report +\| +500 \|/);
+    expect(reviewQueueSection('mongo', { skipped: 'no server' })).toBe('mongo: skipped: no server');
   });
 
   it('refuses to judge when a case was not measured', () => {

@@ -3,23 +3,35 @@
  * runs them) on each store: export -> import into an empty store -> the same
  * pages over HTTP; a second import changes nothing and says so; a dry run
  * writes nothing; an invalid file is refused naming the path in the file,
- * with nothing written; ratings are kept.
+ * with nothing written; ratings are kept. Review records (version 2) travel:
+ * fact reviews, reports open and closed, resolutions, and the queue they give.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  type CatalogFileContents,
+  type CatalogFileError,
+  parseCatalogFile,
+  toCatalogFile,
+} from '../../src/catalog/format';
+import {
   ChangesDocument,
   EditorPageDocument,
+  FactReviewsDocument,
+  ReviewQueueDocument,
   SetFactVerificationDocument,
   TitlePageDocument,
   UpdateTitleDocument,
 } from '../generated/graphql';
+import { catalogOf } from '../fixtures/catalog';
 import { execute } from '../helpers/graphql-client';
+import { fileReviews } from '../fixtures/reviews';
 import { MONGODB_SUITE, openTestDatabase, TEST_MONGODB_URI } from '../helpers/mongo';
 import { buildServer, runToExit } from '../helpers/server-process';
 import { startTestApp, tempDataDir, type TestApp } from '../helpers/test-app';
 
 const TOKEN = 'catalog-editor-token-2b9f64ae03c1';
+const SNAPSHOT = { voteAverage: 8, voteCount: 3, fetchedAt: new Date('2026-12-01T00:00:00.000Z') };
 const EDITOR = { authorization: `Bearer ${TOKEN}` };
 
 /** Where a store lives: env for the app and the scripts, and how to drop it. */
@@ -48,6 +60,14 @@ if (TEST_MONGODB_URI) {
       return { env: { MONGODB_URI: database.uri }, drop: () => database.drop() };
     },
   ]);
+}
+
+/** Every fact's public review, and the editors' queue with its figures and open reports. */
+async function reviewState(app: TestApp) {
+  return {
+    facts: (await execute(app.url, FactReviewsDocument, { slug: 'the-glory' })).data,
+    queue: (await execute(app.url, ReviewQueueDocument, { first: 50 }, EDITOR)).data,
+  };
 }
 
 describe.each(kinds)('%s', (_name, locate) => {
@@ -125,6 +145,80 @@ describe.each(kinds)('%s', (_name, locate) => {
     const after = await withApp(target, (app) => pages(app, slugs));
     expect(after).toEqual(before);
     expect(after[1].editor?.title?.slug).toBe('vincenzo-cassano'); // the old slug resolves
+  });
+
+  it('carries review records: export (version 2), import into an empty store, the same reviews and queue', async () => {
+    const before = await withApp(source, async (app) => {
+      await fileReviews(app, EDITOR);
+      return reviewState(app);
+    });
+    const statuses = before.queue!.reviewQueue.edges.map((e) => e.node.review.status).sort();
+    expect(statuses).toEqual(['NOT_REVIEWED', 'REVIEWED', 'UNDER_REVIEW']);
+
+    const exported = await script('catalog-export', source, ['--out', file('reviews.json')]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain(
+      'exported 3 titles (2 fact reviews, 5 reports, 1 resolutions)',
+    );
+    const json = JSON.parse(fs.readFileSync(file('reviews.json'), 'utf8'));
+    expect(json.version).toBe(2);
+    const glory = json.titles.findIndex((t: { slug: string }) => t.slug === 'the-glory');
+    const reports = json.titles[glory].reports as Array<Record<string, unknown>>;
+    expect(reports.map((r) => r.state).sort()).toEqual([
+      'CLOSED',
+      'CLOSED',
+      'OPEN',
+      'OPEN',
+      'OPEN',
+    ]);
+    expect(reports.map((r) => r.voterId)).toContain('reporter-0002'); // an editors' file
+
+    const imported = await script('catalog-import', target, [file('reviews.json')]);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toContain(
+      '3 created, 0 updated, 0 unchanged; review records: 8 written, 0 unchanged',
+    );
+    const again = await script('catalog-import', target, [file('reviews.json')]);
+    expect(again.stdout).toContain(
+      'no changes (3 titles and 8 review records already as in the file)',
+    );
+
+    expect(await withApp(target, reviewState)).toEqual(before);
+    // Closed reports and the resolution too: the target exports the same file.
+    await script('catalog-export', target, ['--out', file('reviews-again.json')]);
+    expect(fs.readFileSync(file('reviews-again.json'), 'utf8')).toBe(
+      fs.readFileSync(file('reviews.json'), 'utf8'),
+    );
+
+    // Refused, naming the place in the file, with nothing written: a closed report whose
+    // resolution is not in the file; an OPEN report of a voter who has another one there.
+    const dangling = structuredClone(json);
+    dangling.titles[glory].resolutions = [];
+    dangling.titles[glory].factReviews = [];
+    fs.writeFileSync(file('dangling-reviews.json'), JSON.stringify(dangling));
+    const refused = await script('catalog-import', target, [file('dangling-reviews.json')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `titles\\[${glory}\\]\\.reports\\[\\d\\]\\.closedBy: no resolution "\\w+" in the file`,
+      ),
+    );
+    const rival = structuredClone(json);
+    const open = rival.titles[glory].reports.findIndex(
+      (r: { state: string; voterId: string }) =>
+        r.state === 'OPEN' && r.voterId === 'reporter-0003',
+    );
+    rival.titles[glory].reports[open].id = 'rival-report-0001';
+    fs.writeFileSync(file('rival.json'), JSON.stringify(rival));
+    const conflict = await script('catalog-import', target, [file('rival.json')]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain(
+      `titles[${glory}].reports[${open}].state: the voter "reporter-0003" already has the OPEN report "${json.titles[glory].reports[open].id}" of this fact in the store`,
+    );
+    await script('catalog-export', target, ['--out', file('reviews-after.json')]);
+    expect(fs.readFileSync(file('reviews-after.json'), 'utf8')).toBe(
+      fs.readFileSync(file('reviews.json'), 'utf8'),
+    );
   });
 
   it('dry run reports and writes nothing; an import keeps ratings and says what changed', async () => {
@@ -257,5 +351,130 @@ describe('Catalog files: a dry run without an embedded store', () => {
     );
     expect(again.stdout).toContain('3 created');
     expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+});
+
+describe('Catalog files: the format', () => {
+  /**
+   * A title with a fact and a recommendation, and one record of each kind
+   * (the fact reviewed, its report closed).
+   */
+  const contents = (): CatalogFileContents => {
+    const catalog = catalogOf({
+      titles: [{ id: 'alpha', tmdbId: 7, tmdbSnapshot: SNAPSHOT }, { id: 'beta' }],
+      facts: [
+        { id: 'alpha-1', titleId: 'alpha', category: 'DID_YOU_KNOW', position: 1, text: 'A.' },
+      ],
+      recommendations: [
+        { titleId: 'alpha', recommendedTitleId: 'beta', position: 1, label: 'More', reason: '' },
+      ],
+    });
+    const at = new Date('2026-12-02T00:00:00.000Z');
+    return {
+      catalog,
+      reviews: {
+        reports: [
+          {
+            id: 'report-1',
+            factId: 'alpha-1',
+            titleId: 'alpha',
+            voterId: 'voter-0001',
+            reason: 'INACCURATE',
+            note: 'no',
+            sourceUrl: 'https://example.org/',
+            suggestedText: 'B.',
+            createdAt: at,
+            updatedAt: at,
+            state: 'CLOSED',
+            closedBy: 'resolution-1',
+          },
+        ],
+        resolutions: [
+          {
+            id: 'resolution-1',
+            factId: 'alpha-1',
+            titleId: 'alpha',
+            outcome: 'CORRECTED',
+            note: 'yes',
+            resolvedAt: at,
+          },
+        ],
+        reviews: [
+          {
+            factId: 'alpha-1',
+            titleId: 'alpha',
+            review: {
+              status: 'REVIEWED',
+              outcome: 'CORRECTED',
+              reviewedAt: at,
+              reviewId: 'resolution-1',
+              takenUpAt: null,
+              ratingsAtReview: [1, 0, 0, 0, 2],
+            },
+          },
+        ],
+      },
+    };
+  };
+
+  it('reads back what it writes (version 2), records and all', () => {
+    const { catalog, reviews } = contents();
+    const file = toCatalogFile(catalog, reviews);
+    expect(file.version).toBe(2);
+    expect(parseCatalogFile(JSON.parse(JSON.stringify(file)))).toEqual({ catalog, reviews });
+    // Without records, the lists are left out.
+    expect(Object.keys(toCatalogFile(catalog).titles[0])).not.toContain('reports');
+  });
+
+  it('is what docs/editors.md shows: the same fields at every level', () => {
+    const docs = fs.readFileSync('docs/editors.md', 'utf8');
+    const section = docs.slice(docs.indexOf('## Catalog files'));
+    const block = /```jsonc\n([\s\S]*?)```/.exec(section)![1];
+    // JSON with comments and trailing commas: comments start after a delimiter, not in a URL.
+    const example = JSON.parse(
+      block.replace(/(^|[,{[\]])\s*\/\/.*$/gm, '$1').replace(/,(\s*[}\]])/g, '$1'),
+    );
+    const { catalog, reviews } = contents();
+    const file = JSON.parse(JSON.stringify(toCatalogFile(catalog, reviews)));
+    const keys = (value: object) => Object.keys(value).sort();
+    expect(keys(example)).toEqual(keys(file));
+    const [shown, written] = [example.titles[0], file.titles[0]];
+    expect(keys(shown)).toEqual(keys(written));
+    for (const list of ['facts', 'factReviews', 'reports', 'resolutions', 'recommendations']) {
+      expect([list, keys(shown[list][0])]).toEqual([list, keys(written[list][0])]);
+    }
+    expect(keys(shown.facts[0].verification)).toEqual(keys(written.facts[0].verification));
+    expect(keys(shown.tmdbSnapshot)).toEqual(keys(written.tmdbSnapshot));
+  });
+
+  it('refuses review records in a version-1 file, and records that do not hold together', () => {
+    const { catalog, reviews } = contents();
+    const file = JSON.parse(JSON.stringify(toCatalogFile(catalog, reviews)));
+    const issues = (json: unknown) => {
+      try {
+        parseCatalogFile(json);
+      } catch (error) {
+        return (error as CatalogFileError).issues.map((i) => `${i.path}: ${i.message}`);
+      }
+      return [];
+    };
+    expect(issues({ ...file, version: 1 })).toEqual([
+      expect.stringMatching(
+        /^titles\[0\]: Unrecognized keys: "factReviews", "reports", "resolutions"/,
+      ),
+    ]);
+    const broken = structuredClone(file);
+    const title = broken.titles[0];
+    title.reports.push({ ...title.reports[0], state: 'OPEN', closedBy: null });
+    title.reports.push({ ...title.reports[0], id: 'report-2', state: 'OPEN', closedBy: null });
+    title.factReviews[0].takenUpAt = title.factReviews[0].reviewedAt;
+    title.resolutions[0].factId = 'alpha-2';
+    expect(issues(broken)).toEqual([
+      'titles[0].factReviews[0].takenUpAt: takenUpAt is when an editor took it up: set exactly when UNDER_REVIEW',
+      'titles[0].reports[1].id: repeats titles[0].reports[0].id',
+      "titles[0].reports[2].state: the voter's OPEN report of this fact is titles[0].reports[1]",
+      'titles[0].reports[0].closedBy: names titles[0].resolutions[0], a resolution of another fact',
+      'titles[0].factReviews[0].reviewId: names titles[0].resolutions[0], a resolution of another fact',
+    ]);
   });
 });

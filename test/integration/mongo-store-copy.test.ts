@@ -1,13 +1,16 @@
 /**
  * store:copy with MongoDB (TEST_MONGODB_URI; skipped without it):
  * (a) embedded -> MongoDB -> a fresh embedded store: every page, summary,
- *     comment list and audit trail the real app serves is the same before
- *     and after (and served from the MongoDB copy), counts and checksums equal;
+ *     comment list, audit trail, fact review and the review queue the real
+ *     app serves is the same before and after (and served from the MongoDB
+ *     copy), counts and checksums equal;
  * (b) MongoDB (10,000 ratings) -> embedded with the built script, killed
  *     with -9 in the middle of the ratings: run again, it resumes its own
  *     partial copy and completes, no duplicates, checksums equal;
  * (c) a non-empty MongoDB target that is not its own partial copy is refused
- *     and left untouched.
+ *     and left untouched;
+ * and a copy into MongoDB resumes, also one stopped in the reports, or killed
+ * between a report and its tally.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,21 +21,26 @@ import { hideComment } from '../../src/model/moderation';
 import { loadCatalog } from '../../src/seed/catalog';
 import { copyStore, CopyRefusedError } from '../../src/store/copy/copy';
 import { MARKER_FILE } from '../../src/store/copy/sqlite-target';
+import { type ReportRecord, tallyOf } from '../../src/model';
 import type { RatingDoc } from '../../src/store/mongo/document-model';
+import type { ReportDoc } from '../../src/store/mongo/review-documents';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import { newStoreId } from '../../src/store/ids';
 import {
   ChangesDocument,
   CommentsDocument,
   EditorPageDocument,
+  FactReviewsDocument,
   HideRatingCommentDocument,
   RateAccuracyDocument,
+  ReviewQueueDocument,
   SetFactVerificationDocument,
   TitleListDocument,
   TitlePageDocument,
   UpdateTitleDocument,
 } from '../generated/graphql';
 import { execute } from '../helpers/graphql-client';
+import { fileReviews } from '../fixtures/reviews';
 import { describeMongo, openTestDatabase, type TestDatabase } from '../helpers/mongo';
 import { buildServer, exited, ROOT, runToExit } from '../helpers/server-process';
 import { startTestApp, type TestApp } from '../helpers/test-app';
@@ -54,7 +62,10 @@ async function withApp<T>(env: Record<string, string>, work: (app: TestApp) => P
   }
 }
 
-/** What readers and editors get: pages with summaries, comments, the audit trail, the list. */
+/**
+ * What readers and editors get: pages with summaries, comments, the audit
+ * trail and fact reviews, the list, the review queue with its reports.
+ */
 async function served(app: TestApp) {
   const pages = await Promise.all(
     SLUGS.map(async (slug) => ({
@@ -62,10 +73,12 @@ async function served(app: TestApp) {
       editor: await execute(app.url, EditorPageDocument, { slug }, EDITOR),
       comments: await execute(app.url, CommentsDocument, { slug, first: 50 }),
       changes: await execute(app.url, ChangesDocument, { slug, first: 50 }, EDITOR),
+      reviews: await execute(app.url, FactReviewsDocument, { slug }),
     })),
   );
   const list = await execute(app.url, TitleListDocument, { first: 20 });
-  return { pages, list };
+  const queue = await execute(app.url, ReviewQueueDocument, { first: 50 }, EDITOR);
+  return { pages, list, queue };
 }
 
 describeMongo('store:copy', (uri) => {
@@ -81,7 +94,7 @@ describeMongo('store:copy', (uri) => {
     databases = [];
   });
 
-  it('(a) embedded -> MongoDB -> embedded: the same pages, summaries, comments and audit trail', async () => {
+  it('(a) embedded -> MongoDB -> embedded: the same pages, summaries, comments, audit trail, reviews and queue', async () => {
     const source = tempDir('reelcheck-copy-a-');
     const rated = new Set<string>();
     const before = await withApp({ DATA_DIR: source }, async (app) => {
@@ -132,9 +145,12 @@ describeMongo('store:copy', (uri) => {
         EDITOR,
       );
       expect(hidden.errors).toBeUndefined();
+      await fileReviews(app, EDITOR);
       return served(app);
     });
     expect(before.pages[0].page.data!.title!.accuracy.count).toBeGreaterThan(0);
+    const queued = before.queue.data!.reviewQueue.edges.map((e) => e.node.review.status).sort();
+    expect(queued).toEqual(['NOT_REVIEWED', 'REVIEWED', 'UNDER_REVIEW']);
 
     const middle = database();
     const there = await copyStore({ from: source, to: middle.uri, batchSize: 8, out: quiet });
@@ -145,6 +161,10 @@ describeMongo('store:copy', (uri) => {
     expect(again.ok).toBe(true);
     // Both copies checked the same records: counts and checksums equal end to end.
     expect(again.comparison.map((r) => r.target)).toEqual(there.comparison.map((r) => r.source));
+    const count = (kind: string) => there.comparison.find((r) => r.kind === kind)!.source.count;
+    expect([count('reports'), count('review resolutions'), count('fact reviews')]).toEqual([
+      5, 1, 3,
+    ]);
     const ratings = there.comparison.find((r) => r.kind === 'ratings')!;
     expect(ratings.source.count).toBe(rated.size);
     expect(rated.size).toBeLessThan(30); // re-ratings replaced earlier ones
@@ -287,9 +307,9 @@ describeMongo('store:copy', (uri) => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('resumes its own partial copy into MongoDB without duplicates', async () => {
+  it('resumes its own partial copy into MongoDB without duplicates, also one stopped in the reports', async () => {
     const source = tempDir('reelcheck-copy-d-');
-    await withApp({ DATA_DIR: source }, async (app) => {
+    const before = await withApp({ DATA_DIR: source }, async (app) => {
       const glory = (await execute(app.url, EditorPageDocument, { slug: 'the-glory' })).data!
         .title!;
       for (let i = 0; i < 40; i++) {
@@ -301,6 +321,8 @@ describeMongo('store:copy', (uri) => {
           },
         });
       }
+      await fileReviews(app, EDITOR);
+      return served(app);
     });
     const target = database();
     await expect(
@@ -320,12 +342,70 @@ describeMongo('store:copy', (uri) => {
     });
     expect(await target.db.collection('ratings').countDocuments()).toBe(30);
 
+    // Stopped again, in the middle of the reports.
+    await expect(
+      copyStore({
+        from: source,
+        to: target.uri,
+        batchSize: 2,
+        out: (line) => {
+          if (line === 'reports 2/5') throw new Error('stopped');
+        },
+      }),
+    ).rejects.toThrow('stopped');
+    expect(await target.db.collection('reports').countDocuments()).toBe(2);
+
     const lines: string[] = [];
     const result = await copyStore({ from: source, to: target.uri, out: (l) => lines.push(l) });
     expect(result).toMatchObject({ ok: true, resumed: true });
     expect(lines[0]).toMatch(/^resuming the partial copy from embedded /);
     expect(await target.db.collection('ratings').countDocuments()).toBe(40);
+    expect(await target.db.collection('reports').countDocuments()).toBe(5);
     expect(await target.db.collection('store_copy').countDocuments()).toBe(0);
+    expect(await withApp({ MONGODB_URI: target.uri }, served)).toEqual(before);
+  });
+
+  it('completes a report whose write a kill cut before its tally, when the records are written again', async () => {
+    const target = database();
+    const store = MongoStore.create({ uri: target.uri, serverSelectionTimeoutMs: 5000 });
+    try {
+      await store.ping();
+      await writeCatalog(store, loadCatalog());
+      const [glory] = await store.curatedTitlesByIds(['the-glory']);
+      const factId = glory!.facts[0].id;
+      const at = new Date('2026-03-01T00:00:00Z');
+      const report: ReportRecord = {
+        id: newStoreId(),
+        factId,
+        titleId: 'the-glory',
+        voterId: 'voter-k-0001',
+        reason: 'INACCURATE',
+        note: null,
+        sourceUrl: 'https://example.org/k',
+        suggestedText: null,
+        createdAt: at,
+        updatedAt: at,
+        state: 'OPEN',
+        closedBy: null,
+      };
+      // What putReviewRecords leaves when killed after its report write (step 1), before the tally.
+      const { id, ...fields } = report;
+      await target.db.collection<ReportDoc>('reports').insertOne({
+        _id: id,
+        ...fields,
+        openKey: JSON.stringify([factId, report.voterId]),
+        version: 1,
+        pendingTally: [{ op: newStoreId(), at: new Date(), delta: tallyOf([report]) }],
+      });
+      await store.putReviewRecords({ reports: [report], resolutions: [], reviews: [] });
+      expect((await store.reviewsOfFacts([factId]))[0].reports).toEqual(tallyOf([report]));
+      expect(await store.reportsByIds([id])).toEqual([report]);
+      const left = await target.db.collection<ReportDoc>('reports').findOne({ _id: id });
+      expect(left!.pendingTally).toEqual([]);
+      expect((await store.reviewQueue({ first: 10 })).items.map((e) => e.factId)).toEqual([factId]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('fails the final check (non-zero, marker kept) when the source changed during the copy', async () => {

@@ -17,6 +17,7 @@ describe('embedded store: upgrading a file', () => {
     await store.close();
     const db = new Database(storeFile(dataDir));
     db.exec(`
+      ${DROP_VERSION_FOUR}
       DROP INDEX titles_tmdb_unique;
       CREATE INDEX titles_tmdb ON titles (tmdb_id, media_type);
       PRAGMA user_version = 2;
@@ -24,6 +25,11 @@ describe('embedded store: upgrading a file', () => {
     db.close();
     return storeFile(dataDir);
   }
+
+  /** What version 4 added: reports and the review queue (issue 22). */
+  const DROP_VERSION_FOUR = `
+    DROP TABLE reports; DROP TABLE fact_reviews; DROP TABLE review_resolutions; DROP TABLE review_settings;
+  `;
 
   const inspect = (file: string, work: (db: Database.Database) => unknown) => {
     const db = new Database(file, { readonly: true });
@@ -45,7 +51,7 @@ describe('embedded store: upgrading a file', () => {
     const store = await SqliteStore.open({ dataDir });
     await store.close();
     inspect(file, (db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(indexes(db)).toContain('titles_tmdb_unique');
       expect(indexes(db)).not.toContain('titles_tmdb');
     });
@@ -77,5 +83,34 @@ describe('embedded store: upgrading a file', () => {
     const [glory] = await store.titlesByTmdbIds([{ tmdbId: 136283, mediaType: 'TV' }]);
     expect(glory?.id).toBe('the-glory');
     await store.close();
+  });
+
+  it('queues facts rated before version 4 by their ratings when it adds the review queue', async () => {
+    const dataDir = tempDataDir('reelcheck-migrate-');
+    const store = await SqliteStore.open({ dataDir });
+    await seedStore(store, loadCatalog());
+    const [fact] = (await store.factsByTitleIds(['the-glory']))[0];
+    const target = { kind: 'FACT', titleId: 'the-glory', factId: fact.id } as const;
+    // 8 low scores of 10: over the default threshold (docs/reviews.md).
+    const scores = [1, 1, 1, 1, 2, 2, 2, 2, 5, 5];
+    for (const [i, score] of scores.entries()) {
+      await store.upsertRating(
+        { target, voterId: `migration-voter-${i}`, score, comment: null },
+        new Date(),
+      );
+    }
+    await store.close();
+    const db = new Database(storeFile(dataDir));
+    db.exec(`${DROP_VERSION_FOUR} PRAGMA user_version = 3;`);
+    db.close();
+
+    const upgraded = await SqliteStore.open({ dataDir });
+    try {
+      const queue = await upgraded.reviewQueue({ first: 10 });
+      expect(queue.items.map((entry) => entry.factId)).toEqual([fact.id]);
+      expect(queue.items[0].rank.figures).toMatchObject({ ratings: 10, lowRatings: 8 });
+    } finally {
+      await upgraded.close();
+    }
   });
 });

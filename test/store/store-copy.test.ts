@@ -1,6 +1,7 @@
 /**
  * store:copy between embedded stores (no MongoDB needed): a whole store is
- * copied with every kind of record and checked; a non-empty target that is
+ * copied with every kind of record and checked (reports, resolutions and
+ * fact reviews included: the queue reads the same); a non-empty target that is
  * not the copy's own partial copy is refused and left untouched; a source a
  * server holds is refused; a copy stopped midway resumes without duplicates.
  * (MongoDB both ways, and kill -9 of the built script: test/integration/mongo-store-copy.test.ts.)
@@ -8,10 +9,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { writeCatalog } from '../../src/catalog/write';
 import { hideComment } from '../../src/model/moderation';
 import { loadCatalog } from '../../src/seed/catalog';
 import { newStoreId } from '../../src/store/ids';
+import { ReviewService } from '../../src/reviews/service';
 import { copyStore, CopyRefusedError } from '../../src/store/copy/copy';
 import { MARKER_FILE } from '../../src/store/copy/sqlite-target';
 import type { Store } from '../../src/store/port';
@@ -21,9 +24,11 @@ import { tempDir } from '../helpers/temp-dirs';
 /**
  * A store with every kind of record: the seed catalog, an edit (revision 2,
  * a change record), a TMDB snapshot, ratings of titles and facts with
- * comments, a re-rating and a hidden comment (moderation + its record).
+ * comments, a re-rating and a hidden comment (moderation + its record), and
+ * with `reviews` reports (open and closed), a fact under review, one
+ * resolved with a corrected text and reported again.
  */
-async function seededStore(ratings = 40): Promise<string> {
+async function seededStore(ratings = 40, reviews = false): Promise<string> {
   const dataDir = tempDir('reelcheck-copy-src-');
   const store = await SqliteStore.open({ dataDir });
   try {
@@ -67,10 +72,48 @@ async function seededStore(ratings = 40): Promise<string> {
     await store.moderateRating(commented, (current) =>
       hideComment({ now: new Date('2026-02-02T00:00:00Z'), newId: newStoreId }, current, 'spoiler'),
     );
+    if (reviews)
+      await fileReviews(
+        store,
+        glory.facts.map((f) => f.id),
+      );
   } finally {
     await store.close();
   }
   return dataDir;
+}
+
+/**
+ * Reports of the first four facts; facts[0] resolved CORRECTED (its text
+ * replaced, its two reports closed) and reported again; facts[1] taken up.
+ */
+async function fileReviews(store: Store, factIds: string[]): Promise<void> {
+  let minute = 0;
+  const service = new ReviewService(
+    store,
+    { consume: async () => undefined },
+    { minRatings: 10, minLowerBound: 0.3 },
+    { now: () => new Date(Date.UTC(2026, 2, 1, 0, minute++)) },
+  );
+  const reporter = { address: '127.0.0.1', logger: pino({ enabled: false }) };
+  const report = (factId: string, voterId: string, reason: string, sourceUrl?: string) =>
+    service.report(
+      { factId, voterId, reason, sourceUrl, note: `note by ${voterId}`, suggestedText: null },
+      reporter,
+    );
+  await report(factIds[0], 'reporter-0001', 'INACCURATE', 'https://example.org/cast');
+  await report(factIds[0], 'reporter-0002', 'MISLEADING');
+  await report(factIds[1], 'reporter-0001', 'OUTDATED');
+  await report(factIds[2], 'reporter-0003', 'UNVERIFIABLE', 'https://example.org/u');
+  await report(factIds[3], 'reporter-0004', 'OTHER');
+  await service.takeUp(factIds[1]);
+  await service.resolve({
+    factId: factIds[0],
+    outcome: 'CORRECTED',
+    note: 'the cast list says otherwise',
+    edit: { kind: 'text', text: 'A corrected text.', expectedRevision: 1 },
+  });
+  await report(factIds[0], 'reporter-0001', 'OTHER');
 }
 
 /** Everything a reader or editor can get from a store, by the port's reads. */
@@ -78,6 +121,7 @@ async function everything(store: Store) {
   const { titles } = await store.listTitles({ first: 100 });
   const ids = titles.map((t) => t.id);
   const curated = await store.curatedTitlesByIds(ids);
+  const factIds = curated.flatMap((c) => c!.facts.map((f) => f.id));
   const targets = curated.flatMap((c) => [
     `title:${c!.title.id}`,
     ...c!.facts.map((f) => `fact:${f.id}`),
@@ -92,7 +136,18 @@ async function everything(store: Store) {
     changes: await Promise.all(ids.map((id) => store.changesOfTitle(id, { first: 100 }))),
     search: await store.listTitles({ search: 'glo', first: 10 }),
     count: await store.countTitles(),
+    reviews: await store.reviewsOfFacts(factIds),
+    openReports: await store.openReportsOfFacts(factIds),
+    queue: await store.reviewQueue({ first: 100 }),
+    reports: await collect(store.allReports()),
+    resolutions: await collect(store.allResolutions()),
   };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 async function readAll(dataDir: string) {
@@ -123,7 +178,7 @@ const quiet = () => undefined;
 
 describe('store:copy between embedded stores', () => {
   it('copies every kind of record; reads, counts and checksums are equal; the source is unchanged', async () => {
-    const source = await seededStore();
+    const source = await seededStore(40, true);
     const before = await readAll(source);
     const sourceFiles = fingerprint(source);
     const target = path.join(tempDir('reelcheck-copy-dst-'), 'data');
@@ -144,7 +199,15 @@ describe('store:copy between embedded stores', () => {
       expect(row.target).toEqual(row.source);
     }
     const counts = Object.fromEntries(result.comparison.map((r) => [r.kind, r.source.count]));
-    expect(counts).toMatchObject({ titles: 3, ratings: 40, 'tmdb snapshots': 1 });
+    expect(counts).toMatchObject({
+      titles: 3,
+      ratings: 40,
+      'tmdb snapshots': 1,
+      reports: 6,
+      'review resolutions': 1,
+      // Reviewed, under review, and the two others with open reports (their tallies).
+      'fact reviews': 4,
+    });
     expect(counts['slug history']).toBeGreaterThanOrEqual(0);
     expect(counts.changes).toBeGreaterThan(0);
     expect(lines).toContain('ratings 40/40');
@@ -155,6 +218,10 @@ describe('store:copy between embedded stores', () => {
 
     const after = await readAll(target);
     expect(after).toEqual(before);
+    expect(after.queue.items.map((e) => e.review.status)).toEqual(
+      expect.arrayContaining(['UNDER_REVIEW', 'REVIEWED', 'NOT_REVIEWED']),
+    );
+    expect(after.reports.filter((r) => r.state === 'CLOSED')).toHaveLength(2);
     const hidden = after.ratings.flat().filter((r) => r.hidden !== null);
     expect(hidden).toHaveLength(1);
     expect(hidden[0].hidden!.reason).toBe('spoiler');
@@ -227,5 +294,36 @@ describe('store:copy between embedded stores', () => {
     expect(lines).toContain('titles: copied by the earlier run');
     expect(result.comparison.find((r) => r.kind === 'ratings')!.target.count).toBe(30);
     expect(await readAll(target)).toEqual(await readAll(source));
+  });
+
+  it('resumes a copy stopped in the middle of the reports: tallies and the queue as in the source', async () => {
+    const source = await seededStore(12, true);
+    const target = tempDir('reelcheck-copy-dst-');
+    await expect(
+      copyStore({
+        from: source,
+        to: target,
+        batchSize: 2,
+        out: (line) => {
+          if (line === 'reports 4/6') throw new Error('stopped');
+        },
+      }),
+    ).rejects.toThrow('stopped');
+    const marker = JSON.parse(fs.readFileSync(path.join(target, MARKER_FILE), 'utf8'));
+    expect(marker.done).toEqual(['titles', 'ratings', 'changes']);
+
+    const lines: string[] = [];
+    const result = await copyStore({
+      from: source,
+      to: target,
+      batchSize: 2,
+      out: (l) => lines.push(l),
+    });
+    expect(result).toMatchObject({ ok: true, resumed: true });
+    expect(lines).toContain('changes: copied by the earlier run');
+    expect(lines).toContain('reports 6/6');
+    const after = await readAll(target);
+    expect(after).toEqual(await readAll(source));
+    expect(after.queue.items.length).toBeGreaterThanOrEqual(4);
   });
 });

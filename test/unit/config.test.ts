@@ -113,6 +113,31 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the review queue threshold, 10 ratings and a lower bound of 0.3 unless set', () => {
+    expect(loadConfig({}).reviews).toEqual({
+      queueThreshold: { minRatings: 10, minLowerBound: 0.3 },
+    });
+    expect(
+      loadConfig({ REVIEW_QUEUE_MIN_RATINGS: '25', REVIEW_QUEUE_MIN_LOWER_BOUND: '0.45' }).reviews,
+    ).toEqual({ queueThreshold: { minRatings: 25, minLowerBound: 0.45 } });
+    expect(loadConfig({ REVIEW_QUEUE_MIN_LOWER_BOUND: ' ' }).reviews.queueThreshold).toEqual({
+      minRatings: 10,
+      minLowerBound: 0.3,
+    });
+  });
+
+  it.each([
+    ['REVIEW_QUEUE_MIN_RATINGS', '0', 'must be greater than 0'],
+    ['REVIEW_QUEUE_MIN_RATINGS', '2.5', 'must be an integer'],
+    ['REVIEW_QUEUE_MIN_RATINGS', 'ten', 'must be a number'],
+    ['REVIEW_QUEUE_MIN_LOWER_BOUND', '1.2', 'must be a number from 0 to 1'],
+    ['REVIEW_QUEUE_MIN_LOWER_BOUND', '-0.1', 'must be a number from 0 to 1'],
+    ['REVIEW_QUEUE_MIN_LOWER_BOUND', 'high', 'must be a number'],
+  ])('refuses to start with %s=%s, naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(`${name}: ${message}`);
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
   });

@@ -119,13 +119,17 @@ function titleDocument(curated: CuratedTitle): Document {
 }
 
 describe('MongoDB schema spec', () => {
-  it('declares the five collections, each with a $jsonSchema; ours over string _ids', () => {
+  it('declares the nine collections, each with a $jsonSchema; ours over string _ids', () => {
     expect(SCHEMA.map((s) => s.name)).toEqual([
       'titles',
       'ratings',
       'aggregates',
       'changes',
       'rate_limits',
+      'reports',
+      'fact_reviews',
+      'review_resolutions',
+      'settings',
     ]);
     for (const spec of SCHEMA) {
       expect(spec.jsonSchema.bsonType).toBe('object');
@@ -251,7 +255,65 @@ describe('MongoDB schema spec', () => {
         unique: false,
         required: false,
       },
+      {
+        collection: 'reports',
+        name: 'reports_open_key_unique',
+        key: { openKey: 1 },
+        unique: true,
+        required: true,
+      },
+      {
+        collection: 'reports',
+        name: 'reports_fact_open',
+        key: { factId: 1, state: 1, updatedAt: -1, _id: -1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'reports',
+        name: 'reports_pending_tally',
+        key: { 'pendingTally.at': 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'fact_reviews',
+        name: 'fact_reviews_queue',
+        key: { queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'fact_reviews',
+        name: 'fact_reviews_title_queue',
+        key: { titleId: 1, queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'fact_reviews',
+        name: 'fact_reviews_status_queue',
+        key: { status: 1, queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'fact_reviews',
+        name: 'fact_reviews_pending_transition',
+        key: { 'pendingTransition.at': 1 },
+        unique: false,
+        required: false,
+      },
+      {
+        collection: 'fact_reviews',
+        name: 'fact_reviews_tallied_at',
+        key: { 'tallied.at': 1 },
+        unique: false,
+        required: false,
+      },
     ]);
+    // Sparse: only OPEN reports have an openKey, so only they are in the unique index.
+    expect(indexes.find((ix) => ix.name === 'reports_open_key_unique')?.sparse).toBe(true);
     // The counters' TTL index deletes a window's counter once its expire date has passed.
     const ttl = indexes.find((ix) => ix.name === 'rate_limits_expire_ttl');
     expect(ttl?.expireAfterSeconds).toBe(0);

@@ -6,6 +6,7 @@ import type { CurationService } from '../../curation/service';
 import type { TmdbImporter } from '../../curation/tmdb-import';
 import type { Logger } from '../../logger';
 import type { RatingService } from '../../ratings/service';
+import type { ReviewService } from '../../reviews/service';
 import type { Store } from '../../store/port';
 import type { TmdbScoreSource } from '../../tmdb';
 import { createLoaders, type Loaders } from './loaders';
@@ -18,6 +19,8 @@ export interface Context {
   logger: Logger;
   /** Viewers' ratings: rating a title or fact, reading comments. */
   ratings: RatingService;
+  /** Viewers' reports and editors' review queue. */
+  reviews: ReviewService;
   /** The client's address as decided by TRUST_PROXY (docs/api.md: "Client address and rate limit"). */
   clientAddress: string;
   /** Whether this request may use editor operations (Authorization: Bearer <ADMIN_TOKEN>). */
@@ -35,6 +38,7 @@ export interface RequestContextDependencies {
   store: Store;
   tmdb: Pick<TmdbScoreSource, 'createLoader'>;
   ratings: RatingService;
+  reviews: ReviewService;
   curation: CurationService;
   tmdbImporter: TmdbImporter;
   /** The client's address (TRUST_PROXY applied). */
@@ -69,6 +73,7 @@ export function requestContexts(deps: RequestContextDependencies): RequestContex
       loaders: createLoaders(store, deps.tmdb.createLoader()),
       logger,
       ratings: store === deps.store ? deps.ratings : deps.ratings.through(store),
+      reviews: store === deps.store ? deps.reviews : deps.reviews.through(store),
       clientAddress: deps.clientAddress(req),
       editorAccess: await deps.editorAccess(req),
       curation: deps.curation,

@@ -4,9 +4,11 @@ import type { TmdbScoreLoader } from '../../tmdb';
 import type {
   AccuracyAggregate,
   FactRecord,
+  FactReview,
   MediaType,
   RatingRecord,
   RecommendationRecord,
+  ReportRecord,
   TitleRecord,
 } from '../../model';
 
@@ -42,6 +44,10 @@ export interface Loaders {
   aggregateByTarget: DataLoader<string, AccuracyAggregate>;
   ratingById: DataLoader<string, RatingRecord | null>;
   viewerRating: DataLoader<ViewerRatingKey, RatingRecord | null, string>;
+  /** Fact.review: every fact of a page in one call. */
+  reviewByFactId: DataLoader<string, FactReview>;
+  /** A queue page's open reports (editors only), one call per page. */
+  openReportsByFactId: DataLoader<string, ReportRecord[]>;
   tmdbScore: TmdbScoreLoader;
 }
 
@@ -67,6 +73,8 @@ export function createLoaders(store: Store, tmdbScore: TmdbScoreLoader): Loaders
     viewerRating: new DataLoader(viewerRatings(store), {
       cacheKeyFn: ({ voterId, targetKey }) => `${voterId} ${targetKey}`,
     }),
+    reviewByFactId: new DataLoader((ids) => store.reviewsOfFacts(ids)),
+    openReportsByFactId: new DataLoader((ids) => store.openReportsOfFacts(ids)),
     tmdbScore,
   };
 }

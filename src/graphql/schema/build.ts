@@ -17,6 +17,10 @@ import {
   TitleViewerRatingResolver,
 } from './ratings/rating';
 import { RecommendationResolver, TitleRecommendationsResolver } from './titles/recommendation';
+import { ReviewQueueEntryResolver, ReviewQueueResolver } from './reviews/queue';
+import { ReportFactResolver, ReportResolver } from './reviews/report';
+import { ResolveReviewPayloadResolver, ReviewTransitionResolver } from './reviews/resolution';
+import { FactReviewFieldResolver, FactReviewResolver } from './reviews/review';
 import { TitleResolver } from './titles/title';
 import { validateArgs } from './validate-args';
 import { schemaFile } from '../../package-root';
@@ -49,6 +53,9 @@ const DIRECT_FIELDS = [
   directField('Fact.id', FactResolver, 'id'),
   directField('Fact.title', FactResolver, 'title'),
   directField('Fact.accuracy', FactResolver, 'accuracy'),
+  directField('Fact.review', FactReviewFieldResolver, 'review'),
+  directField('FactReview.openReports', FactReviewResolver, 'openReports'),
+  directField('FactReview.openReportCount', FactReviewResolver, 'openReportCount'),
   directField('Recommendation.id', RecommendationResolver, 'id'),
   directField('Recommendation.title', RecommendationResolver, 'title'),
   directField('AccuracySummary.id', AccuracySummaryResolver, 'id'),
@@ -88,6 +95,14 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
       ChangeResolver,
       TitleChangesResolver,
       EditingResolver,
+      FactReviewResolver,
+      FactReviewFieldResolver,
+      ReportResolver,
+      ReportFactResolver,
+      ReviewQueueResolver,
+      ReviewQueueEntryResolver,
+      ReviewTransitionResolver,
+      ResolveReviewPayloadResolver,
     ],
     authChecker: editorAuthChecker,
     scalarsMap: [{ type: Date, scalar: DateTime }],
@@ -101,9 +116,9 @@ async function buildTypeGraphQLSchema(): Promise<GraphQLSchema> {
   synchronousNodeType(schema);
   callFieldsDirectly(schema, DIRECT_FIELDS);
   schema.getQueryType()!.description =
-    'Title pages (title, titles), any object by ID (node, nodes), and the rating scale.';
+    "Title pages (title, titles), any object by ID (node, nodes), the rating scale, and editors' review queue (reviewQueue).";
   schema.getMutationType()!.description =
-    'Viewers rate the accuracy of title pages and facts; editors (Authorization: Bearer <ADMIN_TOKEN>) curate titles, facts, recommendations and comments.';
+    'Viewers rate the accuracy of title pages and facts and report wrong facts; editors (Authorization: Bearer <ADMIN_TOKEN>) curate titles, facts, recommendations and comments, and work the review queue.';
   return schema;
 }
 

@@ -5,6 +5,10 @@ import {
   ChangeOperation,
   FactCategory,
   MediaType,
+  ReportReason,
+  ReportState,
+  ReviewOutcome,
+  ReviewStatus,
   VERDICT_THRESHOLDS,
   VerificationStatus,
 } from '../../model';
@@ -19,6 +23,10 @@ export {
   ChangeOperation,
   FactCategory,
   MediaType,
+  ReportReason,
+  ReportState,
+  ReviewOutcome,
+  ReviewStatus,
   VerificationStatus,
 };
 
@@ -45,6 +53,11 @@ registerEnumType(ChangeOperation, {
     SET_FACT_VERIFICATION: { description: 'setFactVerification' },
     SET_RECOMMENDATIONS: { description: 'setRecommendations' },
     HIDE_RATING_COMMENT: { description: 'hideRatingComment' },
+    TAKE_UP_REVIEW: { description: 'takeUpReview' },
+    RESOLVE_REVIEW: {
+      description:
+        "resolveReview: the review's resolution, and the fact's edit made with it (a suggested text applied, a verification, its removal)",
+    },
     IMPORT_FROM_TMDB: { description: 'importTitleFromTmdb' },
     IMPORT_CATALOG: { description: 'npm run catalog:import (and the seed)' },
   },
@@ -57,6 +70,52 @@ registerEnumType(ChangeEntityType, {
     FACT: { description: 'One fact (added, changed, moved, verified or removed).' },
     RECOMMENDATIONS: { description: 'The title\'s "Watch Next" list, as a whole.' },
     RATING_COMMENT: { description: "A viewer's comment (hidden by an editor)." },
+    FACT_REVIEW: {
+      description: "A fact's review (taken up or resolved); entityId is the fact's ID.",
+    },
+  },
+});
+
+registerEnumType(ReportReason, {
+  name: 'ReportReason',
+  description: 'Why a viewer reports a fact as wrong (see reportFact).',
+  valuesConfig: {
+    INACCURATE: { description: 'It states something false.' },
+    MISLEADING: { description: 'True in its words, but it gives a wrong picture.' },
+    OUTDATED: { description: 'It was right once, and is not any more.' },
+    UNVERIFIABLE: { description: 'No source can be found for it.' },
+    OTHER: { description: 'Something else: the note says what.' },
+  },
+});
+registerEnumType(ReportState, {
+  name: 'ReportState',
+  description: "A report's life: open until an editor's resolution of its fact closes it.",
+  valuesConfig: {
+    OPEN: { description: "Waiting for an editor; counted in the fact's review." },
+    CLOSED: { description: 'Closed by a resolution of the fact; the voter may report again.' },
+  },
+});
+registerEnumType(ReviewStatus, {
+  name: 'ReviewStatus',
+  description:
+    "Where an editor's review of a fact stands (public). Reports alone never make a fact UNDER_REVIEW.",
+  valuesConfig: {
+    NOT_REVIEWED: { description: 'No editor has resolved it yet (reports may be waiting).' },
+    UNDER_REVIEW: { description: 'An editor has taken it up and is checking it.' },
+    REVIEWED: { description: 'Resolved: see outcome and reviewedAt.' },
+  },
+});
+registerEnumType(ReviewOutcome, {
+  name: 'ReviewOutcome',
+  description: "How an editor resolved a fact's review (public, with its date).",
+  valuesConfig: {
+    CONFIRMED_ACCURATE: { description: 'Checked: the fact stands as it is.' },
+    CORRECTED: { description: 'The fact was wrong and its text was corrected.' },
+    REMOVED: { description: 'The fact was removed from its page.' },
+    DISMISSED: {
+      description:
+        'Set aside without a verdict on the fact (e.g. the reports were not about its accuracy).',
+    },
   },
 });
 

@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import { aggregateOf, ChangeEntityType } from '../../model';
+import {
+  addToTally,
+  aggregateOf,
+  ChangeEntityType,
+  emptyReportTally,
+  type FactReview,
+  notReviewed,
+  type ReportTally,
+  ReportState,
+  reportTallyDelta,
+} from '../../model';
+import { reviewRecordOf } from '../port';
 import type { StoreReader } from './sides';
 
 /**
@@ -9,7 +20,11 @@ import type { StoreReader } from './sides';
  * JSON with sorted keys (dates as ISO strings), without storage details
  * (rating ids: see sides.ts); each record is hashed, and the kind's checksum
  * is the SHA-256 of "key TAB record-hash" lines in key order (UTF-8 byte
- * order, the same whichever store listed them).
+ * order, the same whichever store listed them). A fact review is checked
+ * with its tally: the target's, derived from its OPEN reports, must equal
+ * the recount of the source's (as rebuilt aggregates must equal the
+ * source's ratings); its queue rank is not checked (the target ranks with
+ * its own threshold).
  */
 export const KINDS = [
   'titles',
@@ -19,6 +34,9 @@ export const KINDS = [
   'tmdb snapshots',
   'ratings',
   'changes',
+  'reports',
+  'review resolutions',
+  'fact reviews',
   'aggregates',
 ] as const;
 export type Kind = (typeof KINDS)[number];
@@ -35,10 +53,11 @@ export type StoreSummary = Record<Kind, KindSummary>;
 export interface SummaryOptions {
   batchSize?: number;
   /**
-   * 'recomputed': aggregates from this store's ratings (the source: what the
-   * target's rebuilt ones must equal); 'stored': as the store keeps them.
+   * What is derived, aggregates and report tallies. 'recomputed': from this
+   * store's ratings and OPEN reports (the source: what the target's must
+   * equal); 'stored': as the store keeps them.
    */
-  aggregates: 'recomputed' | 'stored';
+  derived: 'recomputed' | 'stored';
 }
 
 export async function summarizeStore(
@@ -75,7 +94,7 @@ export async function summarizeStore(
       const key = `${rating.targetKey} ${rating.voterId}`;
       keyOfRatingId.set(id, key);
       put('ratings', key, fields);
-      if (options.aggregates === 'recomputed') {
+      if (options.derived === 'recomputed') {
         const list = scores.get(rating.targetKey) ?? [];
         list.push(rating.score);
         scores.set(rating.targetKey, list);
@@ -93,7 +112,51 @@ export async function summarizeStore(
     }
   }
 
-  if (options.aggregates === 'recomputed') {
+  // Tallies recounted from the OPEN reports (with the title of the fact they name).
+  const recounts = new Map<string, { titleId: string; tally: ReportTally }>();
+  for await (const batch of store.reports(batchSize)) {
+    for (const report of batch) {
+      put('reports', report.id, report);
+      if (report.state !== ReportState.OPEN) continue;
+      const counted = recounts.get(report.factId);
+      recounts.set(report.factId, {
+        titleId: report.titleId,
+        tally: addToTally(counted?.tally ?? emptyReportTally(), reportTallyDelta(null, report)),
+      });
+    }
+  }
+
+  for await (const batch of store.resolutions(batchSize)) {
+    for (const resolution of batch) put('review resolutions', resolution.id, resolution);
+  }
+
+  // A fact's review: its record and its tally (stored, or recounted); none when both are empty.
+  const putReview = (factId: string, titleId: string, review: FactReview) => {
+    const record = reviewRecordOf(factId, titleId, review);
+    if (record === null && review.reports.open === 0) return;
+    put('fact reviews', factId, { titleId, ...review });
+  };
+  for await (const batch of store.factReviews(batchSize)) {
+    for (const { factId, titleId, review } of batch) {
+      const recount = recounts.get(factId);
+      recounts.delete(factId);
+      putReview(
+        factId,
+        titleId,
+        options.derived === 'stored'
+          ? review
+          : { ...review, reports: recount?.tally ?? emptyReportTally() },
+      );
+    }
+  }
+  // Facts with OPEN reports but no review kept: the target keeps one for each.
+  if (options.derived === 'recomputed') {
+    for (const [factId, { titleId, tally }] of recounts) {
+      putReview(factId, titleId, { ...notReviewed(), reports: tally });
+    }
+  }
+
+  if (options.derived === 'recomputed') {
     for (const [key, list] of scores) put('aggregates', key, aggregateOf(key, list));
   } else {
     for await (const batch of store.aggregates(batchSize)) {

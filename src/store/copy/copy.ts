@@ -1,7 +1,15 @@
 import { compareSummaries, type Comparison, formatComparison, summarizeStore } from './checksum';
 import { describeLocation, parseLocation, sameLocation, type StoreLocation } from './locations';
 import { MongoSide } from './mongo-side';
-import type { Contents, ProgressMarker, StoreReader, StoreWriter } from './sides';
+import type {
+  ChangeRecord,
+  CuratedTitle,
+  RatingRecord,
+  ReportRecord,
+  ReviewResolution,
+} from '../../model';
+import { type ReviewRecords, reviewRecordOf } from '../port';
+import type { Contents, ProgressMarker, StoreReader, StoreWriter, StoredReview } from './sides';
 import { SqliteSide } from './sqlite-side';
 import { SqliteTarget } from './sqlite-target';
 
@@ -16,12 +24,14 @@ import { SqliteTarget } from './sqlite-target';
  *   marker (written before the first record, removed after the final check
  *   passes) names the source. Anything else is refused before anything is
  *   written to it.
- * - Titles, then ratings, then the audit trail, in batches, each batch
- *   upserted by the record's id (ratings by target and voter): a re-run after
- *   a kill writes the same records again, never twice; kinds the marker says
- *   are complete are skipped.
- * - Aggregates are derived: rebuilt on the target from its ratings, then
- *   checked (no drift).
+ * - Titles, then ratings, the audit trail, reports, review resolutions and
+ *   fact reviews, in batches, each batch upserted by the record's id (ratings
+ *   by target and voter, fact reviews by fact): a re-run after a kill writes
+ *   the same records again, never twice; kinds the marker says are complete
+ *   are skipped. Review records go through the target store's own
+ *   putReviewRecords, which derives each fact's report tally and rank.
+ * - Aggregates are derived: rebuilt on the target from its ratings (which
+ *   re-ranks the rated facts), then checked (no drift).
  * - Last, every kind is counted and checksummed on both sides
  *   (checksum.ts); any difference fails the copy (the marker stays).
  */
@@ -48,7 +58,25 @@ export class CopyRefusedError extends Error {
   }
 }
 
-const COPIED = ['titles', 'ratings', 'changes'] as const;
+const COPIED = [
+  'titles',
+  'ratings',
+  'changes',
+  'reports',
+  'review resolutions',
+  'fact reviews',
+] as const;
+type CopiedKind = (typeof COPIED)[number];
+
+/** What each kind's progress counts against. */
+const TOTAL: Record<CopiedKind, keyof Contents> = {
+  titles: 'titles',
+  ratings: 'ratings',
+  changes: 'changes',
+  reports: 'reports',
+  'review resolutions': 'resolutions',
+  'fact reviews': 'factReviews',
+};
 
 export async function copyStore(options: CopyOptions): Promise<CopyResult> {
   const out = options.out ?? ((line: string) => console.log(line));
@@ -87,7 +115,7 @@ export async function copyStore(options: CopyOptions): Promise<CopyResult> {
         out(`${kind}: copied by the earlier run`);
         continue;
       }
-      const total = totals[kind];
+      const total = totals[TOTAL[kind]];
       let copied = 0;
       for await (const batch of readKind(source, kind, batchSize)) {
         await writeKind(target, source, kind, batch);
@@ -108,8 +136,8 @@ export async function copyStore(options: CopyOptions): Promise<CopyResult> {
 
     out('checking: counts and checksums per kind of record');
     const comparison = compareSummaries(
-      await summarizeStore(source, { batchSize, aggregates: 'recomputed' }),
-      await summarizeStore(target, { batchSize, aggregates: 'stored' }),
+      await summarizeStore(source, { batchSize, derived: 'recomputed' }),
+      await summarizeStore(target, { batchSize, derived: 'stored' }),
     );
     out(formatComparison(comparison));
     const ok = aggregates.drift === 0 && comparison.every((row) => row.equal);
@@ -215,30 +243,64 @@ function describeContents(contents: Contents, withOther = true): string {
     `${contents.changes} audit records`,
     `${contents.aggregates} aggregates`,
   ];
+  const reviews = [
+    `${contents.reports} reports`,
+    `${contents.resolutions} review resolutions`,
+    `${contents.factReviews} fact reviews`,
+  ];
+  if (contents.reports + contents.resolutions + contents.factReviews > 0) parts.push(...reviews);
   // Embedded: rows of slug history, facts and Watch Next; MongoDB: documents of the first model.
   if (withOther && contents.other > 0) parts.push(`${contents.other} other records`);
   return parts.join(', ');
 }
 
-function readKind(source: StoreReader, kind: (typeof COPIED)[number], batchSize: number) {
-  if (kind === 'titles') return source.titles(batchSize);
-  if (kind === 'ratings') return source.ratings(batchSize);
-  return source.changes(batchSize);
+function readKind(
+  source: StoreReader,
+  kind: CopiedKind,
+  batchSize: number,
+): AsyncIterable<unknown[]> {
+  switch (kind) {
+    case 'titles':
+      return source.titles(batchSize);
+    case 'ratings':
+      return source.ratings(batchSize);
+    case 'changes':
+      return source.changes(batchSize);
+    case 'reports':
+      return source.reports(batchSize);
+    case 'review resolutions':
+      return source.resolutions(batchSize);
+    case 'fact reviews':
+      return source.factReviews(batchSize);
+  }
 }
 
+/** One batch of a kind, as readKind gave it, upserted into the target. */
 async function writeKind(
   target: StoreWriter,
   source: StoreReader,
-  kind: (typeof COPIED)[number],
+  kind: CopiedKind,
   batch: unknown[],
 ): Promise<void> {
-  if (kind === 'titles')
-    await target.writeTitles(batch as Parameters<StoreWriter['writeTitles']>[0]);
-  else if (kind === 'ratings') {
-    await target.writeRatings(batch as Parameters<StoreWriter['writeRatings']>[0]);
-  } else {
-    await target.writeChanges(batch as Parameters<StoreWriter['writeChanges']>[0], (ids) =>
-      source.ratingKeysByIds(ids),
-    );
+  const none: ReviewRecords = { reports: [], resolutions: [], reviews: [] };
+  switch (kind) {
+    case 'titles':
+      return target.writeTitles(batch as CuratedTitle[]);
+    case 'ratings':
+      return target.writeRatings(batch as RatingRecord[]);
+    case 'changes':
+      return target.writeChanges(batch as ChangeRecord[], (ids) => source.ratingKeysByIds(ids));
+    case 'reports':
+      return target.writeReviewRecords({ ...none, reports: batch as ReportRecord[] });
+    case 'review resolutions':
+      return target.writeReviewRecords({ ...none, resolutions: batch as ReviewResolution[] });
+    case 'fact reviews':
+      // Only what a review keeps of its own: tallies and ranks are the target's to derive.
+      return target.writeReviewRecords({
+        ...none,
+        reviews: (batch as StoredReview[]).flatMap(
+          ({ factId, titleId, review }) => reviewRecordOf(factId, titleId, review) ?? [],
+        ),
+      });
   }
 }

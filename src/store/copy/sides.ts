@@ -1,4 +1,13 @@
-import type { AccuracyAggregate, ChangeRecord, CuratedTitle, RatingRecord } from '../../model';
+import type {
+  AccuracyAggregate,
+  ChangeRecord,
+  CuratedTitle,
+  FactReview,
+  RatingRecord,
+  ReportRecord,
+  ReviewResolution,
+} from '../../model';
+import type { ReviewRecords } from '../port';
 
 /**
  * What store:copy reads from and writes to each store, as the model's
@@ -18,7 +27,19 @@ import type { AccuracyAggregate, ChangeRecord, CuratedTitle, RatingRecord } from
  * | ratings, comments,     | ratings (+ hidden_reason, hidden_at)   | ratings (+ hidden)                        | copied (ratings)    |
  * |   moderation           |                                        |                                           |                     |
  * | audit trail            | changes                                | changes + titles.pendingChanges +         | copied (changes)    |
- * |                        |                                        |   ratings.pendingChange (not yet flushed) |                     |
+ * |                        |                                        |   ratings.pendingChange +                 |                     |
+ * |                        |                                        |   fact_reviews.pendingTransition.change   |                     |
+ * |                        |                                        |   (not yet flushed)                       |                     |
+ * | reports                | reports                                | reports (+ openKey, version, markers)     | copied (reports)    |
+ * | review resolutions     | review_resolutions                     | review_resolutions + fact_reviews.        | copied (review      |
+ * |                        |                                        |   pendingTransition.resolution            |   resolutions)      |
+ * | fact reviews (status,  | fact_reviews                           | fact_reviews (+ rev, tallied,             | copied (fact        |
+ * |   outcome, dates, id,  |                                        |   pendingTransition)                      |   reviews)          |
+ * |   ratings at review)   |                                        |                                           |                     |
+ * | report tallies         | fact_reviews (open_reports ...)        | fact_reviews.reports                      | DERIVED: from the   |
+ * |                        |                                        |                                           |   OPEN reports      |
+ * | queue rank             | fact_reviews.queued, priority          | fact_reviews.queued, priority, figures    | DERIVED: re-ranked  |
+ * | queue threshold        | review_settings                        | settings                                  | not copied (config) |
  * | aggregates             | aggregates                             | aggregates                                | DERIVED: rebuilt    |
  * | title count            | title_stats (triggers)                 | -                                         | DERIVED: triggers   |
  * | search index           | titles_fts (triggers), titles.name_norm| titles.nameKey, titles.nameTrigrams       | DERIVED: on write   |
@@ -26,6 +47,18 @@ import type { AccuracyAggregate, ChangeRecord, CuratedTitle, RatingRecord } from
  * | write bookkeeping      | write_probe (always empty)             | titles.version, ratings.moderationVersion | not copied (fresh)  |
  * | rate-limit counters    | - (process memory)                     | rate_limits (expire within a minute)      | not copied          |
  * | first document model   | -                                      | facts, recommendations (legacy)           | refused: upgrade    |
+ *
+ * Reports, resolutions and fact reviews are written through the target
+ * store's own ReviewStore.putReviewRecords, which derives each fact's tally
+ * from its OPEN reports and ranks it with the target's threshold (the
+ * default on a new store; a server started with another one re-ranks every
+ * fact); the rebuild of the aggregates then re-ranks the rated facts. A
+ * fact review that keeps nothing of its own (reviewRecordOf: only rated or
+ * reported) is not a record: the target makes its own. A transition a
+ * crash left unfinished on a MongoDB source (pendingTransition: its change
+ * and resolution are copied, its reports not closed yet) is copied as it
+ * stands; any server on the source finishes it within seconds, so copy
+ * from a source that has run since.
  *
  * Rating ids: MongoDB keeps any id; the embedded store's are integers. An
  * embedded id ("42") stays the same both ways; a MongoDB-native id (24 hex
@@ -43,6 +76,12 @@ export interface StoreReader {
   ratings(batchSize: number): AsyncIterable<RatingRecord[]>;
   /** The audit trail; a record may come twice (MongoDB's pending copies), ids make it one. */
   changes(batchSize: number): AsyncIterable<ChangeRecord[]>;
+  /** Every report, in id order. */
+  reports(batchSize: number): AsyncIterable<ReportRecord[]>;
+  /** Every resolution; one may come twice (MongoDB's pending copies), ids make it one. */
+  resolutions(batchSize: number): AsyncIterable<ReviewResolution[]>;
+  /** Every fact's review as kept, with its stored tally (derived), in fact id order. */
+  factReviews(batchSize: number): AsyncIterable<StoredReview[]>;
   /** The stored aggregates (derived). */
   aggregates(batchSize: number): AsyncIterable<AccuracyAggregate[]>;
   /** (target key, voter) of each rating id that exists. */
@@ -55,10 +94,21 @@ export interface RatingKey {
   voterId: string;
 }
 
+/** A fact's review as a store keeps it: the record and the derived tally. */
+export interface StoredReview {
+  factId: string;
+  titleId: string;
+  review: FactReview;
+}
+
 export interface Contents {
   titles: number;
   ratings: number;
   changes: number;
+  reports: number;
+  resolutions: number;
+  /** Review rows or documents, those of facts only rated or reported included. */
+  factReviews: number;
   aggregates: number;
   /** Anything else of the store's that makes it non-empty (e.g. legacy MongoDB collections). */
   other: number;
@@ -91,6 +141,14 @@ export interface StoreWriter extends StoreReader {
     batch: readonly ChangeRecord[],
     sourceRatingKeys: (ids: readonly string[]) => Promise<Map<string, RatingKey>>,
   ): Promise<void>;
-  /** Rebuilds every aggregate from the ratings, then checks them (dry run): drift must be 0. */
+  /**
+   * Through the target store's ReviewStore.putReviewRecords: upserts by id
+   * (fact reviews by fact id), tallies and ranks derived as the store does.
+   */
+  writeReviewRecords(records: ReviewRecords): Promise<void>;
+  /**
+   * Rebuilds every aggregate from the ratings, re-ranking the rated facts,
+   * then checks them (dry run): drift must be 0.
+   */
   rebuildAggregates(): Promise<{ targets: number; ratings: number; drift: number }>;
 }

@@ -12,6 +12,8 @@ import {
   compareFactsInPageOrder,
   type CuratedTitle,
   type RatingRecord,
+  type ReportRecord,
+  type ReviewResolution,
 } from '../../model';
 import { STORE_FILE, storeFile } from '../sqlite/database';
 import { readStoreId } from '../sqlite/identity';
@@ -30,7 +32,15 @@ import {
   toRecommendation,
   toTitle,
 } from '../sqlite/rows';
-import type { Contents, RatingKey, StoreReader } from './sides';
+import {
+  type FactReviewRow,
+  type ReportRow,
+  type ResolutionRow,
+  toFactReview,
+  toReport,
+  toResolution,
+} from '../sqlite/review-rows';
+import type { Contents, RatingKey, StoreReader, StoredReview } from './sides';
 
 /** An embedded source is in use: a server (or another script) owns the data directory. */
 export class SourceInUseError extends Error {
@@ -142,6 +152,9 @@ export class SqliteSide implements StoreReader {
       titles: count('titles'),
       ratings: count('ratings'),
       changes: count('changes'),
+      reports: count('reports'),
+      resolutions: count('review_resolutions'),
+      factReviews: count('fact_reviews'),
       aggregates: count('aggregates'),
       other: count('title_slugs') + count('facts') + count('recommendations'),
     };
@@ -204,6 +217,44 @@ export class SqliteSide implements StoreReader {
       if (rows.length === 0) return;
       after = rows[rows.length - 1].pk;
       yield rows.map(toChange);
+    }
+  }
+
+  async *reports(batchSize: number): AsyncIterable<ReportRecord[]> {
+    yield* this.pages<ReportRow, ReportRecord>('reports', 'id', batchSize, toReport);
+  }
+
+  async *resolutions(batchSize: number): AsyncIterable<ReviewResolution[]> {
+    yield* this.pages<ResolutionRow, ReviewResolution>(
+      'review_resolutions',
+      'id',
+      batchSize,
+      toResolution,
+    );
+  }
+
+  async *factReviews(batchSize: number): AsyncIterable<StoredReview[]> {
+    yield* this.pages<FactReviewRow, StoredReview>('fact_reviews', 'fact_id', batchSize, (row) => ({
+      factId: row.fact_id,
+      titleId: row.title_id,
+      review: toFactReview(row),
+    }));
+  }
+
+  /** A table in the order of a unique text key, a batch per statement. */
+  private async *pages<Row, T>(
+    table: string,
+    key: keyof Row & string,
+    batchSize: number,
+    map: (row: Row) => T,
+  ): AsyncIterable<T[]> {
+    const page = this.db.prepare(`SELECT * FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ?`);
+    let after = '';
+    for (;;) {
+      const rows = page.all(after, batchSize) as Row[];
+      if (rows.length === 0) return;
+      after = String(rows[rows.length - 1][key]);
+      yield rows.map(map);
     }
   }
 

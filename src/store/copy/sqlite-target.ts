@@ -1,14 +1,22 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
+import pino from 'pino';
 import {
   ChangeEntityType,
   type ChangeRecord,
   type CuratedTitle,
   type RatingRecord,
 } from '../../model';
-import { closeDatabase, DataDirInUseError, openDatabase, storeFile } from '../sqlite/database';
+import type { ReviewRecords } from '../port';
 import { syncDirectory } from '../sqlite/backup';
+import { SqliteCuration } from '../sqlite/curation';
+import { closeDatabase, DataDirInUseError, openDatabase, storeFile } from '../sqlite/database';
+import { DEFAULT_FAILURE_LOG_INTERVAL_MS } from '../sqlite/failure-log';
+import { SqliteGate } from '../sqlite/gate';
+import { GroupCommit } from '../sqlite/group-commit';
 import { BASE_TABLES, rebuildAllAggregates } from '../sqlite/migrations';
+import { ReviewRanks } from '../sqlite/review-ranks';
+import { SqliteReviews } from '../sqlite/reviews';
 import { changeParams, factParams, recommendationParams, titleParams } from '../sqlite/rows';
 import { SqliteStore } from '../sqlite/sqlite-store';
 import type { Contents, ProgressMarker, RatingKey, StoreWriter } from './sides';
@@ -29,6 +37,8 @@ export const MARKER_FILE = 'reelcheck.sqlite.store-copy.json';
  */
 export class SqliteTarget extends SqliteSide implements StoreWriter {
   private readonly markerFile: string;
+  /** The store's reviews role on the current connection (writeReviewRecords). */
+  private reviews: { db: Database.Database; role: SqliteReviews } | null = null;
 
   private constructor(db: Database.Database, dataDir: string) {
     super(db, dataDir);
@@ -57,16 +67,25 @@ export class SqliteTarget extends SqliteSide implements StoreWriter {
     try {
       const count = (table: string) =>
         (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      const counted = [
+        'titles',
+        'ratings',
+        'changes',
+        'reports',
+        'review_resolutions',
+        'fact_reviews',
+      ];
       return {
         contents: {
           titles: count('titles'),
           ratings: count('ratings'),
           changes: count('changes'),
+          reports: count('reports'),
+          resolutions: count('review_resolutions'),
+          factReviews: count('fact_reviews'),
           aggregates: count('aggregates'),
-          other: BASE_TABLES.filter((t) => !['titles', 'ratings', 'changes'].includes(t)).reduce(
-            (n, t) => n + count(t),
-            0,
-          ),
+          // Slug history, facts, Watch Next, and any base table a later migration adds.
+          other: BASE_TABLES.filter((t) => !counted.includes(t)).reduce((n, t) => n + count(t), 0),
         },
         marker,
       };
@@ -230,8 +249,36 @@ export class SqliteTarget extends SqliteSide implements StoreWriter {
   }
 
   /**
+   * The store's own putReviewRecords (sqlite/reviews.ts) on this connection,
+   * its roles composed as SqliteStore composes them: tallies and ranks are
+   * derived as the server derives them, in one transaction per batch.
+   */
+  async writeReviewRecords(records: ReviewRecords): Promise<void> {
+    if (this.reviews?.db !== this.db) {
+      const gate = new SqliteGate(
+        this.db,
+        pino({ enabled: false }),
+        DEFAULT_FAILURE_LOG_INTERVAL_MS,
+      );
+      const ranks = new ReviewRanks(gate);
+      this.reviews = {
+        db: this.db,
+        role: new SqliteReviews(
+          gate,
+          ranks,
+          new SqliteCuration(gate, ranks),
+          new GroupCommit(gate),
+        ),
+      };
+    }
+    await this.reviews.role.putReviewRecords(records);
+  }
+
+  /**
    * rebuildAllAggregates (the repair's rebuild) on the raw file, then the
-   * store's own check (SqliteStore.rebuildAggregates, dry run) on it.
+   * store's own check (SqliteStore.rebuildAggregates, dry run) on it. The
+   * rebuild forgets the queue threshold, so opening the store re-ranks every
+   * fact on the rebuilt aggregates.
    */
   async rebuildAggregates(): Promise<{ targets: number; ratings: number; drift: number }> {
     this.db.transaction(() => rebuildAllAggregates(this.db)).immediate();
@@ -252,7 +299,16 @@ export class SqliteTarget extends SqliteSide implements StoreWriter {
   }
 }
 
-const EMPTY: Contents = { titles: 0, ratings: 0, changes: 0, aggregates: 0, other: 0 };
+const EMPTY: Contents = {
+  titles: 0,
+  ratings: 0,
+  changes: 0,
+  reports: 0,
+  resolutions: 0,
+  factReviews: 0,
+  aggregates: 0,
+  other: 0,
+};
 
 function readMarkerFile(file: string): ProgressMarker | null {
   try {

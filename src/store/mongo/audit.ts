@@ -10,7 +10,9 @@
  * leaves them in the document, where (a) the next write to that document
  * copies them before replacing them, and (b) changesOfTitle copies them
  * before listing, so a listing never misses one. Tested by failing the copy
- * (test/integration/mongo-audit-crash.test.ts).
+ * (test/integration/mongo-audit-crash.test.ts). An editor's review transition
+ * keeps its record in the fact's review document (`pendingTransition`,
+ * review-transitions.ts) the same way.
  */
 import type { Collection, Filter } from 'mongodb';
 import type { ChangeRecord } from '../../model';
@@ -25,17 +27,20 @@ import {
   toChange,
 } from './documents';
 import type { MongoGate } from './gate';
+import type { FactReviewDoc } from './review-documents';
 
 /** The `changes` collection, and the copying of records that writes leave in their documents. */
 export class MongoAudit implements AuditTrail {
   private readonly titles: Collection<TitleDoc>;
   private readonly ratings: Collection<RatingDoc>;
   private readonly changes: Collection<ChangeDoc>;
+  private readonly reviews: Collection<FactReviewDoc>;
 
   constructor(private readonly gate: MongoGate) {
     this.titles = gate.titles;
     this.ratings = gate.ratings;
     this.changes = gate.changes;
+    this.reviews = gate.factReviews;
   }
 
   /**
@@ -80,7 +85,8 @@ export class MongoAudit implements AuditTrail {
     );
   }
 
-  private async copyChanges(changes: ChangeDoc[]): Promise<void> {
+  /** Stores change records by id (upserts: storing one again is harmless). */
+  async copyChanges(changes: ChangeDoc[]): Promise<void> {
     await this.changes.bulkWrite(
       changes.map((change) => ({
         replaceOne: { filter: { _id: change._id }, replacement: change, upsert: true },
@@ -103,6 +109,18 @@ export class MongoAudit implements AuditTrail {
       )
       .toArray();
     for (const rating of ratings) await this.flushRatingChange(rating);
+    // A review transition copies its record itself (the sweep does after a crash); copied
+    // here too so a listing never waits for that. Left in place: the transition clears it.
+    const reviews = await this.reviews
+      .find(
+        { titleId, pendingTransition: { $exists: true } },
+        { projection: { 'pendingTransition.change': 1 } },
+      )
+      .toArray();
+    const changes = reviews.flatMap((review) =>
+      review.pendingTransition ? [review.pendingTransition.change] : [],
+    );
+    if (changes.length > 0) await this.copyChanges(changes);
   }
 
   async flushRatingChange(

@@ -5,6 +5,10 @@ export const COLLECTION = {
   aggregates: 'aggregates',
   changes: 'changes',
   rateLimits: 'rate_limits',
+  reports: 'reports',
+  factReviews: 'fact_reviews',
+  reviewResolutions: 'review_resolutions',
+  settings: 'settings',
 } as const;
 
 /**

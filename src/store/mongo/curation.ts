@@ -70,6 +70,12 @@ import { CAS_ATTEMPTS } from './retries';
 export class MongoCuration implements CurationStore {
   private readonly titles: Collection<TitleDoc>;
   private readonly ratings: Collection<RatingDoc>;
+  /**
+   * Called after a title write removed (or added back) facts, with their ids:
+   * the review queue re-ranks them (a removed fact leaves the queue). Set by
+   * MongoStore; a crash before it runs is covered where the queue is read.
+   */
+  factsChanged: (factIds: string[]) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly gate: MongoGate,
@@ -219,6 +225,11 @@ export class MongoCuration implements CurationStore {
       }
       if (written) {
         await this.audit.flushPending(written);
+        const before = new Set((doc?.facts ?? []).map((fact) => fact.id));
+        const after = new Set(result.next.facts.map((fact) => fact.id));
+        const gone = [...before].filter((id) => !after.has(id));
+        const back = [...after].filter((id) => !before.has(id));
+        if (gone.length + back.length > 0) await this.factsChanged([...gone, ...back]);
         return { title: result.next, changes: result.changes };
       }
       if (attempt >= CAS_ATTEMPTS) {

@@ -15,6 +15,7 @@ import { RateLimiterMongo, type RateLimiterRes } from 'rate-limiter-flexible';
 import { StoreUnavailableError } from '../../model';
 import { COLLECTION } from './collections';
 import type { AggregateDoc, ChangeDoc, RatingDoc, TitleDoc } from './documents';
+import type { FactReviewDoc, ReportDoc, ResolutionDoc, SettingsDoc } from './review-documents';
 import { ensureSchema, missingRequiredIndexes } from './ensure-schema';
 import { toStoreError } from './errors';
 import type { StoreLogger } from './log';
@@ -40,7 +41,11 @@ export class MongoGate {
   readonly ratings: Collection<RatingDoc>;
   readonly aggregates: Collection<AggregateDoc>;
   readonly changes: Collection<ChangeDoc>;
-  /** The periodic sweep of pending aggregate markers (MongoStore sets PendingAggregates'). */
+  readonly reports: Collection<ReportDoc>;
+  readonly factReviews: Collection<FactReviewDoc>;
+  readonly reviewResolutions: Collection<ResolutionDoc>;
+  readonly settings: Collection<SettingsDoc>;
+  /** The periodic sweep of pending markers (MongoStore sets it: aggregates', then reviews'). */
   sweep: (olderThanMs: number) => Promise<unknown> = async () => 0;
   private readiness: Promise<void> | null = null;
   /** Why the last readiness attempt failed; operations other than ping() fail with it. */
@@ -75,6 +80,10 @@ export class MongoGate {
     this.ratings = this.db.collection<RatingDoc>(COLLECTION.ratings);
     this.aggregates = this.db.collection<AggregateDoc>(COLLECTION.aggregates);
     this.changes = this.db.collection<ChangeDoc>(COLLECTION.changes);
+    this.reports = this.db.collection<ReportDoc>(COLLECTION.reports);
+    this.factReviews = this.db.collection<FactReviewDoc>(COLLECTION.factReviews);
+    this.reviewResolutions = this.db.collection<ResolutionDoc>(COLLECTION.reviewResolutions);
+    this.settings = this.db.collection<SettingsDoc>(COLLECTION.settings);
     // The connection to the server was lost: what comes back may be another database (a
     // restore, a new empty server) without the unique indexes. Nothing runs until they are
     // confirmed (ensureReady), and the check starts as soon as the server answers again.

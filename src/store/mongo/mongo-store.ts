@@ -8,6 +8,10 @@
  * - ratings.ts, pending-aggregates.ts, rebuild.ts: rating writes and their
  *   aggregates (pending markers, the sweep, the rebuild);
  * - curation.ts: editor writes (one atomic single-document write per title);
+ * - reviews.ts: reports and the review queue, itself a composition of
+ *   review-reports.ts, report-tallies.ts, review-ranks.ts, review-queue.ts,
+ *   review-transitions.ts and review-records.ts (report tallies by markers as
+ *   ratings, ranks re-ranked after writes);
  * - audit.ts: the change records, which travel with the change;
  * - gate.ts: the connection, readiness and maintenance every role runs through.
  */
@@ -18,9 +22,13 @@ import type {
   ChangeRecord,
   CuratedTitle,
   FactRecord,
+  FactReview,
   MediaType,
+  QueueThreshold,
   RatingRecord,
   RecommendationRecord,
+  ReportRecord,
+  ReviewResolution,
   TitleRecord,
   TmdbSnapshot,
 } from '../../model';
@@ -31,6 +39,13 @@ import type {
   RatingWrite,
   RatingWriteResult,
   RebuildReport,
+  ReportWrite,
+  ReportWriteResult,
+  ReviewQueueEntry,
+  ReviewQueueQuery,
+  ReviewRecords,
+  ReviewTransition,
+  ReviewTransitionOutcome,
   SharedRateLimitCounters,
   Store,
   TitleEdit,
@@ -52,6 +67,7 @@ import { silentLogger, type StoreLogger } from './log';
 import { PendingAggregates } from './pending-aggregates';
 import { MongoRatings } from './ratings';
 import { MongoRebuild } from './rebuild';
+import { MongoReviews } from './reviews';
 
 export interface MongoStoreOptions {
   /** mongodb:// or mongodb+srv:// connection string; pool sizes and timeouts come from it. */
@@ -100,6 +116,7 @@ export class MongoStore implements Store, SharedRateLimitCounters {
   private readonly pending: PendingAggregates;
   private readonly ratingWrites: MongoRatings;
   private readonly rebuild: MongoRebuild;
+  private readonly reviews: MongoReviews;
 
   private constructor(private readonly gate: MongoGate) {
     this.catalog = new MongoCatalog(gate);
@@ -108,7 +125,13 @@ export class MongoStore implements Store, SharedRateLimitCounters {
     this.pending = new PendingAggregates(gate);
     this.ratingWrites = new MongoRatings(gate, this.pending);
     this.rebuild = new MongoRebuild(gate, this.pending);
-    gate.sweep = (olderThanMs) => this.pending.sweepPending(olderThanMs);
+    this.reviews = new MongoReviews(gate, this.curation, this.audit);
+    // What the review queue ranks by changes with ratings of a fact and with title edits.
+    this.pending.aggregateChanged = (key) => this.reviews.aggregateChanged(key);
+    this.curation.factsChanged = (factIds) => this.reviews.factsChanged(factIds);
+    gate.sweep = async (olderThanMs) =>
+      (await this.pending.sweepPending(olderThanMs)) +
+      (await this.reviews.sweepPending(olderThanMs));
   }
 
   /**
@@ -241,6 +264,55 @@ export class MongoStore implements Store, SharedRateLimitCounters {
   }
   saveTmdbSnapshot(titleId: string, snapshot: TmdbSnapshot): Promise<void> {
     return this.curation.saveTmdbSnapshot(titleId, snapshot);
+  }
+
+  // ---- reports and the review queue ------------------------------------------------
+
+  useQueueThreshold(threshold: QueueThreshold): Promise<void> {
+    return this.reviews.useQueueThreshold(threshold);
+  }
+  fileReport(write: ReportWrite, now: Date): Promise<ReportWriteResult> {
+    return this.reviews.fileReport(write, now);
+  }
+  reviewsOfFacts(factIds: readonly string[]): Promise<FactReview[]> {
+    return this.reviews.reviewsOfFacts(factIds);
+  }
+  openReportsOfFacts(factIds: readonly string[]): Promise<ReportRecord[][]> {
+    return this.reviews.openReportsOfFacts(factIds);
+  }
+  reportsByIds(ids: readonly string[]): Promise<Array<ReportRecord | null>> {
+    return this.reviews.reportsByIds(ids);
+  }
+  reviewQueue(query: ReviewQueueQuery): Promise<Page<ReviewQueueEntry>> {
+    return this.reviews.reviewQueue(query);
+  }
+  transitionReview(
+    factId: string,
+    titleId: string,
+    apply: ReviewTransition,
+    edit?: TitleEdit,
+  ): Promise<ReviewTransitionOutcome> {
+    return this.reviews.transitionReview(factId, titleId, apply, edit);
+  }
+  allReports(): AsyncIterable<ReportRecord> {
+    return this.reviews.allReports();
+  }
+  allResolutions(): AsyncIterable<ReviewResolution> {
+    return this.reviews.allResolutions();
+  }
+  resolutionsByIds(ids: readonly string[]): Promise<Array<ReviewResolution | null>> {
+    return this.reviews.resolutionsByIds(ids);
+  }
+  putReviewRecords(records: ReviewRecords): Promise<void> {
+    return this.reviews.putReviewRecords(records);
+  }
+  /**
+   * Settles what a stopped write left of reports and reviews (tally markers,
+   * transitions' last steps) older than `olderThanMs` (default: the sweep's
+   * age; 0: all). The maintenance sweep does it on its own; tests and tools by hand.
+   */
+  sweepPendingReviews(olderThanMs: number = this.gate.timing.sweepAgeMs): Promise<number> {
+    return this.gate.op(() => this.reviews.sweepPending(olderThanMs));
   }
 
   // ---- lifecycle -----------------------------------------------------------------

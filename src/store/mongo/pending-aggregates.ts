@@ -22,6 +22,13 @@ export class PendingAggregates {
   private readonly ratings: Collection<RatingDoc>;
   private readonly aggregates: Collection<AggregateDoc>;
 
+  /**
+   * Called once a rating write's delta is in its aggregate and before its
+   * marker is cleared (so a crash in between leaves the marker, and the sweep
+   * calls it again): the review queue re-ranks a rated fact. Set by MongoStore.
+   */
+  aggregateChanged: (key: string) => Promise<void> = async () => undefined;
+
   constructor(private readonly gate: MongoGate) {
     this.ratings = gate.ratings;
     this.aggregates = gate.aggregates;
@@ -48,6 +55,7 @@ export class PendingAggregates {
    * 3. Otherwise apply the delta with a compare-and-set on `sweeps`, which
    *    every sweep-applied delta bumps: of concurrent sweeps of one marker,
    *    one applies it and the others re-read and find it applied or cleared.
+   * 4. aggregateChanged (the fact's re-rank), then the marker off.
    */
   async settleMarker(key: string, ratingId: string, marker: PendingAggregate) {
     await retryOnDuplicateKey(() =>
@@ -74,6 +82,7 @@ export class PendingAggregates {
         );
         if (applied.matchedCount === 0) continue; // another sweep came first: look again
       }
+      await this.aggregateChanged(key);
       await this.clearMarker(key, ratingId, marker.op);
       return;
     }

@@ -22,7 +22,9 @@
  *    count = voters, sum = latest scores, d<k> = voters whose latest score is
  *    k, i.e. exactly a recount. (While writes are in flight a counter can be
  *    transiently off, even negative; validators put no minimum on counters.)
- * 3. The marker off the rating, then the op off `applied`.
+ * 3. The marker off the rating, then the op off `applied`. Before that, a
+ *    fact's rating re-ranks the fact's review (review-ranks.ts), so a crash
+ *    before the re-rank leaves the marker, and settling it re-ranks too.
  * 4. A crash (kill -9, a lost connection) between 1 and 2 leaves the marker:
  *    settleMarker applies it exactly once. Every process sweeps markers older
  *    than pendingSweepAgeMs (10 s) every pendingSweepIntervalMs (5 s), and a
@@ -130,6 +132,8 @@ export class MongoRatings {
       const inc = aggregateIncrement(marker.from, score);
       let after = await this.applyOwnDelta(key, marker, inc);
       if (after) {
+        // A fact's review rank reads the aggregate: re-ranked before the marker goes (step 3).
+        await this.pending.aggregateChanged(key);
         await this.pending.clearMarker(key, ratingId, marker.op);
       } else {
         // A sweep fenced this write off (it was slow): settle it the way the sweep does.

@@ -114,9 +114,11 @@ export class MongoRebuild {
           next.set(key, current); // still moving: look again next round
           continue;
         }
-        if (!repair || (await this.replaceIfUnchanged(key, stored, actual)))
+        if (!repair) confirmed.push(current);
+        else if (await this.replaceIfUnchanged(key, stored, actual)) {
           confirmed.push(current);
-        else next.set(key, current);
+          await this.pending.aggregateChanged(key); // a fact's review rank reads it
+        } else next.set(key, current);
       }
       pending = next;
     }

@@ -3,9 +3,10 @@ import { COLLECTION } from './collections';
 import { JSON_SCHEMAS } from './validators';
 
 /**
- * The database schema the MongoDB adapter relies on: four collections of the
- * store (titles, ratings, aggregates, changes) plus the rating limit's
- * counters (rate_limits), each with its $jsonSchema validator (validators.ts),
+ * The database schema the MongoDB adapter relies on: the collections of the
+ * store (titles, ratings, aggregates, changes; reports, fact_reviews,
+ * review_resolutions and settings for the review queue) plus the rating
+ * limit's counters (rate_limits), each with its $jsonSchema validator (validators.ts),
  * and the indexes that make batch reads cheap and (the unique ones) make
  * upserts correct under concurrency. ensure-schema.ts creates them all.
  */
@@ -198,6 +199,110 @@ export const SCHEMA: readonly CollectionSpec[] = [
           'ignored and replaced whether or not it was deleted)',
       },
     ],
+  },
+  {
+    name: COLLECTION.reports,
+    jsonSchema: JSON_SCHEMAS.reports,
+    indexes: [
+      {
+        // Sparse on a key only OPEN reports have, rather than partial on state: see
+        // titles_tmdb_key_unique; and the index check (missingRequiredIndexes) knows it.
+        name: 'reports_open_key_unique',
+        key: { openKey: 1 },
+        unique: true,
+        required: true,
+        sparse: true,
+        purpose:
+          'one OPEN report per (fact, voter): a racing second insert fails and becomes a ' +
+          "replace (review-reports.ts, fileReport); also finds the voter's open report",
+        resolveDuplicates:
+          'A voter must have one OPEN report per fact: close all but the newest of each group, ' +
+          "e.g. db.reports.updateOne({ _id: '<id>' }, { $set: { state: 'CLOSED' }, $unset: { " +
+          "openKey: '' } }), then settle the tallies (MongoStore.sweepPendingReviews)",
+      },
+      {
+        name: 'reports_fact_open',
+        key: { factId: 1, state: 1, updatedAt: -1, _id: -1 },
+        unique: false,
+        required: false,
+        purpose:
+          "openReportsOfFacts: a fact's OPEN reports newest first; closing them at a resolution",
+      },
+      {
+        name: 'reports_pending_tally',
+        key: { 'pendingTally.at': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose:
+          'the pending-marker sweep: report writes whose tally $inc a crash may have cut, ' +
+          'oldest first (few documents have the field, and only for moments)',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.factReviews,
+    jsonSchema: JSON_SCHEMAS.factReviews,
+    // Keyed by _id = fact id: the default _id index serves reads and writes.
+    indexes: [
+      {
+        name: 'fact_reviews_queue',
+        key: { queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+        purpose:
+          'reviewQueue: queued facts by priority then fact id, a keyset walk that reads what ' +
+          'a page returns however deep',
+      },
+      {
+        name: 'fact_reviews_title_queue',
+        key: { titleId: 1, queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+        purpose:
+          "reviewQueue of one title (with or without a status); a title's reviews (audit " +
+          'listing of pending transition records)',
+      },
+      {
+        name: 'fact_reviews_status_queue',
+        key: { status: 1, queued: 1, priority: -1, _id: 1 },
+        unique: false,
+        required: false,
+        purpose: 'reviewQueue of one review status',
+      },
+      {
+        name: 'fact_reviews_pending_transition',
+        key: { 'pendingTransition.at': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose:
+          "the pending-marker sweep: editors' transitions whose last steps a crash may have " +
+          'cut (few documents have the field, and only for moments)',
+      },
+      {
+        name: 'fact_reviews_tallied_at',
+        key: { 'tallied.at': 1 },
+        unique: false,
+        required: false,
+        sparse: true,
+        purpose:
+          'the pending-marker sweep: op ids a crash left in `tallied` after their marker was ' +
+          'cleared (housekeeping)',
+      },
+    ],
+  },
+  {
+    name: COLLECTION.reviewResolutions,
+    jsonSchema: JSON_SCHEMAS.reviewResolutions,
+    // Keyed by _id = resolution id: reports' closedBy and allResolutions read by it.
+    indexes: [],
+  },
+  {
+    name: COLLECTION.settings,
+    jsonSchema: JSON_SCHEMAS.settings,
+    // One document per setting, keyed by name.
+    indexes: [],
   },
 ];
 

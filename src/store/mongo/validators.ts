@@ -28,10 +28,56 @@ const changeRecord = {
     titleId: string,
     at: date,
     operation: string,
-    entityType: { enum: ['TITLE', 'FACT', 'RECOMMENDATIONS', 'RATING_COMMENT'] },
+    entityType: { enum: ['TITLE', 'FACT', 'RECOMMENDATIONS', 'RATING_COMMENT', 'FACT_REVIEW'] },
     entityId: string,
     revision: nullableNumber,
     fields: { bsonType: 'array' },
+  },
+};
+
+const bool = { bsonType: 'bool' };
+const counts = { bsonType: 'array', items: number };
+/** A report tally (ReportTally), or a change of one: counters without a minimum, as aggregates. */
+const reportTally = {
+  bsonType: 'object',
+  required: ['open', 'byReason', 'withSource'],
+  properties: {
+    open: number,
+    byReason: {
+      bsonType: 'object',
+      properties: {
+        INACCURATE: number,
+        MISLEADING: number,
+        OUTDATED: number,
+        UNVERIFIABLE: number,
+        OTHER: number,
+      },
+    },
+    withSource: number,
+  },
+};
+const reviewOutcome = {
+  enum: ['CONFIRMED_ACCURATE', 'CORRECTED', 'REMOVED', 'DISMISSED'],
+};
+const resolution = {
+  bsonType: 'object',
+  required: ['_id', 'factId', 'titleId', 'outcome', 'resolvedAt'],
+  properties: {
+    _id: storeId,
+    factId: string,
+    titleId: string,
+    outcome: reviewOutcome,
+    note: nullableString,
+    resolvedAt: date,
+  },
+};
+/** Op ids with the writer's clock (aggregates' `applied`, reviews' `tallied`). */
+const appliedOps = {
+  bsonType: 'array',
+  items: {
+    bsonType: 'object',
+    required: ['op', 'at'],
+    properties: { op: storeId, at: date },
   },
 };
 
@@ -172,19 +218,102 @@ export const JSON_SCHEMAS: Readonly<Record<keyof typeof COLLECTION, Document>> =
       d3: number,
       d4: number,
       d5: number,
-      applied: {
-        bsonType: 'array',
-        items: {
-          bsonType: 'object',
-          required: ['op', 'at'],
-          properties: { op: storeId, at: date },
-        },
-      },
+      applied: appliedOps,
       horizon: date,
       sweeps: number,
     },
   },
   changes: changeRecord,
+  reports: {
+    bsonType: 'object',
+    required: [
+      '_id',
+      'factId',
+      'titleId',
+      'voterId',
+      'reason',
+      'createdAt',
+      'updatedAt',
+      'state',
+      'version',
+    ],
+    properties: {
+      _id: storeId,
+      factId: string,
+      titleId: string,
+      voterId: string,
+      reason: { enum: ['INACCURATE', 'MISLEADING', 'OUTDATED', 'UNVERIFIABLE', 'OTHER'] },
+      note: nullableString,
+      sourceUrl: nullableString,
+      suggestedText: nullableString,
+      createdAt: date,
+      updatedAt: date,
+      state: { enum: ['OPEN', 'CLOSED'] },
+      closedBy: nullableString,
+      openKey: string,
+      version: number,
+      pendingTally: {
+        bsonType: 'array',
+        items: {
+          bsonType: 'object',
+          required: ['op', 'at', 'delta'],
+          properties: { op: storeId, at: date, delta: reportTally },
+        },
+      },
+    },
+  },
+  factReviews: {
+    bsonType: 'object',
+    required: [
+      '_id',
+      'titleId',
+      'status',
+      'reports',
+      'ratingsAtReview',
+      'queued',
+      'priority',
+      'figures',
+      'rev',
+    ],
+    properties: {
+      _id: storeId,
+      titleId: string,
+      status: { enum: ['NOT_REVIEWED', 'UNDER_REVIEW', 'REVIEWED'] },
+      outcome: { anyOf: [{ bsonType: 'null' }, reviewOutcome] },
+      reviewedAt: nullableDate,
+      reviewId: nullableString,
+      takenUpAt: nullableDate,
+      reports: reportTally,
+      ratingsAtReview: counts,
+      queued: bool,
+      priority: number,
+      figures: { bsonType: 'object' },
+      rev: number,
+      tallied: appliedOps,
+      tallyHorizon: date,
+      tallySweeps: number,
+      pendingTransition: {
+        bsonType: 'object',
+        required: ['at', 'change', 'resolution'],
+        properties: {
+          at: date,
+          change: changeRecord,
+          resolution: { anyOf: [{ bsonType: 'null' }, resolution] },
+        },
+      },
+    },
+  },
+  reviewResolutions: resolution,
+  settings: {
+    bsonType: 'object',
+    required: ['_id'],
+    properties: {
+      _id: string,
+      // The review queue's threshold (QueueThreshold).
+      minRatings: number,
+      minLowerBound: number,
+    },
+  },
   // rate-limiter-flexible's RateLimiterMongo documents (src/ratings/rate-limit.ts): one per
   // key and window, { key, points, expire }, with the driver's ObjectId as _id.
   rateLimits: {

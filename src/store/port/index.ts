@@ -3,6 +3,7 @@ import type { CatalogReads } from './catalog';
 import type { CurationStore } from './curation';
 import type { StoreLifecycle } from './lifecycle';
 import type { RatingStore } from './ratings';
+import type { ReviewStore } from './reviews';
 import type { TmdbSnapshots } from './tmdb';
 
 export type { AuditTrail } from './audit';
@@ -21,6 +22,19 @@ export type {
   RatingWriteResult,
   RebuildReport,
 } from './ratings';
+export {
+  type FactReviewRecord,
+  type ReportWrite,
+  type ReportWriteResult,
+  type ReviewQueueEntry,
+  type ReviewQueueQuery,
+  type ReviewRecords,
+  type ReviewStore,
+  type ReviewTransition,
+  type ReviewTransitionOutcome,
+  ReviewRecordConflictError,
+  reviewRecordOf,
+} from './reviews';
 export type { TmdbSnapshots } from './tmdb';
 
 /**
@@ -33,4 +47,11 @@ export type { TmdbSnapshots } from './tmdb';
  * these interfaces.
  */
 export interface Store
-  extends CatalogReads, RatingStore, CurationStore, AuditTrail, TmdbSnapshots, StoreLifecycle {}
+  extends
+    CatalogReads,
+    RatingStore,
+    CurationStore,
+    ReviewStore,
+    AuditTrail,
+    TmdbSnapshots,
+    StoreLifecycle {}

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  type ChangeRecord,
   compareFactsInPageOrder,
   type CuratedTitle,
   type RatingRecord,
@@ -17,6 +18,7 @@ import type {
   TitleEditOutcome,
 } from '../port';
 import type { SqliteGate } from './gate';
+import type { ReviewRanks } from './review-ranks';
 import {
   changeParams,
   factParams,
@@ -38,13 +40,17 @@ import {
  * transaction per batch: each edit reads its title's aggregate, the domain
  * computes the next one and its change records, and the differences and the
  * records are written in the same transaction, so an audit record exists
- * exactly when its change does.
+ * exactly when its change does. A fact an edit removes leaves the review
+ * queue in that transaction too (review-ranks.ts).
  */
 export class SqliteCuration implements CurationStore {
   private readonly sql;
   private readonly db: Database.Database;
 
-  constructor(private readonly gate: SqliteGate) {
+  constructor(
+    private readonly gate: SqliteGate,
+    private readonly ranks: ReviewRanks,
+  ) {
     this.db = gate.db;
     this.sql = curationStatements(gate.db);
   }
@@ -71,20 +77,27 @@ export class SqliteCuration implements CurationStore {
    * Change records are rows of the same transaction.
    */
   async editTitles(edits: readonly TitleEdit[]): Promise<TitleEditOutcome[]> {
-    return this.gate.write(() =>
-      this.db
-        .transaction(() =>
-          edits.map((edit): TitleEditOutcome => {
-            const current = this.loadCurated(edit.titleId);
-            const result = edit.apply(current);
-            if (!result) return { title: current, changes: [] };
-            this.storeCurated(current, result.next);
-            for (const change of result.changes) this.sql.insertChange.run(changeParams(change));
-            return { title: result.next, changes: result.changes };
-          }),
-        )
-        .immediate(),
-    );
+    return this.gate.write(() => this.db.transaction(() => this.applyEdits(edits)).immediate());
+  }
+
+  /**
+   * The body of editTitles, inside the caller's transaction: an editor's
+   * review transition (reviews.ts) applies its title edit with it, the same way.
+   */
+  applyEdits(edits: readonly TitleEdit[]): TitleEditOutcome[] {
+    return edits.map((edit): TitleEditOutcome => {
+      const current = this.loadCurated(edit.titleId);
+      const result = edit.apply(current);
+      if (!result) return { title: current, changes: [] };
+      this.storeCurated(current, result.next);
+      this.storeChanges(result.changes);
+      return { title: result.next, changes: result.changes };
+    });
+  }
+
+  /** Audit records, inside the transaction of the change they record. */
+  storeChanges(changes: readonly ChangeRecord[]): void {
+    for (const change of changes) this.sql.insertChange.run(changeParams(change));
   }
 
   /** One transaction: the rating's moderation and its change record. */
@@ -99,7 +112,7 @@ export class SqliteCuration implements CurationStore {
           const result = apply(current);
           if (!result) return current;
           this.sql.hideComment.run(result.hidden.reason, result.hidden.at.getTime(), row.id);
-          this.sql.insertChange.run(changeParams(result.change));
+          this.storeChanges([result.change]);
           return { ...current, hidden: result.hidden };
         })
         .immediate(),
@@ -168,6 +181,10 @@ export class SqliteCuration implements CurationStore {
     if (!sameValue(current?.facts ?? [], next.facts)) {
       this.sql.deleteFactsOfTitle.run(title.id);
       for (const fact of next.facts) this.sql.insertFact.run(factParams(fact));
+      const before = new Set(current?.facts.map((fact) => fact.id));
+      const after = new Set(next.facts.map((fact) => fact.id));
+      this.ranks.factsRemoved([...before].filter((id) => !after.has(id)));
+      this.ranks.factsAdded(next.facts.filter((fact) => !before.has(fact.id)));
     }
     if (!sameValue(current?.recommendations ?? [], next.recommendations)) {
       this.sql.deleteRecommendationsOfTitle.run(title.id);

@@ -5,9 +5,11 @@ import type Database from 'better-sqlite3';
  * `PRAGMA user_version`: migration i brings the file from version i to i + 1.
  * Append new migrations; never edit a released one.
  *
- * Base tables (titles, title_slugs, facts, recommendations, ratings, changes) hold what cannot be
- * recomputed. Everything else is derived and rebuilt when damaged: indexes,
- * `aggregates` (from ratings), `title_stats` and `titles_fts` (from titles).
+ * Base tables (titles, title_slugs, facts, recommendations, ratings, changes,
+ * reports, fact_reviews, review_resolutions) hold what cannot be recomputed.
+ * Everything else is derived and rebuilt when damaged: indexes, `aggregates`
+ * (from ratings), `title_stats` and `titles_fts` (from titles),
+ * `review_settings` (emptied, so the next open re-ranks every fact).
  */
 const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
   (db) =>
@@ -157,6 +159,92 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         WHERE tmdb_id IS NOT NULL;
     `);
   },
+  // 4: reports and the review queue (issue 22; src/store/sqlite/reviews.ts).
+  (db) =>
+    db.exec(`
+      -- Viewers' reports of facts. One OPEN report per voter and fact; closed
+      -- ones stay, naming the resolution that closed them.
+      CREATE TABLE reports (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        fact_id TEXT NOT NULL,
+        title_id TEXT NOT NULL,
+        voter_id TEXT NOT NULL,
+        reason TEXT NOT NULL
+          CHECK (reason IN ('INACCURATE', 'MISLEADING', 'OUTDATED', 'UNVERIFIABLE', 'OTHER')),
+        note TEXT,
+        source_url TEXT,
+        suggested_text TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('OPEN', 'CLOSED')),
+        closed_by TEXT
+      );
+      CREATE UNIQUE INDEX reports_open_voter ON reports (fact_id, voter_id) WHERE state = 'OPEN';
+      -- A fact's open reports, newest first.
+      CREATE INDEX reports_open_newest ON reports (fact_id, updated_at DESC, id DESC)
+        WHERE state = 'OPEN';
+
+      -- One row per fact that was reported, rated or reviewed: its FactReview
+      -- (status, last outcome, open-report tally, ratings at the last
+      -- resolution) and its stored rank (queued, priority), recomputed by every
+      -- write that changes them. Defaults are notReviewed()'s.
+      CREATE TABLE fact_reviews (
+        pk INTEGER PRIMARY KEY,
+        fact_id TEXT NOT NULL UNIQUE,
+        title_id TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'NOT_REVIEWED'
+          CHECK (status IN ('NOT_REVIEWED', 'UNDER_REVIEW', 'REVIEWED')),
+        outcome TEXT
+          CHECK (outcome IN ('CONFIRMED_ACCURATE', 'CORRECTED', 'REMOVED', 'DISMISSED')),
+        reviewed_at INTEGER,
+        review_id TEXT,
+        taken_up_at INTEGER,
+        open_reports INTEGER NOT NULL DEFAULT 0,
+        inaccurate INTEGER NOT NULL DEFAULT 0,
+        misleading INTEGER NOT NULL DEFAULT 0,
+        outdated INTEGER NOT NULL DEFAULT 0,
+        unverifiable INTEGER NOT NULL DEFAULT 0,
+        other INTEGER NOT NULL DEFAULT 0,
+        with_source INTEGER NOT NULL DEFAULT 0,
+        at_review_d1 INTEGER NOT NULL DEFAULT 0, at_review_d2 INTEGER NOT NULL DEFAULT 0,
+        at_review_d3 INTEGER NOT NULL DEFAULT 0, at_review_d4 INTEGER NOT NULL DEFAULT 0,
+        at_review_d5 INTEGER NOT NULL DEFAULT 0,
+        queued INTEGER NOT NULL DEFAULT 0 CHECK (queued IN (0, 1)),
+        priority REAL NOT NULL DEFAULT 0
+      );
+      -- The queue: keyset walks on (priority DESC, fact_id) over queued rows
+      -- only, optionally of one title and/or one status.
+      CREATE INDEX fact_reviews_queue ON fact_reviews (priority DESC, fact_id)
+        WHERE queued = 1;
+      CREATE INDEX fact_reviews_queue_title ON fact_reviews (title_id, priority DESC, fact_id)
+        WHERE queued = 1;
+      CREATE INDEX fact_reviews_queue_status ON fact_reviews (status, priority DESC, fact_id)
+        WHERE queued = 1;
+      CREATE INDEX fact_reviews_queue_title_status
+        ON fact_reviews (title_id, status, priority DESC, fact_id) WHERE queued = 1;
+
+      -- Editors' resolutions: what closed reports name, the audit of outcomes.
+      CREATE TABLE review_resolutions (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        fact_id TEXT NOT NULL,
+        title_id TEXT NOT NULL,
+        outcome TEXT NOT NULL
+          CHECK (outcome IN ('CONFIRMED_ACCURATE', 'CORRECTED', 'REMOVED', 'DISMISSED')),
+        note TEXT,
+        resolved_at INTEGER NOT NULL
+      );
+
+      -- Derived: the queue threshold the stored ranks were computed with. No
+      -- row: not computed yet (a new or upgraded file, a rebuild of the
+      -- aggregates), so opening the store ranks every fact (review-ranks.ts).
+      CREATE TABLE review_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        min_ratings INTEGER NOT NULL,
+        min_lower_bound REAL NOT NULL
+      );
+    `),
 ];
 
 /**
@@ -193,6 +281,9 @@ export const BASE_TABLES = [
   'recommendations',
   'ratings',
   'changes',
+  'reports',
+  'fact_reviews',
+  'review_resolutions',
 ] as const;
 export type BaseTable = (typeof BASE_TABLES)[number];
 
@@ -216,9 +307,14 @@ export function migrate(db: Database.Database, file: string): void {
   }
 }
 
-/** Recomputes every aggregate from the ratings (repair and salvage; O(ratings)). */
+/**
+ * Recomputes every aggregate from the ratings (repair and salvage; O(ratings)).
+ * The review ranks were computed from the old aggregates: forgetting the
+ * threshold they were computed with makes the next open re-rank every fact.
+ */
 export function rebuildAllAggregates(db: Database.Database): void {
   db.exec(`
+    DELETE FROM review_settings;
     DELETE FROM aggregates;
     INSERT INTO aggregates (target_key, count, sum, d1, d2, d3, d4, d5)
       SELECT target_key, count(*), sum(score), sum(score = 1), sum(score = 2),

@@ -6,7 +6,6 @@ import {
   type RatingRecord,
   ratingDelta,
   sameAggregate,
-  StoreUnavailableError,
   targetKey,
 } from '../../model';
 import type {
@@ -17,27 +16,24 @@ import type {
   RebuildReport,
 } from '../port';
 import type { SqliteGate } from './gate';
+import type { GroupCommit } from './group-commit';
+import type { ReviewRanks } from './review-ranks';
 import { type AggregateRow, aggregateParams, type RatingRow, toAggregate, toRating } from './rows';
-
-interface PendingRating {
-  write: RatingWrite;
-  at: number;
-  resolve: (result: RatingWriteResult) => void;
-  reject: (error: unknown) => void;
-}
 
 /**
  * Ratings on SQLite: a rating write (read the voter's previous score, upsert
- * the rating, add the exact delta to the aggregate) is one transaction, exact
- * under any concurrency by construction; writes are group-committed.
+ * the rating, add the exact delta to the aggregate, re-rank a rated fact's
+ * review) is one transaction, exact under any concurrency by construction;
+ * writes are group-committed.
  */
 export class SqliteRatings implements RatingStore {
   private readonly sql;
   private readonly db: Database.Database;
-  /** Ratings waiting for the next group commit (see upsertRating). */
-  private pendingRatings: PendingRating[] = [];
-
-  constructor(private readonly gate: SqliteGate) {
+  constructor(
+    private readonly gate: SqliteGate,
+    private readonly ranks: ReviewRanks,
+    private readonly commits: GroupCommit,
+  ) {
     this.db = gate.db;
     this.sql = ratingStatements(gate.db);
   }
@@ -51,75 +47,19 @@ export class SqliteRatings implements RatingStore {
   }
 
   /**
-   * One transaction: the voter's previous score (unique (target_key,
-   * voter_id) index), the rating upsert and the aggregate's delta. The score
-   * is validated before anything is written; a failure rolls everything back.
-   */
-  /**
-   * Group commit: ratings that arrive in the same turn of the event loop
-   * (under load: every request parsed while the previous commit synced) are
-   * written in one transaction, each in its own savepoint, and answered once
-   * that transaction is committed and synced. With `synchronous = FULL` a
-   * commit costs a disk sync; one sync per batch instead of one per rating
-   * keeps throughput under concurrency. A rating that fails alone (its
-   * savepoint is rolled back) fails alone; a failed commit fails the batch,
-   * and nothing of it was written.
+   * One savepoint of the next group commit (group-commit.ts): the voter's
+   * previous score (unique (target_key, voter_id) index), the rating upsert,
+   * the aggregate's delta and a rated fact's re-rank. The score is validated
+   * before anything is written; a failure rolls all of it back.
    */
   async upsertRating(write: RatingWrite, now: Date): Promise<RatingWriteResult> {
     assertScore(write.score);
-    return new Promise((resolve, reject) => {
-      this.pendingRatings.push({ write, at: now.getTime(), resolve, reject });
-      if (this.pendingRatings.length === 1) setImmediate(() => this.commitRatings());
-    });
+    const at = now.getTime();
+    return this.commits.enqueue(() => this.writeRating(write, at));
   }
 
-  /** Commits the ratings waiting (close() calls it so none is left unanswered). */
-  commitRatings(): void {
-    const batch = this.pendingRatings;
-    this.pendingRatings = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ value: RatingWriteResult } | { error: unknown }> = [];
-    try {
-      this.db
-        .transaction(() => {
-          for (const job of batch) {
-            try {
-              outcomes.push({ value: this.db.transaction(() => this.writeRating(job))() });
-            } catch (error) {
-              // Some errors (a full disk, I/O) make SQLite roll back the whole transaction.
-              if (!this.db.inTransaction) throw error;
-              outcomes.push({ error });
-            }
-          }
-        })
-        .immediate();
-    } catch (error) {
-      // Each refused rating is its own failure (logged, and counted by the logger, per rating).
-      for (const job of batch) {
-        const failure = this.gate.failure(error);
-        if (failure instanceof StoreUnavailableError) this.gate.writeFault = failure;
-        job.reject(failure);
-      }
-      return;
-    }
-    let faulted = false;
-    for (const [i, job] of batch.entries()) {
-      const outcome = outcomes[i];
-      if ('value' in outcome) job.resolve(outcome.value);
-      else {
-        const failure = this.gate.failure(outcome.error);
-        if (failure instanceof StoreUnavailableError) {
-          this.gate.writeFault = failure;
-          faulted = true;
-        }
-        job.reject(failure);
-      }
-    }
-    if (!faulted && outcomes.some((outcome) => 'value' in outcome)) this.gate.recovered();
-  }
-
-  /** One rating, inside commitRatings' transaction. */
-  private writeRating({ write, at }: PendingRating): RatingWriteResult {
+  /** One rating, inside a group commit's transaction. */
+  private writeRating(write: RatingWrite, at: number): RatingWriteResult {
     const key = targetKey(write.target);
     const previous = this.sql.previousRating.get(key, write.voterId) as
       { id: number; score: number } | undefined;
@@ -137,10 +77,15 @@ export class SqliteRatings implements RatingStore {
           })
     ) as RatingRow;
     const delta = ratingDelta(previous?.score ?? null, write.score);
-    const aggregate = this.sql.addToAggregate.get(
-      aggregateParams({ targetKey: key, ...delta }),
-    ) as AggregateRow;
-    return { rating: toRating(row), aggregate: toAggregate(aggregate), created: !previous };
+    const aggregate = toAggregate(
+      this.sql.addToAggregate.get(aggregateParams({ targetKey: key, ...delta })) as AggregateRow,
+    );
+    // A fact's ratings are an input of its place in the review queue.
+    if (write.target.kind === 'FACT') {
+      const { factId, titleId } = write.target;
+      this.ranks.ratingChanged({ factId, titleId }, aggregate.distribution);
+    }
+    return { rating: toRating(row), aggregate, created: !previous };
   }
 
   async ratingsByTarget(key: string): Promise<RatingRecord[]> {
@@ -199,6 +144,9 @@ export class SqliteRatings implements RatingStore {
         for (const { targetKey: key, actual: a } of drift) {
           if (a.count === 0) this.sql.deleteAggregate.run(key);
           else this.sql.replaceAggregate.run(aggregateParams(a));
+          if (key.startsWith(FACT_KEY_PREFIX)) {
+            this.ranks.distributionRebuilt(key.slice(FACT_KEY_PREFIX.length));
+          }
         }
       }
       const ratings = [...actual.values()].reduce((n, a) => n + a.count, 0);
@@ -209,6 +157,9 @@ export class SqliteRatings implements RatingStore {
       : this.gate.write(() => this.db.transaction(rebuild).immediate());
   }
 }
+
+/** targetKey's form of a fact's key: "fact:<id>". */
+const FACT_KEY_PREFIX = 'fact:';
 
 /** The statements of ratings and aggregates, prepared once. */
 function ratingStatements(db: Database.Database) {

@@ -7,9 +7,13 @@ import type {
   ChangeRecord,
   CuratedTitle,
   FactRecord,
+  FactReview,
   MediaType,
+  QueueThreshold,
   RatingRecord,
   RecommendationRecord,
+  ReportRecord,
+  ReviewResolution,
   TitleRecord,
   TmdbSnapshot,
 } from '../../model';
@@ -20,6 +24,13 @@ import type {
   RatingWrite,
   RatingWriteResult,
   RebuildReport,
+  ReportWrite,
+  ReportWriteResult,
+  ReviewQueueEntry,
+  ReviewQueueQuery,
+  ReviewRecords,
+  ReviewTransition,
+  ReviewTransitionOutcome,
   Store,
   TitleEdit,
   TitleEditOutcome,
@@ -34,8 +45,11 @@ import { closeDatabase, openDatabase } from './database';
 import { formerNedbFiles } from './data-dir';
 import { DEFAULT_FAILURE_LOG_INTERVAL_MS } from './failure-log';
 import { SqliteGate } from './gate';
+import { GroupCommit } from './group-commit';
 import { DEFAULT_MAINTENANCE_INTERVAL_MS, Maintenance } from './maintenance';
 import { SqliteRatings } from './ratings';
+import { ReviewRanks } from './review-ranks';
+import { SqliteReviews } from './reviews';
 
 /**
  * The embedded store: one SQLite file under DATA_DIR (better-sqlite3, WAL).
@@ -51,8 +65,10 @@ import { SqliteRatings } from './ratings';
  * listTitles).
  *
  * A thin composition: each role of the port is one file (catalog.ts,
- * ratings.ts, curation.ts, audit.ts), all on one connection (gate.ts); this
- * file owns the file's lifecycle (open, online backup, close).
+ * ratings.ts, curation.ts, reviews.ts, audit.ts), all on one connection
+ * (gate.ts), with the review ranks that ratings, curation and reviews keep
+ * (review-ranks.ts); this file owns the file's lifecycle (open, online
+ * backup, close).
  */
 
 export interface SqliteStoreOptions {
@@ -69,8 +85,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly maintenance: Maintenance;
   private readonly catalog: SqliteCatalog;
+  /** The viewers' writes (ratings, reports), committed in groups (group-commit.ts). */
+  private readonly commits: GroupCommit;
   private readonly ratings: SqliteRatings;
   private readonly curation: SqliteCuration;
+  private readonly reviews: SqliteReviews;
   private readonly audit: SqliteAudit;
   private control: ControlChannel | null = null;
   /** The online backup in progress (one at a time); close() waits for it. */
@@ -81,15 +100,17 @@ export class SqliteStore implements Store {
     private readonly dataDir: string,
     maintenanceIntervalMs: number,
   ) {
+    this.commits = new GroupCommit(gate);
+    const ranks = new ReviewRanks(gate);
     this.catalog = new SqliteCatalog(gate);
-    this.ratings = new SqliteRatings(gate);
-    this.curation = new SqliteCuration(gate);
+    this.ratings = new SqliteRatings(gate, ranks, this.commits);
+    this.curation = new SqliteCuration(gate, ranks);
+    this.reviews = new SqliteReviews(gate, ranks, this.curation, this.commits);
     this.audit = new SqliteAudit(gate);
     this.maintenance = new Maintenance(gate.db, maintenanceIntervalMs, gate.logger);
     this.maintenance.start();
   }
 
-  /** Opens (creating, checking, migrating) DATA_DIR's store file; see openDatabase. */
   /** Opens (creating, checking, migrating) DATA_DIR's store file; see openDatabase. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const logger = options.logger ?? pino({ enabled: false });
@@ -216,6 +237,47 @@ export class SqliteStore implements Store {
     return this.ratings.rebuildAggregates(options);
   }
 
+  // ---- reports and the review queue ---------------------------------------------
+
+  useQueueThreshold(threshold: QueueThreshold): Promise<void> {
+    return this.reviews.useQueueThreshold(threshold);
+  }
+  fileReport(write: ReportWrite, now: Date): Promise<ReportWriteResult> {
+    return this.reviews.fileReport(write, now);
+  }
+  reviewsOfFacts(factIds: readonly string[]): Promise<FactReview[]> {
+    return this.reviews.reviewsOfFacts(factIds);
+  }
+  openReportsOfFacts(factIds: readonly string[]): Promise<ReportRecord[][]> {
+    return this.reviews.openReportsOfFacts(factIds);
+  }
+  reportsByIds(ids: readonly string[]): Promise<Array<ReportRecord | null>> {
+    return this.reviews.reportsByIds(ids);
+  }
+  reviewQueue(query: ReviewQueueQuery): Promise<Page<ReviewQueueEntry>> {
+    return this.reviews.reviewQueue(query);
+  }
+  transitionReview(
+    factId: string,
+    titleId: string,
+    apply: ReviewTransition,
+    edit?: TitleEdit | null,
+  ): Promise<ReviewTransitionOutcome> {
+    return this.reviews.transitionReview(factId, titleId, apply, edit);
+  }
+  allReports(): AsyncIterable<ReportRecord> {
+    return this.reviews.allReports();
+  }
+  allResolutions(): AsyncIterable<ReviewResolution> {
+    return this.reviews.allResolutions();
+  }
+  resolutionsByIds(ids: readonly string[]): Promise<Array<ReviewResolution | null>> {
+    return this.reviews.resolutionsByIds(ids);
+  }
+  putReviewRecords(records: ReviewRecords): Promise<void> {
+    return this.reviews.putReviewRecords(records);
+  }
+
   // ---- curation, audit, TMDB snapshots -------------------------------------------
 
   curatedTitlesByIds(ids: readonly string[]): Promise<Array<CuratedTitle | null>> {
@@ -258,7 +320,7 @@ export class SqliteStore implements Store {
     this.control = null;
     await control?.close();
     await this.backup;
-    if (this.gate.db.open) this.ratings.commitRatings();
+    if (this.gate.db.open) this.commits.flush();
     closeDatabase(this.gate.db, this.dataDir);
   }
 }

@@ -62,6 +62,7 @@ const ENTITY_NODE: Record<ChangeEntityType, NodeType> = {
   FACT: 'Fact',
   RECOMMENDATIONS: 'Title',
   RATING_COMMENT: 'Rating',
+  FACT_REVIEW: 'Fact',
 };
 
 @Resolver(() => Change)
@@ -73,7 +74,7 @@ export class ChangeResolver {
 
   @FieldResolver(() => ID, {
     description:
-      "Global ID of what changed: the Title (its fields or its recommendations), the Fact, or the Rating whose comment was hidden. A removed fact's ID names nothing any more.",
+      "Global ID of what changed: the Title (its fields or its recommendations), the Fact (itself or its review), or the Rating whose comment was hidden. A removed fact's ID names nothing any more.",
   })
   entityId(@Root() change: ChangeRecord): string {
     return toGlobalId(ENTITY_NODE[change.entityType], change.entityId);

@@ -8,7 +8,7 @@ import { badUserInput } from '../../errors';
  * pattern means no client value can become a query operator.
  */
 export type NodeType =
-  'Title' | 'Fact' | 'Rating' | 'AccuracySummary' | 'Recommendation' | 'Change';
+  'Title' | 'Fact' | 'Rating' | 'AccuracySummary' | 'Recommendation' | 'Change' | 'Report';
 
 const STORE_ID = '[A-Za-z0-9_-]{1,64}';
 
@@ -22,6 +22,7 @@ const KEY_PATTERNS: Record<NodeType, RegExp> = {
   // "<title id>.<recommended title id>": a title recommends another title at most once.
   Recommendation: new RegExp(`^${STORE_ID}\\.${STORE_ID}$`),
   Change: new RegExp(`^${STORE_ID}$`),
+  Report: new RegExp(`^${STORE_ID}$`),
 };
 
 const NODE_TYPES = Object.keys(KEY_PATTERNS) as NodeType[];
@@ -117,4 +118,30 @@ export function parseKeysetCursor(
   if (!match) return null;
   const at = new Date(Number(match[1]));
   return toKeysetCursor(kind, at, match[2]) === cursor ? { at, id: match[2] } : null;
+}
+
+/**
+ * Review queue cursors: the entry's priority and fact id (the queue's keyset
+ * order), opaque to clients. The priority is written as JavaScript's
+ * shortest round-trip decimal, so it reads back as exactly the same number.
+ */
+export function toReviewQueueCursor(priority: number, factId: string): string {
+  return Buffer.from(`review:${String(priority)}:${factId}`, 'utf8').toString('base64url');
+}
+
+/**
+ * The (priority, factId) of a queue cursor, or null unless it is exactly what
+ * toReviewQueueCursor writes for a priority from 0 to 1 and a store id.
+ */
+export function parseReviewQueueCursor(
+  cursor: string,
+): { priority: number; factId: string } | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
+  const match = new RegExp(`^review:(\\d(?:\\.\\d{1,20})?(?:e-\\d{1,3})?):(${STORE_ID})$`).exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match) return null;
+  const priority = Number(match[1]);
+  if (!Number.isFinite(priority) || priority < 0 || priority > 1) return null;
+  return toReviewQueueCursor(priority, match[2]) === cursor ? { priority, factId: match[2] } : null;
 }

@@ -69,6 +69,12 @@ async function loadNode(ctx: Context, type: NodeType, key: string): Promise<obje
       const [change] = await ctx.store.changesByIds([key]);
       return asNode(type, change);
     }
+    case 'Report': {
+      // Editors only: who reported what is never public (docs/reviews.md).
+      assertEditor(ctx.editorAccess);
+      const [report] = await ctx.store.reportsByIds([key]);
+      return asNode(type, report);
+    }
     case 'Recommendation': {
       const [titleId, recommendedTitleId] = key.split('.');
       const list = await loaders.recommendationsByTitleId.load(titleId);
