@@ -27,7 +27,7 @@ module.exports = {
   testTimeout: 120_000,
   // Two files at a time, whatever the cores: most of a file's time is waiting on servers, stores and
   // sockets it started, so two overlap well on these 2-core machines (Jest's default there is one):
-  // 331 s against 589 s for the whole suite, 2026-12-07. The suite passes beside 8 busy loops.
+  // 331 s against 589 s for the whole suite, 2026-12-07.
   maxWorkers: 2,
   // The default output, plus one line saying how many tests ran against MongoDB.
   reporters: ['default', '<rootDir>/test/reporters/mongodb-reporter.js'],
