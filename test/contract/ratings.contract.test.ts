@@ -180,7 +180,7 @@ describeStoreContract('ratings', (contract) => {
         GLORY_FACT,
         { kind: 'FACT', titleId: 'the-glory', factId: 'the-glory-dyk-2' },
       ];
-      const VOTERS = 500;
+      const VOTERS = 200;
       const submitted = new Map<string, Set<number>>(); // "<target>|<voter>" -> scores
       const writes: Array<{ target: RatingTarget; voterId: string; score: number }> = [];
       for (let v = 0; v < VOTERS; v++) {

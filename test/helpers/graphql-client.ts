@@ -27,14 +27,46 @@ export async function postRaw<TData = Record<string, unknown>>(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<TData>> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+  return inFlight.run(async () => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as Omit<GraphQLResponse<TData>, 'status'>;
+    return { status: response.status, ...json };
   });
-  const json = (await response.json()) as Omit<GraphQLResponse<TData>, 'status'>;
-  return { status: response.status, ...json };
 }
+
+/**
+ * At most `limit` requests on the wire at once; the rest wait their turn, as
+ * behind an app's or a browser's connection pool. A test that fires hundreds
+ * of requests together would otherwise open hundreds of connections at once:
+ * on a loaded machine they overflow the listen backlog and fail on fetch's
+ * 10-second connect timeout, a test of the machine rather than the server.
+ * Requests still overlap by the dozens, which is what concurrency tests need.
+ */
+class InFlightLimit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(request: () => Promise<T>): Promise<T> {
+    if (this.running < this.limit) this.running += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await request();
+    } finally {
+      // The slot passes straight to the next waiter, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
+const inFlight = new InFlightLimit(64);
 
 /** The first error's extensions.code, for assertions. */
 export function errorCode(response: GraphQLResponse<unknown>): unknown {
