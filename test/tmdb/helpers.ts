@@ -69,7 +69,8 @@ export function serviceFactory() {
     const config = testConfig({
       TMDB_API_BASE_URL: options.baseUrl,
       TMDB_API_TOKEN: TOKEN,
-      TMDB_TIMEOUT_MS: '1000',
+      // Far above the fake's latency even on a loaded machine; tests of timeouts set their own.
+      TMDB_TIMEOUT_MS: '10000',
       TMDB_CACHE_TTL_SECONDS: '60',
       TMDB_MAX_CONCURRENCY: '8',
       ...options.env,
@@ -140,7 +141,7 @@ export function warnings(lines: readonly string[]): LogRecord[] {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds or `timeoutMs` passes; for effects observed from outside (sockets). */
-export async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
+export async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
