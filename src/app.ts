@@ -10,6 +10,7 @@ import { TmdbImporter } from './curation/tmdb-import';
 import type { Config } from './config';
 import { createErrorFormatter } from './graphql/pipeline/format-error';
 import { Explorer } from './http/explorer';
+import { cachedVerdicts } from './graphql/pipeline/complexity';
 import { QUERY_LIMITS, QUERY_PARSE_OPTIONS } from './graphql/pipeline/limits';
 import { apolloPlugins, validationRules } from './graphql/pipeline';
 import { type Context, requestContexts } from './graphql/request/context';
@@ -17,6 +18,7 @@ import { logAnswered } from './graphql/pipeline/observe-operations';
 import { type RateLimitCounters, RatingRateLimiter } from './ratings/rate-limit';
 import { buildReelcheckSchema } from './graphql/schema/build';
 import { OperationExecutor } from './graphql/engine/execution';
+import { KnownQueries } from './graphql/engine/known-queries';
 import { RegisteredRequests, TrustedDocuments } from './graphql/engine/trusted-documents';
 import { clientAddress, compileTrustProxy } from './http/client-address';
 import { graphqlEndpoint } from './http/graphql-endpoint';
@@ -101,6 +103,17 @@ export async function createApp({
     compile: (document, operation) => executor.compile(document.text, operation),
   });
   const registeredRequests = new RegisteredRequests(trusted, config.trustedDocuments.only);
+  const costOf = cachedVerdicts(schema);
+  const maxAgeSeconds = config.responseCache?.maxAgeSeconds ?? 0;
+  // Known queries' plain successes skip Apollo's per-request pipeline; the rest goes to Apollo.
+  const knownQueries = new KnownQueries({
+    registry: trusted,
+    executor,
+    readiness: bootstrap,
+    costOf,
+    metrics,
+    maxAgeSeconds,
+  });
   logger.info(
     {
       documents: trusted.documents.length,
@@ -135,10 +148,10 @@ export async function createApp({
     plugins: apolloPlugins({
       httpServer,
       readiness: bootstrap,
-      schema,
+      costOf,
       metrics,
       logger,
-      maxAgeSeconds: config.responseCache?.maxAgeSeconds ?? 0,
+      maxAgeSeconds,
     }),
   });
   await apollo.start();
@@ -182,6 +195,7 @@ export async function createApp({
     cors: corsPolicy(config.http.corsOrigins),
     bodyLimitBytes: BODY_LIMIT_BYTES,
     registeredRequests,
+    knownQueries,
     isEditor,
     responseCache,
     answeredFromCache: ({ operation, status }, requestId, seconds) => {

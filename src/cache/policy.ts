@@ -46,30 +46,60 @@ export function cachePolicy(maxAgeSeconds: number): ApolloServerPlugin<{
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue, operation, operationName, response }) {
-          const caching = contextValue?.responseCaching;
-          const keep =
-            caching !== null &&
-            caching !== undefined &&
-            operation?.operation === 'query' &&
-            (response.http.status ?? 200) === 200 &&
-            response.body.kind === 'single' &&
-            response.body.singleResult.errors === undefined;
-          if (caching) {
-            caching.keep = keep;
-            caching.operation = { type: 'query', name: operationName ?? 'anonymous' };
-          }
-          const publicGet = keep && caching?.method === 'GET';
-          response.http.headers.set(
-            'cache-control',
-            publicGet ? `public, max-age=${maxAgeSeconds}` : 'no-store',
+          const single = response.body.kind === 'single' ? response.body.singleResult : null;
+          decideCaching(
+            contextValue?.responseCaching,
+            {
+              operationType: operation?.operation,
+              operationName: operationName ?? 'anonymous',
+              status: response.http.status ?? 200,
+              clean: single !== null && single.errors === undefined,
+            },
+            response.http.headers,
+            maxAgeSeconds,
           );
-          if (publicGet) {
-            response.http.headers.set('vary', varyWith(response.http.headers.get('vary'), VARY_BY));
-          }
         },
       };
     },
   };
+}
+
+/** One answer as the cache decision sees it. */
+export interface AnswerToCache {
+  /** query, mutation, subscription; undefined when no operation was resolved. */
+  operationType: string | undefined;
+  /** As the metrics name it ('anonymous' for an operation without a name). */
+  operationName: string;
+  status: number;
+  /** One result without errors. */
+  clean: boolean;
+}
+
+/**
+ * The cache decision for one answer (cachePolicy above, and registered
+ * queries answered without Apollo's pipeline, src/graphql/engine/known-queries.ts):
+ * whether the response cache keeps it, noted on `caching`, and its
+ * cache-control and vary headers, set on `headers`.
+ */
+export function decideCaching(
+  caching: ResponseCaching | null | undefined,
+  answer: AnswerToCache,
+  headers: { get(name: string): string | undefined; set(name: string, value: string): unknown },
+  maxAgeSeconds: number,
+): void {
+  const keep =
+    caching !== null &&
+    caching !== undefined &&
+    answer.operationType === 'query' &&
+    answer.status === 200 &&
+    answer.clean;
+  if (caching) {
+    caching.keep = keep;
+    caching.operation = { type: 'query', name: answer.operationName };
+  }
+  const publicGet = keep && caching?.method === 'GET';
+  headers.set('cache-control', publicGet ? `public, max-age=${maxAgeSeconds}` : 'no-store');
+  if (publicGet) headers.set('vary', varyWith(headers.get('vary'), VARY_BY));
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { CachedResponse, ResponseCache } from '../cache/responses';
 import { varyWith, type ResponseCaching } from '../cache/policy';
 import type { Explorer } from './explorer';
+import type { KnownQueries } from '../graphql/engine/known-queries';
 import { Refusal, type RegisteredRequests } from '../graphql/engine/trusted-documents';
 import { BodyRefusal, parseJsonBody, readBodyText } from './request-body';
 import { REQUEST_ID_HEADER } from './request-id';
@@ -17,6 +18,9 @@ import type { CorsPolicy } from './security';
  * explorer's page for a browser (GET, HTML, no query), and every GraphQL
  * request: a POST's body is read by the rules of request-body.ts, a GET's
  * query string is passed on, any other method is Apollo's to refuse (405).
+ * A POST of a known query (registered, or validated before) may be answered without Apollo's
+ * pipeline (src/graphql/engine/known-queries.ts); it is written, kept
+ * and timed here like any other answer.
  *
  * With the response cache on, an anonymous read (no Authorization header) is
  * first looked up by its key (cacheKey): a hit is the stored status, headers
@@ -37,6 +41,8 @@ export interface GraphQLEndpointOptions {
   bodyLimitBytes: number;
   /** Requests that name a registered document by id, turned into what Apollo reads. */
   registeredRequests: RegisteredRequests;
+  /** Known queries' plain successes, answered without Apollo's pipeline (POST only). */
+  knownQueries: KnownQueries;
   /** Whether the request carries a valid editor token (asked only when enforcement must decide). */
   isEditor(req: http.IncomingMessage): () => Promise<boolean>;
   responseCache: ResponseCache | null;
@@ -148,10 +154,17 @@ export function graphqlEndpoint(options: GraphQLEndpointOptions): GraphQLEndpoin
       else body = named;
     }
     const requestLogger = logger.child({ requestId: id });
-    const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
-      context: () => options.context({ req, logger: requestLogger, responseCaching }),
-    });
+    // Built once: a registered query that Apollo answers after all hands it the same context.
+    let built: Promise<Context> | undefined;
+    const context = () =>
+      (built ??= options.context({ req, logger: requestLogger, responseCaching }));
+    const response =
+      (method === 'POST' &&
+        (await options.knownQueries.answer(body, req.headers.accept, context))) ||
+      (await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
+        context,
+      }));
     // A kept answer computed from records read before this request (src/cache/records.ts)
     // is as old as the oldest of them: tell caches downstream.
     if (cache && responseCaching?.keep && responseCaching.reads.startedAt < startedAt) {

@@ -55,6 +55,15 @@ export class OperationExecutor {
    * that names it), so a lookup is one WeakMap get.
    */
   private readonly compiled = new WeakMap<OperationDefinitionNode, CompiledQuery>();
+  /**
+   * Results handed over to Apollo, by the request's loaders: Apollo runs an
+   * operation with a shallow copy of the request's context, whose loaders are
+   * still the request's own object.
+   */
+  private readonly handedOver = new WeakMap<
+    object,
+    { operation: OperationDefinitionNode; result: ExecutionResult }
+  >();
 
   /** `jit` false (GRAPHQL_JIT=false): every operation runs on graphql-js. */
   constructor(
@@ -99,15 +108,52 @@ export class OperationExecutor {
     return true;
   }
 
-  /** Runs one operation of a validated document: compiled when it was registered, else graphql-js. */
+  /**
+   * Apollo's executor: runs the operation Apollo resolved (see run), or
+   * returns the result handed over for it (handOver).
+   */
   async execute(request: GatewayGraphQLRequestContext): Promise<ExecutionResult> {
-    const { document, context, operation } = request;
+    const { document, operation, context } = request;
+    const handed = this.handedOver.get(loadersOf(context));
+    if (handed && handed.operation === operation) {
+      this.handedOver.delete(loadersOf(context));
+      return handed.result;
+    }
     const { operationName, variables = {} } = request.request;
+    return this.run({ document, operation, operationName, context, variables });
+  }
+
+  /**
+   * A result run ahead of Apollo's pipeline (known-queries.ts) that Apollo
+   * must answer (errors, refused variables): Apollo's executor returns it for
+   * `operation` of this request instead of running the operation again, so
+   * Apollo words, counts and logs its errors, and it ran once.
+   */
+  handOver(
+    context: { loaders: object },
+    operation: OperationDefinitionNode,
+    result: ExecutionResult,
+  ): void {
+    this.handedOver.set(context.loaders, { operation, result });
+  }
+
+  /**
+   * Runs one operation of a validated document: compiled when it was
+   * registered, else on graphql-js. Variables graphql-jit refuses (no data,
+   * nothing ran) are refused again by graphql-js, which words those errors the
+   * way Apollo recognises (400, BAD_USER_INPUT).
+   */
+  async run(request: {
+    document: DocumentNode;
+    operation?: OperationDefinitionNode;
+    operationName?: string | null;
+    context: unknown;
+    variables: Record<string, unknown>;
+  }): Promise<ExecutionResult> {
+    const { document, operation, operationName, context, variables } = request;
     const compiled = operation && this.compiled.get(operation);
     if (compiled) {
       const result = await compiled.query(undefined, context, variables);
-      // No data: graphql-jit refused the variables before running anything.
-      // graphql-js words those errors the way Apollo recognises (400, BAD_USER_INPUT).
       if (result.data !== undefined) {
         this.counts['graphql-jit'] += 1;
         return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
@@ -161,6 +207,13 @@ function compilable(document: DocumentNode): boolean {
   });
   return safe;
 }
+
+/** The request's loaders, which identify it whatever copy of its context Apollo hands on. */
+function loadersOf(context: unknown): object {
+  const loaders = (context as { loaders?: unknown } | null)?.loaders;
+  return typeof loaders === 'object' && loaders !== null ? loaders : NO_LOADERS;
+}
+const NO_LOADERS = {};
 
 function isNode(value: unknown): value is ASTNode {
   return typeof value === 'object' && value !== null && 'kind' in value;

@@ -93,12 +93,14 @@ export function createCostEstimator(schema: GraphQLSchema): (request: CostReques
  * Refuses, before anything runs, an operation whose estimated cost exceeds
  * MAX_QUERY_COMPLEXITY or cannot be estimated (400, QUERY_TOO_COMPLEX).
  * The verdict is a pure function of the document, operation name and
- * variables, so it is computed once per (query hash, operation name,
- * canonical variables) and kept in an LRU: a page asked a thousand times is
- * estimated once (the estimate walked the whole document on every request).
+ * variables, so `verdictOf` (cachedVerdicts, shared with registered queries
+ * answered without Apollo) computes it once per (query hash, operation name,
+ * canonical variables) and keeps it in an LRU: a page asked a thousand times
+ * is estimated once (the estimate walked the whole document on every request).
  */
-export function complexityLimit(schema: GraphQLSchema): ApolloServerPlugin {
-  const verdictOf = cachedVerdicts(schema);
+export function complexityLimit(
+  verdictOf: (request: ResolvedRequest) => CostVerdict,
+): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {

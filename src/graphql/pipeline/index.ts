@@ -6,12 +6,12 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { ValidationRule } from 'graphql';
 import { cachePolicy } from '../../cache/policy';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { Context } from '../request/context';
-import { complexityLimit } from './complexity';
+import { complexityLimit, type CostVerdict, type ResolvedRequest } from './complexity';
 import { queryLimitRules } from './limits';
 import { observeOperations } from './observe-operations';
 import { oneMutationFieldRule } from './one-mutation-field';
@@ -33,7 +33,8 @@ export function validationRules(): ValidationRule[] {
 export interface PipelineDependencies {
   httpServer: http.Server;
   readiness: Readiness;
-  schema: GraphQLSchema;
+  /** The cost limit's verdicts (complexity.ts cachedVerdicts), shared with registered queries. */
+  costOf(request: ResolvedRequest): CostVerdict;
   metrics: Metrics;
   logger: Logger;
   /** The public max-age of anonymous reads (0: the response cache is off). */
@@ -46,7 +47,7 @@ export function apolloPlugins(deps: PipelineDependencies): ApolloServerPlugin<Co
     ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer }),
     // Until the store is ready and seeded: 503 SERVICE_UNAVAILABLE, never an empty answer.
     refuseUntilStoreReady(deps.readiness),
-    complexityLimit(deps.schema),
+    complexityLimit(deps.costOf),
     refuseSubscriptions(),
     legacyJsonStatus(),
     observeOperations(deps.metrics, deps.logger),

@@ -24,7 +24,6 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const type = operation?.operation ?? 'none';
           const name = operation ? (operationName ?? 'anonymous') : 'none';
-          metrics.operationAnswered(type, name, seconds);
           for (const error of errors ?? []) {
             if (errorCodeOf(error) !== ErrorCode.INTERNAL_SERVER_ERROR) continue;
             contextValue.logger.error(
@@ -33,7 +32,7 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
             );
           }
           const sent = response.body.kind === 'single' ? response.body.singleResult.errors : [];
-          logAnswered(contextValue.logger, {
+          operationAnswered(metrics, contextValue.logger, {
             operation: { type, name },
             status: response.http.status ?? 200,
             seconds,
@@ -43,6 +42,20 @@ export function observeOperations(metrics: Metrics, logger: Logger): ApolloServe
       };
     },
   };
+}
+
+/**
+ * An operation answered: its duration in the metrics and its line in the log.
+ * Called by the plugin above and for registered queries answered without
+ * Apollo's pipeline (src/graphql/engine/known-queries.ts).
+ */
+export function operationAnswered(
+  metrics: Metrics,
+  logger: Logger,
+  answer: { operation: OperationName; status: number; seconds: number; errors?: unknown[] },
+): void {
+  metrics.operationAnswered(answer.operation.type, answer.operation.name, answer.seconds);
+  logAnswered(logger, answer);
 }
 
 /**

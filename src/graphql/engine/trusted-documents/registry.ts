@@ -63,6 +63,8 @@ export class TrustedDocuments {
   private readonly byAnyId = new Map<string, TrustedDocument>();
   private readonly bySha256 = new Map<string, TrustedDocument>();
   private readonly byText = new Map<string, TrustedDocument>();
+  /** Other documents Apollo parsed and validated, kept as Apollo keeps them by default (an LRU of about 30 MiB). */
+  private readonly validatedByApollo = new InMemoryLRUCache<DocumentNode>();
 
   private constructor(readonly documents: readonly TrustedDocument[]) {
     for (const document of documents) {
@@ -112,6 +114,11 @@ export class TrustedDocuments {
     return this.byAnyId.get(id);
   }
 
+  /** The registered document whose SHA-256 is `hash`: what a request naming one carries once resolved (registered-request.ts). */
+  withSha256(hash: string): TrustedDocument | undefined {
+    return this.bySha256.get(hash);
+  }
+
   /** The registered document with exactly this text (a client may send the text itself). */
   withText(text: string): TrustedDocument | undefined {
     return this.byText.get(text);
@@ -125,19 +132,30 @@ export class TrustedDocuments {
    * and a colon; the query hash is what follows the first colon.
    */
   apolloDocumentStore(): KeyValueCache<DocumentNode> {
-    const others = new InMemoryLRUCache<DocumentNode>();
-    const trusted = this.bySha256;
+    const { bySha256: trusted, validatedByApollo: others } = this;
+    const hashOf = (key: string) => key.slice(key.indexOf(':') + 1);
     return {
       async get(key) {
-        return trusted.get(key.slice(key.indexOf(':') + 1))?.document ?? others.get(key);
+        const hash = hashOf(key);
+        return trusted.get(hash)?.document ?? others.get(hash);
       },
       async set(key, value, options) {
-        await others.set(key, value, options);
+        await others.set(hashOf(key), value, options);
       },
       async delete(key) {
-        await others.delete(key);
+        await others.delete(hashOf(key));
       },
     };
+  }
+
+  /**
+   * The syntax tree of a text that is registered or that Apollo has parsed
+   * and validated (it keeps only those), by the SHA-256 of its text; undefined
+   * for any other. One schema per process, so Apollo's schema-hash prefix of
+   * its keys is left out.
+   */
+  async validatedDocument(sha256: string): Promise<DocumentNode | undefined> {
+    return this.bySha256.get(sha256)?.document ?? this.validatedByApollo.get(sha256);
   }
 
   /**
