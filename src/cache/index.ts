@@ -26,7 +26,8 @@ export interface Caches {
  * embedded store this process makes every write, and every write invalidates
  * what it touched before it answers (freshness.ts, tags.ts), so a kept answer
  * or record is exact until invalidated; its lifetime only bounds how late a
- * TMDB score refresh (started by a read that missed) can come. On MongoDB
+ * TMDB score refresh (started by a read that missed) can come, and a record's
+ * is counted from the last hit that found it current (records.ts). On MongoDB
  * other processes may write, which only the lifetime bounds: there the
  * configured RESPONSE_CACHE_MAX_AGE_SECONDS / RECORD_CACHE_MAX_AGE_SECONDS
  * (2 s by default) stay the bound. The public `Cache-Control: max-age` is
@@ -64,7 +65,11 @@ export function openCaches(
   const recordCache = new RecordCache(
     observed,
     freshness,
-    records && { maxAgeMs: kept(records.maxAgeSeconds), maxBytes: records.maxBytes },
+    records && {
+      maxAgeMs: kept(records.maxAgeSeconds),
+      maxBytes: records.maxBytes,
+      exact: adapter.kind === 'sqlite',
+    },
     metrics?.recordCache,
   );
   return {

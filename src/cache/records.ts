@@ -46,6 +46,17 @@ import { readTags, type StoreMethod, type Tag, writtenTags } from './tags';
  */
 export interface RecordCacheOptions {
   maxAgeMs: number;
+  /**
+   * This process makes every write (the embedded store): a kept record is
+   * exact until a write invalidates it, so a hit that finds it current keeps
+   * it `maxAgeMs` from that hit. Records a page keeps reading then stay in
+   * memory, and an answer that expires (the response cache's lifetime, which
+   * bounds how late a TMDB score refresh comes) runs again on records from
+   * memory instead of reading the store. Otherwise (MongoDB) a record
+   * expires `maxAgeMs` after it was read, whatever its hits: other processes
+   * write.
+   */
+  exact?: boolean;
   /** Bytes of the records kept, as they take in memory (recordEntryBytes in sizes.ts). */
   maxBytes: number;
 }
@@ -63,9 +74,9 @@ type KeyedRead = (keys: readonly string[]) => Promise<unknown[]>;
 interface Entry {
   answer: unknown;
   tags: readonly Tag[];
-  /** The freshness clock when the read started. */
+  /** The freshness clock when the read started, or when a hit last found it current (exact). */
   bornAt: number;
-  /** When the read started (Date.now()). */
+  /** When the read started (Date.now()), or when a hit last found it current (exact). */
   readAt: number;
 }
 
@@ -275,6 +286,11 @@ export class RecordCache implements Store {
         this.counts.hits += 1;
         noteRead(this.reads, entry.tags, entry.readAt);
         answers[i] = entry.answer;
+        // Found current now: as good as read now (every write would have invalidated it).
+        if (this.options!.exact) {
+          entry.readAt = now;
+          entry.bornAt = this.freshness.now;
+        }
       } else {
         missing.push(key);
         missingAt.push(i);

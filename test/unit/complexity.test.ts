@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { getOperationAST, type GraphQLError, type GraphQLSchema, parse } from 'graphql';
+import {
+  getOperationAST,
+  type GraphQLError,
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  parse,
+} from 'graphql';
 import {
   cachedVerdicts,
   createCostEstimator,
@@ -133,6 +144,81 @@ describe('cached cost verdicts', () => {
         operationName: 'A',
         variables: { n: 3 },
       }),
+    );
+  });
+
+  it('keys a verdict only by the variables an estimator reads: a new rating input is not estimated again', () => {
+    // A field whose complexity function counts its calls: one call per estimate.
+    let estimates = 0;
+    const counted = new GraphQLObjectType({
+      name: 'Counted',
+      fields: { n: { type: GraphQLInt } },
+    });
+    const listOf = (name: string) => ({
+      type: new GraphQLList(counted),
+      args: { first: { type: GraphQLInt } },
+      extensions: {
+        complexity: ({
+          args,
+          childComplexity,
+        }: {
+          args: { first?: number };
+          childComplexity: number;
+        }) => {
+          if (name === 'counted') estimates += 1;
+          return 1 + (args.first ?? 10) * childComplexity;
+        },
+      },
+    });
+    const input = new GraphQLInputObjectType({
+      name: 'In',
+      fields: { voter: { type: new GraphQLNonNull(GraphQLString) }, score: { type: GraphQLInt } },
+    });
+    const tiny = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { list: listOf('list') } }),
+      mutation: new GraphQLObjectType({
+        name: 'Mutation',
+        fields: {
+          rate: {
+            type: new GraphQLObjectType({
+              name: 'Rated',
+              fields: { counted: listOf('counted'), list: listOf('list') },
+            }),
+            args: { input: { type: new GraphQLNonNull(input) } },
+          },
+        },
+      }),
+    });
+    const verdicts = cachedVerdicts(tiny);
+    const fresh = createCostEstimator(tiny);
+    const rating =
+      'mutation R($in: In!, $first: Int!, $all: Boolean!) { rate(input: $in) { counted(first: 2) { n } list(first: $first) @include(if: $all) { n } } }';
+    const ask = (variables: Record<string, unknown>) =>
+      verdictFor(verdicts, rating, 'R', variables);
+    const direct = (variables: Record<string, unknown>) =>
+      fresh({ document: parse(rating), operationName: 'R', variables });
+
+    for (let voter = 0; voter < 5; voter++) {
+      const variables = { in: { voter: `v${voter}`, score: voter }, first: 3, all: true };
+      expect(ask(variables)).toBe(direct(variables));
+    }
+    estimates = 0;
+    for (let voter = 5; voter < 10; voter++)
+      ask({ in: { voter: `v${voter}` }, first: 3, all: true });
+    expect(estimates).toBe(0); // the input is in no estimator's arguments: kept verdict
+    // A list's size and a directive's condition are read: each value is its own verdict.
+    for (const variables of [
+      { in: { voter: 'a' }, first: 7, all: true },
+      { in: { voter: 'a' }, first: 7, all: false },
+    ]) {
+      expect(ask(variables)).toBe(direct(variables));
+    }
+    expect(estimates).toBe(4); // two new keys, each asked of both
+    // A kept verdict is not given to values that do not coerce.
+    expect(ask({ in: { voter: 7 }, first: 3, all: true })).toBe('uncoercible');
+    expect(ask({ in: { score: 1 }, first: 3, all: true })).toBe('uncoercible');
+    expect(ask({ in: { voter: 'b' }, first: 3, all: true })).toBe(
+      direct({ in: { voter: 'b' }, first: 3, all: true }),
     );
   });
 });

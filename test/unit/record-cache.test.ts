@@ -141,6 +141,31 @@ describe('RecordCache', () => {
     expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
   });
 
+  it('on the embedded store (exact), keeps a record maxAgeMs from the last hit that found it current', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const exact = new RecordCache(fake.store, freshness, {
+      maxAgeMs: MAX_AGE_MS,
+      maxBytes: 1_000_000,
+      exact: true,
+    });
+    await exact.titlesByIds(['a']);
+    // Read on: each hit keeps it another maxAgeMs, well past the first read's.
+    for (let hit = 1; hit <= 3; hit++) {
+      jest.setSystemTime(1_000_000 + hit * (MAX_AGE_MS - 1));
+      expect(await exact.titlesByIds(['a'])).toEqual([title('a', 'A')]);
+    }
+    expect(fake.calls).toEqual(['titlesByIds(a)']);
+    // A write through it still drops it at once.
+    fake.titles.set('a', title('a', 'A2'));
+    await exact.editTitles([{ titleId: 'a' }] as never);
+    expect(await exact.titlesByIds(['a'])).toEqual([title('a', 'A2')]);
+    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)']);
+    // Not read for maxAgeMs: read again.
+    jest.setSystemTime(Date.now() + MAX_AGE_MS);
+    await exact.titlesByIds(['a']);
+    expect(fake.calls).toEqual(['titlesByIds(a)', 'titlesByIds(a)', 'titlesByIds(a)']);
+  });
+
   /** What one request reads through its view of the cache, as the request context gives it (src/graphql/request/context.ts). */
   async function asRequest(
     startedAt: number,

@@ -11,7 +11,11 @@ import {
   isLeafType,
   isObjectType,
   isUnionType,
+  Kind,
   type OperationDefinitionNode,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import {
   type ComplexityEstimator,
@@ -95,8 +99,9 @@ export function createCostEstimator(schema: GraphQLSchema): (request: CostReques
  * The verdict is a pure function of the document, operation name and
  * variables, so `verdictOf` (cachedVerdicts, shared with registered queries
  * answered without Apollo) computes it once per (query hash, operation name,
- * canonical variables) and keeps it in an LRU: a page asked a thousand times
- * is estimated once (the estimate walked the whole document on every request).
+ * the variables the estimate reads) and keeps it in an LRU: a page asked a
+ * thousand times is estimated once (the estimate walked the whole document on
+ * every request).
  */
 export function complexityLimit(
   verdictOf: (request: ResolvedRequest) => CostVerdict,
@@ -149,9 +154,13 @@ export interface ResolvedRequest {
 }
 
 /**
- * The verdict per request, memoised by (query hash, operation name, canonical
- * variables): the same answer as estimating again, without walking the
- * document (a test compares both).
+ * The verdict per request, memoised by (query hash, operation name, the
+ * canonical values of the variables that can change the estimate): the same
+ * answer as estimating again, without walking the document (a test compares
+ * both). Only the variables costVariables names are in the key, so a
+ * mutation whose input differs on every request (a rating: a new voter) is
+ * estimated once, not once per request; the others' values must still
+ * coerce, which is checked on every request whose verdict was kept.
  */
 export function cachedVerdicts(schema: GraphQLSchema): (request: ResolvedRequest) => CostVerdict {
   const estimate = createCostEstimator(schema);
@@ -160,16 +169,92 @@ export function cachedVerdicts(schema: GraphQLSchema): (request: ResolvedRequest
     maxSize: CACHED_KEY_CHARS,
     sizeCalculation: (_verdict, key) => key.length,
   });
+  const costVariablesOf = new LRUCache<string, ReadonlySet<string>>({ max: CACHED_VERDICTS });
   return (request) => {
-    const { queryHash, operationName, variables } = request;
-    const key = `${queryHash}\u0000${operationName ?? ''}\u0000${stableStringify(variables ?? {})}`;
+    const { queryHash, operationName, variables = {} } = request;
+    const operationKey = `${queryHash}\u0000${operationName ?? ''}`;
+    let costly = costVariablesOf.get(operationKey);
+    if (costly === undefined) {
+      costly = costVariables(schema, request.document, request.operation);
+      costVariablesOf.set(operationKey, costly);
+    }
+    const names = Object.keys(variables);
+    const partial = names.some((name) => !costly.has(name));
+    const keyed = partial
+      ? Object.fromEntries(names.filter((name) => costly.has(name)).map((n) => [n, variables[n]]))
+      : variables;
+    const key = `${operationKey}\u0000${stableStringify(keyed)}`;
     let verdict = verdicts.get(key);
     if (verdict === undefined) {
       verdict = verdictOf(schema, estimate, request);
-      verdicts.set(key, verdict);
+      // Variables that do not coerce say nothing of other values sharing the key.
+      if (verdict !== 'uncoercible' || !partial) verdicts.set(key, verdict);
+      return verdict;
     }
-    return verdict;
+    return partial && !coerces(schema, request.operation, variables) ? 'uncoercible' : verdict;
   };
+}
+
+/**
+ * The operation's variables whose values can change its estimate: those used
+ * in a directive (@skip, @include), or in the arguments of a field whose
+ * complexity is a function of its arguments (a list's `first`, a category),
+ * or of a field the schema does not know; and every nullable one (a null can
+ * make a field's arguments unreadable, which the estimate reports as
+ * unmeasurable). The rest (a rating's `input`) are read by no estimator:
+ * fieldExtensionsEstimator reads a field's arguments only through a
+ * complexity function, and the introspection and simple estimators never.
+ * Fragments of the whole document are visited, so a variable one operation
+ * uses in such a place counts for all.
+ */
+function costVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): ReadonlySet<string> {
+  const costly = new Set<string>();
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.type.kind !== Kind.NON_NULL_TYPE) costly.add(definition.variable.name.value);
+  }
+  const typeInfo = new TypeInfo(schema);
+  // Per field or directive entered: whether an estimator reads its arguments.
+  const readsArguments: boolean[] = [];
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: {
+        enter() {
+          const complexity = typeInfo.getFieldDef()?.extensions?.complexity;
+          readsArguments.push(!typeInfo.getFieldDef() || typeof complexity === 'function');
+        },
+        leave() {
+          readsArguments.pop();
+        },
+      },
+      Directive: {
+        enter() {
+          readsArguments.push(true);
+        },
+        leave() {
+          readsArguments.pop();
+        },
+      },
+      Variable(node) {
+        if (readsArguments.at(-1)) costly.add(node.name.value);
+      },
+    }),
+  );
+  return costly;
+}
+
+/** Whether the request's variables coerce to the operation's variable types. */
+function coerces(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): boolean {
+  const definitions = operation.variableDefinitions ?? [];
+  return !getVariableValues(schema, definitions, variables, { maxErrors: 1 }).errors;
 }
 
 /** The verdict, computed: variables that do not coerce first, then the estimate. */
@@ -178,15 +263,7 @@ function verdictOf(
   estimate: (request: CostRequest) => number,
   { document, operation, operationName, variables }: ResolvedRequest,
 ): CostVerdict {
-  const { errors } = getVariableValues(
-    schema,
-    operation.variableDefinitions ?? [],
-    variables ?? {},
-    {
-      maxErrors: 1,
-    },
-  );
-  if (errors) return 'uncoercible';
+  if (!coerces(schema, operation, variables ?? {})) return 'uncoercible';
   try {
     return estimate({ document, operationName, variables });
   } catch {
