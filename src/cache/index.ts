@@ -81,6 +81,7 @@ export function openCaches(
           maxAgeMs: kept(responses.maxAgeSeconds),
           publicMaxAgeMs: maxAgeMs(responses.maxAgeSeconds),
           maxBytes: responses.maxBytes,
+          exact: adapter.kind === 'sqlite',
         },
         metrics?.responseCache,
       ),

@@ -14,6 +14,12 @@ export interface RequestReads {
    */
   startedAt: number;
   readonly tags: Set<Tag>;
+  /**
+   * It read data that changes without a write of this process (a live TMDB
+   * score, tmdb/scores.ts): its answer is kept no longer than its lifetime
+   * from when it was computed, however often it is read (responses.ts).
+   */
+  live?: boolean;
 }
 
 /**

@@ -36,9 +36,13 @@ export interface CachedResponse {
   operation: OperationName;
   /** When the request that computed it started (Date.now()). */
   startedAt: number;
-  /** The cache's clock when that request started. */
+  /** The cache's clock when that request started, or when a hit last found it current (renews). */
   bornAt: number;
   tags: readonly Tag[];
+  /** What its lifetime counts from: startedAt, or the last hit that found it current (renews). */
+  keptSince: number;
+  /** Kept a lifetime from each hit that finds it current: exact, and nothing live read. */
+  renews: boolean;
 }
 
 export interface ResponseCacheOptions {
@@ -52,6 +56,14 @@ export interface ResponseCacheOptions {
    */
   publicMaxAgeMs?: number;
   maxBytes: number;
+  /**
+   * This process makes every write (the embedded store): a kept answer that
+   * read nothing live (RequestReads.live: a TMDB score) is exact until a
+   * write invalidates it, so a hit that finds it current keeps it maxAgeMs
+   * from that hit. An answer with a live score still expires maxAgeMs after
+   * it was computed: a read that then misses is what refreshes the score.
+   */
+  exact?: boolean;
 }
 
 export class ResponseCache {
@@ -96,10 +108,18 @@ export class ResponseCache {
     return Math.floor(ms / 1000);
   }
 
-  /** The response for this key, if one is kept, younger than maxAgeMs, and nothing it read changed. */
+  /**
+   * The response for this key, if one is kept, within its lifetime (maxAgeMs
+   * from keptSince), and nothing it read changed.
+   */
   get(key: string, now = Date.now()): CachedResponse | undefined {
     const entry = this.entries.get(key);
-    if (entry && now - entry.startedAt < this.options.maxAgeMs && this.unchanged(entry)) {
+    if (entry && now - entry.keptSince < this.options.maxAgeMs && this.unchanged(entry)) {
+      if (entry.renews) {
+        // Found current now: as good as computed now (every write would have invalidated it).
+        entry.keptSince = now;
+        entry.bornAt = this.freshness.now;
+      }
       this.metrics?.lookup('hit');
       return entry;
     }
@@ -134,6 +154,8 @@ export class ResponseCache {
       startedAt: reads.startedAt,
       bornAt: reads.bornAt,
       tags: [...reads.tags],
+      keptSince: reads.startedAt,
+      renews: this.options.exact === true && !reads.live,
     };
     if (now - entry.startedAt >= this.options.maxAgeMs || !this.unchanged(entry)) return;
     this.entries.set(key, entry);

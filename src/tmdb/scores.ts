@@ -116,10 +116,18 @@ export class TmdbScores {
    * Keyed per title, not per TMDB id: two titles sharing an id must both reach
    * resolve() so that both snapshots are saved; fetchShared still sends one
    * HTTP request per TMDB id.
+   *
+   * `onLiveRead` hears that a page asked for a score TMDB may change: with
+   * credentials, every lookup (a kept answer that shows it must expire, so
+   * that a read refreshes it: src/cache/responses.ts); without, only stored
+   * snapshots are served, which change by writes alone.
    */
-  createLoader(): TmdbScoreLoader {
+  createLoader(onLiveRead?: () => void): TmdbScoreLoader {
     return new DataLoader<TmdbScoreRequest, TmdbScore | null, string>(
-      (requests) => Promise.all(requests.map((request) => this.resolveSafely(request))),
+      (requests) => {
+        if (this.enabled) onLiveRead?.();
+        return Promise.all(requests.map((request) => this.resolveSafely(request)));
+      },
       {
         cacheKeyFn: (request) =>
           `${scoreKey(request.mediaType, request.tmdbId)}/${request.titleId}`,

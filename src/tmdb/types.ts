@@ -32,7 +32,8 @@ export type TmdbScoreLoader = DataLoader<TmdbScoreRequest, TmdbScore | null>;
 
 /** The TMDB side as the app needs it: a fresh loader per request, and shutdown. */
 export interface TmdbScoreSource {
-  createLoader(): TmdbScoreLoader;
+  /** `onLiveRead`: told when the loader looks a score up on TMDB's side (credentials set). */
+  createLoader(onLiveRead?: () => void): TmdbScoreLoader;
   close(): Promise<void> | void;
 }
 

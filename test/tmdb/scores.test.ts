@@ -185,7 +185,8 @@ describe('TmdbScores: batching and caching', () => {
     tmdb.fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
     const { scores } = setup({ env: { TMDB_API_TOKEN: undefined, TMDB_API_KEY: undefined } });
     const snapshot = { voteAverage: 7.5, voteCount: 75, fetchedAt: new Date('2024-05-01') };
-    const loader = scores.createLoader();
+    let liveReads = 0;
+    const loader = scores.createLoader(() => liveReads++);
 
     expect(scores.enabled).toBe(false);
     await expect(loader.load(scoreRequest('TV', 1, snapshot))).resolves.toEqual({
@@ -195,6 +196,18 @@ describe('TmdbScores: batching and caching', () => {
     await expect(loader.load(scoreRequest('TV', 2))).resolves.toBeNull();
     await scores.whenIdle();
     expect(tmdb.fake.count()).toBe(0);
+    // Snapshots change by writes alone: a kept answer that shows one need not expire.
+    expect(liveReads).toBe(0);
+  });
+
+  it('tells its page when it looks a score up on TMDB, so a kept answer with it expires', async () => {
+    tmdb.fake.setScore('TV', 1, { voteAverage: 9, voteCount: 9 });
+    const { scores } = setup();
+    let liveReads = 0;
+    const loader = scores.createLoader(() => liveReads++);
+    expect(liveReads).toBe(0);
+    await expect(loader.load(scoreRequest('TV', 1))).resolves.toMatchObject({ voteAverage: 9 });
+    expect(liveReads).toBeGreaterThan(0);
   });
 
   it('is enabled by an api key alone, and sends it', async () => {

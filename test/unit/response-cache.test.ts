@@ -235,6 +235,35 @@ describe('in-process lifetime', () => {
     expect(cache.get('page', T0 + 20)).toBeUndefined();
   });
 
+  it('on the embedded store, keeps an answer a lifetime from each hit that finds it current, unless it read a live TMDB score', () => {
+    const freshness = new Freshness(60_000);
+    const cache = new ResponseCache(freshness, {
+      maxAgeMs: 60_000,
+      publicMaxAgeMs: 2000,
+      maxBytes: 10_000,
+      exact: true,
+    });
+    cache.set('page', read(cache, T0, titleTag('a')), response(), T0);
+    const scored = read(cache, T0, titleTag('b'));
+    scored.live = true; // it showed a TMDB score (src/tmdb/scores.ts createLoader)
+    cache.set('scored', scored, response(), T0);
+    expect(cache.get('page', T0 + 59_000)).toBeDefined();
+    expect(cache.get('scored', T0 + 59_000)).toBeDefined();
+    // A live score's answer expires a lifetime after it was computed: the next read refreshes it.
+    expect(cache.get('scored', T0 + 60_000)).toBeUndefined();
+    // Read within each lifetime: kept on, its Age still counted from when it was computed.
+    expect(cache.get('page', T0 + 118_000)?.startedAt).toBe(T0);
+    expect(cache.get('page', T0 + 177_000)).toBeDefined();
+    // A write still drops it at once.
+    freshness.invalidate([titleTag('a')], T0 + 177_500);
+    expect(cache.get('page', T0 + 177_600)).toBeUndefined();
+    // Not read for a lifetime: expired.
+    cache.set('other', read(cache, T0 + 200_000, titleTag('c')), response(), T0 + 200_000);
+    expect(cache.get('other', T0 + 259_999)).toBeDefined();
+    expect(cache.get('other', T0 + 319_998)).toBeDefined();
+    expect(cache.get('other', T0 + 380_000)).toBeUndefined();
+  });
+
   it('gives the time since an answer was computed as its Age where it is kept no longer than CDNs may', () => {
     const cache = new ResponseCache(new Freshness(MAX_AGE_MS), {
       maxAgeMs: MAX_AGE_MS,

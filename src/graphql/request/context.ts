@@ -70,7 +70,12 @@ export function requestContexts(deps: RequestContextDependencies): RequestContex
         : deps.store;
     return {
       store,
-      loaders: createLoaders(store, deps.tmdb.createLoader()),
+      loaders: createLoaders(
+        store,
+        deps.tmdb.createLoader(
+          responseCaching ? () => (responseCaching.reads.live = true) : undefined,
+        ),
+      ),
       logger,
       ratings: store === deps.store ? deps.ratings : deps.ratings.through(store),
       reviews: store === deps.store ? deps.reviews : deps.reviews.through(store),
