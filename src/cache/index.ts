@@ -59,6 +59,8 @@ export function openCaches(
   const maxAgeMs = (seconds: number) => seconds * 1000;
   // Each ≤ the other's as configured (config.ts): raising both to the same floor keeps that.
   const kept = (seconds: number) => maxAgeMs(inProcessMaxAgeSeconds(seconds, adapter.kind));
+  // This process makes every write: what is kept is exact until invalidated (renewed on hits).
+  const exact = adapter.kind === 'sqlite';
   const freshness = new Freshness(
     Math.max(kept(responses?.maxAgeSeconds ?? 0), kept(records?.maxAgeSeconds ?? 0)),
   );
@@ -68,7 +70,7 @@ export function openCaches(
     records && {
       maxAgeMs: kept(records.maxAgeSeconds),
       maxBytes: records.maxBytes,
-      exact: adapter.kind === 'sqlite',
+      exact,
     },
     metrics?.recordCache,
   );
@@ -81,7 +83,7 @@ export function openCaches(
           maxAgeMs: kept(responses.maxAgeSeconds),
           publicMaxAgeMs: maxAgeMs(responses.maxAgeSeconds),
           maxBytes: responses.maxBytes,
-          exact: adapter.kind === 'sqlite',
+          exact,
         },
         metrics?.responseCache,
       ),

@@ -224,8 +224,8 @@ function costVariables(
     visitWithTypeInfo(typeInfo, {
       Field: {
         enter() {
-          const complexity = typeInfo.getFieldDef()?.extensions?.complexity;
-          readsArguments.push(!typeInfo.getFieldDef() || typeof complexity === 'function');
+          const field = typeInfo.getFieldDef();
+          readsArguments.push(!field || typeof field.extensions?.complexity === 'function');
         },
         leave() {
           readsArguments.pop();
